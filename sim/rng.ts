@@ -1,0 +1,115 @@
+// Random streams and distributions. One seedrandom stream per purpose (arrivals, service,
+// startup, crashes, phases), derived from the scenario seed and the stream's name, so that
+// changing one part of a scenario does not shift the random numbers of another.
+// Every sampler uses inversion of a single uniform draw where it can: scaling a distribution's
+// time parameters by k then scales every sample by exactly k (time-scale invariance).
+import seedrandom from "seedrandom";
+
+export type Uniform = () => number; // in [0, 1)
+
+export function stream(seed: number, name: string): Uniform {
+  const prng = seedrandom(`kedasim:${seed}:${name}`);
+  return () => prng.double();
+}
+
+/** A duration distribution, in seconds. */
+export type Distribution =
+  | { dist: "constant"; value: number }
+  | { dist: "exponential"; mean: number }
+  | { dist: "lognormal"; mu: number; sigma: number } // of ln(seconds)
+  | { dist: "uniform"; min: number; max: number }
+  | { dist: "empirical"; values: number[] };
+
+export type Sampler = () => number;
+
+/** Inverse of the standard normal CDF (Acklam's rational approximation, |rel err| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const pl = 0.02425;
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  if (p < pl) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - pl) {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+export function sampler(d: Distribution, u: Uniform): Sampler {
+  switch (d.dist) {
+    case "constant": {
+      const v = d.value;
+      return () => v;
+    }
+    case "exponential": {
+      const m = d.mean;
+      // 1 - u is in (0, 1]: never log(0).
+      return () => -m * Math.log(1 - u());
+    }
+    case "lognormal": {
+      const { mu, sigma } = d;
+      return () => Math.exp(mu + sigma * normalQuantile(u()));
+    }
+    case "uniform": {
+      const { min, max } = d;
+      return () => min + (max - min) * u();
+    }
+    case "empirical": {
+      const vs = d.values;
+      return () => vs[Math.min(vs.length - 1, Math.floor(u() * vs.length))];
+    }
+  }
+}
+
+export function distributionMean(d: Distribution): number {
+  switch (d.dist) {
+    case "constant":
+      return d.value;
+    case "exponential":
+      return d.mean;
+    case "lognormal":
+      return Math.exp(d.mu + (d.sigma * d.sigma) / 2);
+    case "uniform":
+      return (d.min + d.max) / 2;
+    case "empirical":
+      return d.values.reduce((a, b) => a + b, 0) / d.values.length;
+  }
+}
+
+export function distributionMax(d: Distribution): number {
+  switch (d.dist) {
+    case "constant":
+      return d.value;
+    case "uniform":
+      return d.max;
+    case "empirical":
+      return Math.max(...d.values);
+    default:
+      return Infinity;
+  }
+}
+
+/** Multiply every time parameter of a distribution by k (lognormal: mu += ln k). */
+export function scaleDistribution(d: Distribution, k: number): Distribution {
+  switch (d.dist) {
+    case "constant":
+      return { dist: "constant", value: d.value * k };
+    case "exponential":
+      return { dist: "exponential", mean: d.mean * k };
+    case "lognormal":
+      return { dist: "lognormal", mu: d.mu + Math.log(k), sigma: d.sigma };
+    case "uniform":
+      return { dist: "uniform", min: d.min * k, max: d.max * k };
+    case "empirical":
+      return { dist: "empirical", values: d.values.map((v) => v * k) };
+  }
+}

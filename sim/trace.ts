@@ -1,0 +1,234 @@
+// The Trace format: the one contract between the simulator, real mode and the reports.
+// A trace is a JSONL file: one header line, then records in non-decreasing time `t`
+// (seconds of *scenario* time: real mode divides wall time by its time scale).
+// Reports and comparisons read only Traces (and summary.json), never model internals.
+
+export const TRACE_VERSION = 1;
+
+export type Source = "sim" | "real-local";
+export type Actor = "keda" | "hpa";
+
+/** First line of every trace. */
+export interface TraceHeader {
+  type: "header";
+  version: number;
+  scenario: string;
+  source: Source;
+  seed: number;
+  /** Facts the charts need to draw reference lines. */
+  scaling: {
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    idleReplicaCount: number | null;
+    /** Target per replica of the first trigger (e.g. queueLength 5). */
+    target: number;
+    targetType: "AverageValue" | "Value";
+    triggerType: string;
+    /** What the first trigger counts, in words (e.g. "active messages incl. in-flight"). */
+    metricDescription: string;
+    pollingInterval: number;
+    cooldownPeriod: number;
+    hpaSyncPeriod: number;
+    behavior: "legacy" | "behavior";
+  };
+  /** Free-form (time scale, measured startup latency, phases drawn from the seed, ...). */
+  notes?: Record<string, unknown>;
+}
+
+/** A change of the scale target's spec.replicas, by KEDA or the HPA. */
+export interface ScaleRecord {
+  type: "scale";
+  t: number;
+  actor: Actor;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/** One KEDA poll (checkScalers + RequestScale). */
+export interface KedaPollRecord {
+  type: "keda-poll";
+  t: number;
+  metric: number | null; // null when the scaler errored
+  active: boolean;
+  error: boolean;
+  lastActiveTime: number | null;
+  condition: string;
+}
+
+/** One HPA reconcile. */
+export interface HpaSyncRecord {
+  type: "hpa-sync";
+  t: number;
+  metric: number | null; // value the HPA saw (sum over the metric's values); null if the metric was invalid
+  specReplicas: number;
+  statusReplicas: number;
+  raw: number | null; // proposal before normalization (-1/null: no proposal)
+  desired: number;
+  condition: string;
+}
+
+export type PodPhase = "Pending" | "Starting" | "Ready" | "Terminating" | "Gone";
+
+export interface PodRecord {
+  type: "pod";
+  t: number;
+  pod: string;
+  phase: PodPhase;
+  reason?: string;
+}
+
+/** Something happened to a message that is not a plain completion. */
+export interface MessageEventRecord {
+  type: "message";
+  t: number;
+  event: "abandoned" | "redelivered" | "dead-lettered" | "lost" | "duplicate";
+  id: number;
+  pod?: string;
+  reason?: string;
+}
+
+/** Optional per-message log (behind --per-message): one line per completion. */
+export interface CompletionRecord {
+  type: "done";
+  t: number;
+  id: number;
+  arrivedAt: number;
+  startedAt: number;
+  pod: string;
+  deliveries: number;
+}
+
+/**
+ * One sample per sampleInterval (1 s by default), state *after* all events at that instant.
+ * Counters are cumulative since t=0.
+ */
+export interface SampleRecord {
+  type: "sample";
+  t: number;
+  /** What the first trigger reads right now (the number KEDA/the HPA would see if they asked now). */
+  metric: number;
+  /** Messages waiting in the broker (ready). */
+  queued: number;
+  /** Messages delivered to a pod and not yet settled (being processed or prefetched). */
+  inFlight: number;
+  produced: number;
+  completed: number;
+  deadLettered: number;
+  redelivered: number;
+  lost: number;
+  /** spec.replicas of the scale target (what KEDA/HPA last set). */
+  desired: number;
+  /** Pods that exist and are not terminating (Deployment status.replicas). */
+  current: number;
+  ready: number;
+  terminating: number;
+  /** Pods that are busy processing at least one message. */
+  busy: number;
+  /**
+   * Sojourn-time histogram (arrival -> completion) of the messages completed since the previous sample,
+   * as sparse [bucket, count] pairs. See latencyBucket() below. Absent when nothing completed.
+   */
+  lat?: Array<[number, number]>;
+}
+
+export type TraceRecord =
+  | ScaleRecord
+  | KedaPollRecord
+  | HpaSyncRecord
+  | PodRecord
+  | MessageEventRecord
+  | CompletionRecord
+  | SampleRecord;
+
+// ---- latency histogram buckets (shared by sim, real and reports) ----
+// Log-spaced buckets of 1 % relative width from 1 ms up; bucket 0 holds everything <= 1 ms.
+// Bucket b > 0 covers (L * G^(b-1), L * G^b]; its representative value is the upper edge,
+// so a percentile read from buckets is never below the true value and at most 1 % above.
+const LAT_LOW = 0.001;
+const LAT_GROWTH = 1.01;
+const LN_G = Math.log(LAT_GROWTH);
+
+export function latencyBucket(seconds: number): number {
+  if (!(seconds > LAT_LOW)) return 0;
+  return Math.ceil(Math.log(seconds / LAT_LOW) / LN_G - 1e-9);
+}
+
+export function bucketUpperEdge(bucket: number): number {
+  return bucket <= 0 ? LAT_LOW : LAT_LOW * Math.pow(LAT_GROWTH, bucket);
+}
+
+/** Percentile (0..100) from merged sparse buckets; NaN when empty. */
+export function percentileFromBuckets(buckets: Map<number, number> | Array<[number, number]>, p: number): number {
+  const entries = Array.isArray(buckets) ? [...buckets] : [...buckets.entries()];
+  entries.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  for (const [, c] of entries) total += c;
+  if (total === 0) return Number.NaN;
+  // Nearest-rank definition: smallest value with at least p% of observations at or below it.
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const [b, c] of entries) {
+    seen += c;
+    if (seen >= rank) return bucketUpperEdge(b);
+  }
+  return bucketUpperEdge(entries[entries.length - 1][0]);
+}
+
+export function serializeRecord(r: TraceHeader | TraceRecord): string {
+  return JSON.stringify(r);
+}
+
+/** Parse a trace.jsonl text into header + records. Throws Error with a line number on bad input. */
+export function parseTrace(text: string, file = "trace.jsonl"): { header: TraceHeader; records: TraceRecord[] } {
+  const lines = text.split("\n").filter((l) => l.trim().length > 0);
+  if (lines.length === 0) throw new Error(`${file}: empty trace`);
+  let header: TraceHeader | undefined;
+  const records: TraceRecord[] = [];
+  lines.forEach((line, i) => {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      throw new Error(`${file}:${i + 1}: not valid JSON`);
+    }
+    if (typeof obj !== "object" || obj === null || typeof (obj as { type?: unknown }).type !== "string") {
+      throw new Error(`${file}:${i + 1}: expected an object with a "type" field`);
+    }
+    if (i === 0) {
+      if ((obj as { type: string }).type !== "header") throw new Error(`${file}:1: first line must be the header`);
+      header = obj as TraceHeader;
+    } else {
+      records.push(obj as TraceRecord);
+    }
+  });
+  return { header: header!, records };
+}
+
+/** summary.json — the second contract. Times in scenario seconds. */
+export interface Summary {
+  scenario: string;
+  seed: number;
+  source: Source;
+  simulatedSeconds: number;
+  messages: { produced: number; completed: number; deadLettered: number; redelivered: number; lost: number; duplicates: number };
+  /** Last departure (completion or dead-letter) minus first arrival; null if nothing arrived. */
+  drainTimeS: number | null;
+  latencyS: LatencyStats & { wait: LatencyStats; service: LatencyStats };
+  replicas: { peak: number; replicaSeconds: number; readyReplicaSeconds: number };
+  firstReplicaReadyS: number | null;
+  scaleEvents: Array<{ t: number; from: number; to: number; actor: Actor; reason: string }>;
+  notes?: Record<string, unknown>;
+}
+
+export interface LatencyStats {
+  n: number;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+  /** true when percentiles are exact (all values kept), false when read from 1 % buckets. */
+  exact: boolean;
+}
