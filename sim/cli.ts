@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// npm run sim [-- <scenario.yaml>... [--out DIR] [--seed N] [--per-message] [--no-charts]]
+// npm run sim -- vectors <file.json>
+import { readdirSync, readFileSync, existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { loadScenario, ScenarioError, type Scenario } from "./scenario/load.js";
+import { simulateToDir } from "./run.js";
+import { SimulationLimitError } from "./model/simulation.js";
+import { replayVectors, formatVectorReport } from "./vectors.js";
+import { renderCharts } from "../reports/charts.js";
+import { writeReport } from "../reports/report.js";
+import type { Summary } from "./trace.js";
+
+const HELP = `kedasim — simulate a queue consumer autoscaled by KEDA and the Kubernetes HPA
+
+Usage
+  npm run sim                                   run every scenario in fixtures/scenarios/
+  npm run sim -- <scenario.yaml>... [options]   run the given scenario file(s)
+  npm run sim -- vectors <file.json>            replay HPA/KEDA decision vectors through the
+                                                pure decision functions (exit 1 on any failure)
+
+Options
+  --out DIR        output folder (default reports/out/<scenario-name>/; with several scenarios,
+                   DIR/<scenario-name>/)
+  --seed N         override the scenario's seed (phases and random draws follow it)
+  --per-message    also write one "done" record per completed message into trace.jsonl
+  --no-charts      skip the PNG charts and report.md (trace.jsonl and summary.json only)
+  -h, --help       this text
+
+Outputs (per scenario)
+  trace.jsonl   header, scale decisions, KEDA polls, HPA syncs, pod lifecycle, message events,
+                and one sample per second (metric, queued, in-flight, replicas desired/current/ready)
+  summary.json  messages produced/completed/dead-lettered/redelivered/lost, drain time,
+                latency p50..max (also wait/service), peak replicas, replica-seconds, scale events
+  metric.png replicas.png throughput.png latency.png, report.md
+
+Exit codes: 0 ok, 1 vector failures, 2 bad input (the message names the file and field).`;
+
+function fail(msg: string, code = 2): never {
+  process.stderr.write(`kedasim: ${msg}\n`);
+  process.exit(code);
+}
+
+function oneLine(s: Summary, wallMs: number): string {
+  const m = s.messages;
+  const p = (x: number | null) => (x === null ? "-" : x.toFixed(1));
+  const events = s.scaleEvents.map((e) => `${e.to}`).join("→");
+  return (
+    `${s.scenario.padEnd(28)} produced ${m.produced}, completed ${m.completed}, dead-lettered ${m.deadLettered}, lost ${m.lost}; ` +
+    `drain ${p(s.drainTimeS)} s; p50/p95 ${p(s.latencyS.p50)}/${p(s.latencyS.p95)} s; peak ${s.replicas.peak}; ` +
+    `replicas 0→${events || "(none)"}; ${wallMs.toFixed(0)} ms`
+  );
+}
+
+async function runOne(sc: Scenario, outDir: string, flags: { perMessage: boolean; charts: boolean }, bar?: cliProgress.SingleBar): Promise<Summary> {
+  const out = simulateToDir(sc, outDir, {
+    perMessage: flags.perMessage,
+    keepRecords: flags.charts,
+    onProgress: bar ? (f) => bar.update(Math.round(f * 100)) : undefined,
+  });
+  if (flags.charts && out.records) {
+    const trace = { header: out.header, records: out.records };
+    const pngs = await renderCharts(trace, outDir);
+    writeReport(outDir, trace, out.summary, pngs);
+  }
+  return Object.assign(out.summary, { __wallMs: out.wallMs }) as Summary;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      options: {
+        out: { type: "string" },
+        seed: { type: "string" },
+        "per-message": { type: "boolean", default: false },
+        "no-charts": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${HELP}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP + "\n");
+    return;
+  }
+
+  if (positionals[0] === "vectors") {
+    const file = positionals[1];
+    if (!file) fail("vectors: expected a JSON file, e.g. npm run sim -- vectors fixtures/vectors/hpa-vectors.json");
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(code === "ENOENT" ? `${file}: file not found` : `${file}: not valid JSON (${(e as Error).message})`);
+    }
+    const results = replayVectors(json);
+    process.stdout.write(formatVectorReport(results) + "\n");
+    process.exit(results.some((r) => r.status === "fail") ? 1 : 0);
+  }
+
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0) fail(`--seed: expected a non-negative integer, got "${values.seed}"`);
+  }
+
+  let files = positionals;
+  const defaultDir = resolve("fixtures/scenarios");
+  if (files.length === 0) {
+    if (!existsSync(defaultDir)) fail(`no scenario given and ${defaultDir} does not exist`);
+    files = readdirSync(defaultDir)
+      .filter((f) => f.endsWith(".yaml") || f.endsWith(".yml"))
+      .sort()
+      .map((f) => join("fixtures/scenarios", f));
+  }
+  for (const f of files) {
+    if (!existsSync(f)) fail(`${f}: file not found`);
+    if (statSync(f).isDirectory()) fail(`${f}: is a folder; give a scenario .yaml file`);
+  }
+
+  // Validate everything first: a typo in the 5th file should not cost the first four runs.
+  const scenarios: Scenario[] = [];
+  for (const f of files) {
+    try {
+      scenarios.push(loadScenario(f, { seed }));
+    } catch (e) {
+      if (e instanceof ScenarioError) fail(e.message);
+      throw e;
+    }
+  }
+
+  const tty = process.stdout.isTTY === true;
+  const flags = { perMessage: values["per-message"] === true, charts: values["no-charts"] !== true };
+  const many = scenarios.length > 1;
+  if (many) process.stdout.write(`Running ${scenarios.length} scenarios from ${files.length === positionals.length ? "the command line" : "fixtures/scenarios/"}\n`);
+  for (const sc of scenarios) {
+    const outDir = values.out ? (many ? join(values.out, sc.name) : values.out) : join("reports/out", sc.name);
+    let bar: cliProgress.SingleBar | undefined;
+    if (tty) {
+      bar = new cliProgress.SingleBar({ format: `${sc.name.padEnd(28)} [{bar}] {percentage}%`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      bar.start(100, 0);
+    }
+    try {
+      const s = await runOne(sc, outDir, flags, bar);
+      bar?.stop();
+      process.stdout.write(`${oneLine(s, (s as unknown as { __wallMs: number }).__wallMs)}\n   → ${outDir}/${flags.charts ? "report.md" : "summary.json"}\n`);
+    } catch (e) {
+      bar?.stop();
+      if (e instanceof SimulationLimitError) fail(`${sc.file}: ${e.message} (${e.limit})`);
+      throw e;
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  // Anything else is a bug in kedasim, not the user's input: say so briefly.
+  const err = e as Error;
+  process.stderr.write(`kedasim: internal error: ${err.message}\n${process.env.KEDASIM_DEBUG ? err.stack + "\n" : "(set KEDASIM_DEBUG=1 for the stack)\n"}`);
+  process.exit(70);
+});

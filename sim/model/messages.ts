@@ -1,0 +1,160 @@
+// Message storage for the broker model. Memory grows with the number of messages *in the system*
+// (waiting or in flight), never with the number produced: slots are recycled through a free list,
+// and fields live in typed arrays (no object per message).
+
+export class MessageStore {
+  capacity: number;
+  id: Float64Array; // global message number (0, 1, 2, ... in production order)
+  arrivedAt: Float64Array;
+  firstStartedAt: Float64Array; // -1 until the first processing start
+  startedAt: Float64Array; // start of the current processing run
+  endsAt: Float64Array; // scheduled end of the current processing run
+  lastRenewalAt: Float64Array; // Service Bus lock: delivery or last renewal
+  deliveries: Int32Array; // Service Bus DeliveryCount / RabbitMQ deliveries
+  dseq: Int32Array; // bumps on every delivery: stale scheduled events are recognised by it
+  holder: Int32Array; // pod uid holding the message, -1 when none
+  state: Uint8Array; // see MsgState
+  completedOnce: Uint8Array; // the work finished at least once (duplicates detection)
+  private free: Int32Array;
+  private freeTop = 0;
+  private used = 0;
+  live = 0;
+
+  constructor(initial = 1024) {
+    this.capacity = initial;
+    this.id = new Float64Array(initial);
+    this.arrivedAt = new Float64Array(initial);
+    this.firstStartedAt = new Float64Array(initial);
+    this.startedAt = new Float64Array(initial);
+    this.endsAt = new Float64Array(initial);
+    this.lastRenewalAt = new Float64Array(initial);
+    this.deliveries = new Int32Array(initial);
+    this.dseq = new Int32Array(initial);
+    this.holder = new Int32Array(initial);
+    this.state = new Uint8Array(initial);
+    this.completedOnce = new Uint8Array(initial);
+    this.free = new Int32Array(initial);
+  }
+
+  alloc(id: number, t: number): number {
+    let slot: number;
+    if (this.freeTop > 0) slot = this.free[--this.freeTop];
+    else {
+      if (this.used === this.capacity) this.grow();
+      slot = this.used++;
+    }
+    this.id[slot] = id;
+    this.arrivedAt[slot] = t;
+    this.firstStartedAt[slot] = -1;
+    this.startedAt[slot] = -1;
+    this.lastRenewalAt[slot] = -1;
+    this.deliveries[slot] = 0;
+    this.holder[slot] = -1;
+    this.state[slot] = MsgState.Ready;
+    this.completedOnce[slot] = 0;
+    this.live++;
+    return slot;
+  }
+
+  release(slot: number): void {
+    this.state[slot] = MsgState.Free;
+    this.dseq[slot]++; // invalidates any pending event for this slot
+    this.holder[slot] = -1;
+    this.free[this.freeTop++] = slot;
+    this.live--;
+  }
+
+  /** Token identifying one delivery of one slot (slot < 2^24). */
+  token(slot: number): number {
+    return this.dseq[slot] * 16777216 + slot;
+  }
+
+  static slotOf(token: number): number {
+    return token % 16777216;
+  }
+
+  isCurrent(token: number): boolean {
+    const slot = token % 16777216;
+    return Math.floor(token / 16777216) === this.dseq[slot];
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    if (cap > 16777216) throw new RangeError("more than 16.7 million messages in the system at once");
+    const g64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const g8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.id = g64(this.id);
+    this.arrivedAt = g64(this.arrivedAt);
+    this.firstStartedAt = g64(this.firstStartedAt);
+    this.startedAt = g64(this.startedAt);
+    this.endsAt = g64(this.endsAt);
+    this.lastRenewalAt = g64(this.lastRenewalAt);
+    this.deliveries = g32(this.deliveries);
+    this.dseq = g32(this.dseq);
+    this.holder = g32(this.holder);
+    this.state = g8(this.state);
+    this.completedOnce = g8(this.completedOnce);
+    this.free = g32(this.free);
+    this.capacity = cap;
+  }
+}
+
+export const enum MsgState {
+  Free = 0,
+  Ready = 1, // in the broker, deliverable
+  Buffered = 2, // delivered into a pod's prefetch buffer, not being processed
+  Processing = 3,
+  Orphaned = 4, // holder died; Service Bus: invisible until the lock expires
+}
+
+/** Double-ended ring buffer of slot numbers (the broker's FIFO). */
+export class SlotDeque {
+  private buf: Int32Array;
+  private head = 0;
+  length = 0;
+
+  constructor(initial = 1024) {
+    this.buf = new Int32Array(initial);
+  }
+
+  pushBack(x: number): void {
+    if (this.length === this.buf.length) this.grow();
+    this.buf[(this.head + this.length) & (this.buf.length - 1)] = x;
+    this.length++;
+  }
+
+  pushFront(x: number): void {
+    if (this.length === this.buf.length) this.grow();
+    this.head = (this.head - 1) & (this.buf.length - 1);
+    this.buf[this.head] = x;
+    this.length++;
+  }
+
+  popFront(): number {
+    const x = this.buf[this.head];
+    this.head = (this.head + 1) & (this.buf.length - 1);
+    this.length--;
+    return x;
+  }
+
+  private grow(): void {
+    const n = this.buf.length;
+    const b = new Int32Array(n * 2);
+    for (let i = 0; i < this.length; i++) b[i] = this.buf[(this.head + i) & (n - 1)];
+    this.buf = b;
+    this.head = 0;
+  }
+}

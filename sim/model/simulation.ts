@@ -1,0 +1,1043 @@
+// The single-queue model: producer(s) → broker queue → consumer pods of one Deployment, scaled by
+// one KEDA ScaledObject and the HPA KEDA creates for it. Models schedule events on the engine;
+// every scaling *decision* is delegated to the pure functions in ../decisions and ../triggers.
+import { EventEmitter } from "eventemitter3";
+import { Environment } from "../engine.js";
+import { sampler, stream, type Sampler, type Uniform } from "../rng.js";
+import type { Scenario } from "../scenario/load.js";
+import { MessageStore, MsgState, SlotDeque } from "./messages.js";
+import { LatencyRecorder } from "./latency.js";
+import {
+  TRACE_VERSION,
+  latencyBucket,
+  type Actor,
+  type PodPhase,
+  type Summary,
+  type TraceHeader,
+  type TraceRecord,
+} from "../trace.js";
+import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState } from "../decisions/keda.js";
+import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading } from "../decisions/hpa.js";
+import { recordQuery, fallbackActive, fallbackMetricValue, type MetricHealth } from "../decisions/fallback.js";
+import type { QueueSnapshot, Trigger } from "../triggers/types.js";
+
+export class SimulationLimitError extends Error {
+  constructor(
+    public limit: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SimulationLimitError";
+  }
+}
+
+export interface SimOptions {
+  /** Write one "done" record per completed message (off by default: the trace grows with time, not messages). */
+  perMessage?: boolean;
+  /** Called every ~1 % of simulated time (for progress bars). */
+  onProgress?: (fraction: number) => void;
+  /** Override the startup delay distribution (real mode: the measured startup latency). */
+}
+
+interface Pod {
+  uid: number;
+  name: string;
+  phase: PodPhase;
+  createdAt: number;
+  readyAt: number; // -1 while not ready
+  processing: number; // messages being processed
+  bufferedSlots: number[]; // prefetched, not yet processing (slot numbers)
+  processingSlots: Set<number>;
+  unacked: number; // processing + buffered
+  token: number; // bumps on every phase change; stale lifecycle events are ignored
+  inConsumers: boolean;
+  phantoms: number; // runs still working on a message whose lock was lost
+  phantomEpoch: number;
+}
+
+// Event priorities: at one instant, lower runs first. Completions free capacity before arrivals
+// are dispatched; KEDA acts before the HPA (spec C: "if an HPA sync lands before KEDA's update at
+// the same instant, it sees spec 0") — we pick KEDA first and say so; samples see the settled state.
+const P_COMPLETE = 0;
+const P_LOCK = 1;
+const P_ARRIVAL = 2;
+const P_POD = 3;
+const P_FAULT = 4;
+const P_STATS = 5;
+const P_KEDA = 6;
+const P_HPA = 7;
+const P_SAMPLE = 9;
+
+const POD_PENDING_DONE = 0;
+const POD_STARTING_DONE = 1;
+const POD_GRACE_END = 2;
+const POD_CRASH = 3;
+
+export interface SimResult {
+  header: TraceHeader;
+  summary: Summary;
+  events: number;
+}
+
+export class Simulation {
+  readonly env = new Environment(4096);
+  readonly bus = new EventEmitter<{ record: [TraceRecord]; progress: [number] }>();
+  private s: Scenario;
+  private opts: SimOptions;
+
+  // broker
+  private msgs = new MessageStore(1024);
+  private ready = new SlotDeque(1024);
+  private produced = 0;
+  private completed = 0;
+  private deadLettered = 0;
+  private redelivered = 0;
+  private duplicates = 0;
+  private lost = 0;
+  private inFlight = 0; // processing
+  private buffered = 0; // prefetched, not processing
+  private lastDepartureAt = -1;
+  private firstArrivalAt = -1;
+  private deliveredTotal = 0;
+
+  // pods
+  private pods = new Map<number, Pod>();
+  private consumers: Pod[] = []; // Ready, not terminating: can receive deliveries
+  private rr = 0;
+  private nextPodUid = 0;
+  private specReplicas = 0;
+  private nonTerminating = 0; // status.replicas
+  private readyCount = 0;
+  private terminatingCount = 0;
+  private busyPods = 0;
+  private peakReplicas = 0;
+  private replicaSeconds = 0;
+  private readyReplicaSeconds = 0;
+  private lastAccountingAt = 0;
+  private firstReadyAt: number | null = null;
+
+  // scaling state
+  private kedaState: KedaState;
+  private hpaState: HpaState = initialHpaState;
+  private hpaCfg: HpaConfig;
+  private health: MetricHealth[];
+  private cached: Array<number | null>;
+  private scaleEvents: Summary["scaleEvents"] = [];
+  private hpaSyncs = 0;
+
+  // RabbitMQ management API statistics (sampled every statsInterval)
+  private stats: QueueSnapshot = { ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0 };
+  private statsPrev = { t: 0, produced: 0, delivered: 0 };
+  private rateWindow = { t: 0, produced: 0, delivered: 0 };
+
+  // latency
+  private sojourn = new LatencyRecorder();
+  private wait = new LatencyRecorder();
+  private service = new LatencyRecorder();
+  private sampleLat = new Map<number, number>();
+
+  // randomness
+  private serviceTime: Sampler;
+  private schedDelay: Sampler;
+  private startDelay: Sampler;
+  private crashU: Uniform;
+  private arrivalsU: Uniform[];
+
+  // kinds
+  private K: Record<string, number> = {};
+  private producerState: Array<{ next: number; remaining: number; tNext: number }> = [];
+  private producersActive = 0;
+  private end = Infinity;
+  private settledSince = -1;
+  private lastProgress = 0;
+
+  constructor(scenario: Scenario, opts: SimOptions = {}) {
+    this.s = scenario;
+    this.opts = opts;
+    const seed = scenario.seed;
+    this.serviceTime = sampler(scenario.consumer.processingTime, stream(seed, "service"));
+    this.schedDelay = sampler(scenario.consumer.schedulingDelay, stream(seed, "scheduling"));
+    this.startDelay = sampler(scenario.consumer.startupDelay, stream(seed, "startup"));
+    this.crashU = stream(seed, "crash");
+    this.arrivalsU = scenario.producers.map((_, i) => stream(seed, `arrivals-${i}`));
+    const so = scenario.scaledObject;
+    this.kedaState = { lastActiveTime: null, creationTime: scenario.keda.createdAt };
+    this.hpaCfg = {
+      ...defaultHpaConfig(hpaMinReplicas(so), hpaMaxReplicas(so)),
+      behavior: so.behavior,
+      tolerance: scenario.hpa.tolerance,
+      downscaleStabilizationSeconds: scenario.hpa.downscaleStabilization,
+      configurableTolerance: scenario.hpa.configurableTolerance,
+    };
+    this.health = so.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const }));
+    this.cached = so.triggers.map(() => null);
+    this.registerKinds();
+  }
+
+  // ---------------------------------------------------------------- setup
+  private registerKinds(): void {
+    const e = this.env;
+    this.K.complete = e.kind("complete", P_COMPLETE, (tok, t) => this.onComplete(tok, t));
+    this.K.lock = e.kind("lock-expiry", P_LOCK, (tok, t) => this.onLockExpiry(tok, t));
+    this.K.arrival = e.kind("arrival", P_ARRIVAL, (i, t) => this.onArrival(i, t));
+    this.K.pod = e.kind("pod", P_POD, (code, t) => this.onPodEvent(code, t));
+    this.K.kill = e.kind("kill", P_FAULT, (i, t) => this.onKill(i, t));
+    this.K.stats = e.kind("stats", P_STATS, (_a, t) => this.onStats(t));
+    this.K.keda = e.kind("keda-poll", P_KEDA, (_a, t) => this.onKedaPoll(t));
+    this.K.hpa = e.kind("hpa-sync", P_HPA, (_a, t) => this.onHpaSync(t));
+    this.K.sample = e.kind("sample", P_SAMPLE, (_a, t) => this.onSample(t));
+  }
+
+  header(): TraceHeader {
+    const so = this.s.scaledObject;
+    const t0 = so.triggers[0];
+    return {
+      type: "header",
+      version: TRACE_VERSION,
+      scenario: this.s.name,
+      source: "sim",
+      seed: this.s.seed,
+      scaling: {
+        minReplicaCount: so.minReplicaCount,
+        maxReplicaCount: so.maxReplicaCount,
+        idleReplicaCount: so.idleReplicaCount,
+        target: t0.target,
+        targetType: t0.targetType,
+        triggerType: t0.type,
+        metricDescription: t0.description,
+        pollingInterval: so.pollingInterval,
+        cooldownPeriod: so.cooldownPeriod,
+        hpaSyncPeriod: this.s.hpa.syncPeriod,
+        behavior: so.behavior ? "behavior" : "legacy",
+      },
+      notes: {
+        broker: this.s.queue.broker,
+        prefetch: this.s.queue.prefetch,
+        concurrency: this.s.consumer.concurrency,
+        kedaPollPhaseS: round6(this.s.keda.pollPhase),
+        hpaSyncPhaseS: round6(this.s.hpa.syncPhase),
+        phasesDrawnFromSeed: this.s.drawn,
+        terminationGracePeriodSeconds: this.s.consumer.terminationGracePeriodSeconds,
+      },
+    };
+  }
+
+  run(): SimResult {
+    const s = this.s;
+    const e = this.env;
+    const header = this.header();
+    // Initial replicas (the Deployment as it was before the ScaledObject): pods already Ready.
+    this.specReplicas = s.consumer.initialReplicas;
+    for (let i = 0; i < s.consumer.initialReplicas; i++) this.createPod(0, true);
+    this.peakReplicas = this.nonTerminating;
+    // Producers
+    s.producers.forEach((p, i) => this.startProducer(i));
+    // Faults
+    s.consumer.kills.forEach((k, i) => e.schedule(k.at, this.K.kill, i));
+    // Control loops
+    e.schedule(s.keda.createdAt + s.keda.pollPhase, this.K.keda);
+    e.schedule(s.hpa.syncPhase, this.K.hpa);
+    if (s.queue.broker === "rabbitmq" && s.queue.statsInterval > 0) e.schedule(0, this.K.stats);
+    e.schedule(0, this.K.sample);
+    this.end = s.duration ?? s.maxDuration;
+    const maxEvents = s.limits.maxEvents;
+    // Run in chunks so progress can be reported and the event limit enforced.
+    const chunk = Math.max(s.sampleInterval, this.end / 100);
+    let horizon = 0;
+    while (e.pending > 0 && e.now < this.end) {
+      horizon = Math.min(this.end, horizon + chunk);
+      e.run(horizon);
+      if (e.processed > maxEvents) {
+        throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
+      }
+      if (this.opts.onProgress && this.s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
+      if (this.settledSince >= 0 && this.s.duration === null) break;
+    }
+    this.accountReplicas(e.now);
+    return { header, summary: this.summary(), events: e.processed };
+  }
+
+  // ---------------------------------------------------------------- trace
+  private emit(r: TraceRecord): void {
+    this.bus.emit("record", r);
+  }
+
+  // ---------------------------------------------------------------- producers
+  private startProducer(i: number): void {
+    const p = this.s.producers[i];
+    const st = { next: 0, remaining: 0, tNext: 0 };
+    this.producerState[i] = st;
+    switch (p.type) {
+      case "burst":
+        if (p.count > 0) this.scheduleArrival(i, p.at);
+        break;
+      case "interval":
+        st.remaining = p.count;
+        if (p.count > 0) this.scheduleArrival(i, p.at);
+        break;
+      case "poisson":
+        st.remaining = p.count ?? Infinity;
+        this.nextPoisson(i, p.from);
+        break;
+      case "rate":
+      case "sine":
+        st.tNext = p.type === "rate" ? p.points[0][0] : p.from;
+        this.nextThinned(i);
+        break;
+      case "times":
+        if (p.times.length > 0) this.scheduleArrival(i, p.times[0]);
+        break;
+    }
+  }
+
+  private scheduleArrival(i: number, t: number): void {
+    this.producersActive++;
+    this.env.schedule(t, this.K.arrival, i);
+  }
+
+  private nextPoisson(i: number, from: number): void {
+    const p = this.s.producers[i] as Extract<Scenario["producers"][number], { type: "poisson" }>;
+    const st = this.producerState[i];
+    if (st.remaining <= 0) return;
+    const t = from - Math.log(1 - this.arrivalsU[i]()) / p.ratePerSecond;
+    const until = p.until ?? this.s.duration ?? Infinity;
+    if (t >= until) return;
+    this.scheduleArrival(i, t);
+  }
+
+  /** Next arrival of a time-varying rate: thinning (Lewis & Shedler), or even spacing if deterministic. */
+  private nextThinned(i: number): void {
+    const p = this.s.producers[i];
+    const st = this.producerState[i];
+    const u = this.arrivalsU[i];
+    if (p.type === "rate") {
+      const pts = p.points;
+      const last = pts[pts.length - 1][0];
+      const rateAt = (t: number) => {
+        for (let j = 1; j < pts.length; j++) {
+          if (t <= pts[j][0]) {
+            const [t0, r0] = pts[j - 1];
+            const [t1, r1] = pts[j];
+            return r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
+          }
+        }
+        return 0;
+      };
+      if (p.deterministic) {
+        // Arrival when the integrated rate crosses the next whole number (step 1/64 s integration).
+        let t = st.tNext;
+        let acc = st.next; // fractional mass carried
+        const dt = 1 / 64;
+        while (t < last) {
+          const r = rateAt(t + dt / 2);
+          if (acc + r * dt >= 1) {
+            const tt = t + ((1 - acc) / (r || 1)) * 1;
+            st.tNext = tt;
+            st.next = 0;
+            this.scheduleArrival(i, tt);
+            return;
+          }
+          acc += r * dt;
+          t += dt;
+        }
+        return;
+      }
+      let lmax = 0;
+      for (const [, r] of pts) lmax = Math.max(lmax, r);
+      if (lmax <= 0) return;
+      let t = st.tNext;
+      for (;;) {
+        t -= Math.log(1 - u()) / lmax;
+        if (t >= last) return;
+        if (u() * lmax <= rateAt(t)) break;
+      }
+      st.tNext = t;
+      this.scheduleArrival(i, t);
+      return;
+    }
+    if (p.type === "sine") {
+      const lmax = p.meanPerSecond + p.amplitudePerSecond;
+      let t = st.tNext;
+      for (;;) {
+        t -= Math.log(1 - u()) / lmax;
+        if (t >= p.until) return;
+        const r = p.meanPerSecond + p.amplitudePerSecond * Math.sin((2 * Math.PI * (t - p.phaseSeconds)) / p.periodSeconds);
+        if (u() * lmax <= r) break;
+      }
+      st.tNext = t;
+      this.scheduleArrival(i, t);
+    }
+  }
+
+  private onArrival(i: number, t: number): void {
+    this.producersActive--;
+    const p = this.s.producers[i];
+    const st = this.producerState[i];
+    switch (p.type) {
+      case "burst":
+        for (let k = 0; k < p.count; k++) this.produce(t);
+        break;
+      case "interval":
+        this.produce(t);
+        st.remaining--;
+        st.next++;
+        if (st.remaining > 0) this.scheduleArrival(i, p.at + st.next * p.intervalSeconds);
+        break;
+      case "poisson":
+        this.produce(t);
+        st.remaining--;
+        this.nextPoisson(i, t);
+        break;
+      case "rate":
+      case "sine":
+        this.produce(t);
+        this.nextThinned(i);
+        break;
+      case "times":
+        this.produce(t);
+        st.next++;
+        if (st.next < p.times.length) this.scheduleArrival(i, p.times[st.next]);
+        break;
+    }
+    this.dispatch(t);
+  }
+
+  private produce(t: number): void {
+    if (this.produced >= this.s.limits.maxMessages) {
+      throw new SimulationLimitError("limits.maxMessages", `stopped at t=${round6(t)} s: more than limits.maxMessages (${this.s.limits.maxMessages}) messages produced`);
+    }
+    if (this.firstArrivalAt < 0) this.firstArrivalAt = t;
+    const slot = this.msgs.alloc(this.produced++, t);
+    this.ready.pushBack(slot);
+  }
+
+  // ---------------------------------------------------------------- broker ↔ pods
+  /** Deliver ready messages to Ready pods with free prefetch capacity, round-robin (RabbitMQ-like). */
+  private dispatch(t: number): void {
+    const consumers = this.consumers;
+    if (consumers.length === 0) return;
+    const prefetch = this.s.queue.prefetch;
+    const conc = this.s.consumer.concurrency;
+    const limit = prefetch === 0 ? Infinity : prefetch;
+    while (this.ready.length > 0) {
+      // Find the next consumer with capacity, starting at the round-robin pointer.
+      let chosen: Pod | null = null;
+      for (let k = 0; k < consumers.length; k++) {
+        const idx = (this.rr + k) % consumers.length;
+        const pod = consumers[idx];
+        if (pod.unacked < limit) {
+          chosen = pod;
+          this.rr = (idx + 1) % consumers.length;
+          break;
+        }
+      }
+      if (chosen === null) return;
+      const slot = this.ready.popFront();
+      this.deliver(chosen, slot, t, conc);
+    }
+  }
+
+  private deliver(pod: Pod, slot: number, t: number, conc: number): void {
+    const m = this.msgs;
+    m.deliveries[slot]++;
+    m.dseq[slot]++;
+    m.holder[slot] = pod.uid;
+    m.lastRenewalAt[slot] = t;
+    this.deliveredTotal++;
+    if (m.deliveries[slot] > 1) {
+      this.redelivered++;
+      this.emit({ type: "message", t, event: "redelivered", id: m.id[slot], pod: pod.name });
+    }
+    pod.unacked++;
+    if (pod.processing < conc) this.startProcessing(pod, slot, t);
+    else {
+      m.state[slot] = MsgState.Buffered;
+      pod.bufferedSlots.push(slot);
+      this.buffered++;
+    }
+  }
+
+  private startProcessing(pod: Pod, slot: number, t: number): void {
+    const m = this.msgs;
+    m.state[slot] = MsgState.Processing;
+    if (m.firstStartedAt[slot] < 0) m.firstStartedAt[slot] = t;
+    m.startedAt[slot] = t;
+    pod.processing++;
+    pod.processingSlots.add(slot);
+    if (pod.processing === 1) this.busyPods++;
+    this.inFlight++;
+    const d = this.serviceTime();
+    const tok = m.token(slot);
+    m.endsAt[slot] = t + d;
+    this.env.schedule(t + d, this.K.complete, tok);
+    // Service Bus: the lock lapses lockDuration after delivery unless the binding renews it.
+    if (this.s.queue.broker === "azure-servicebus" && this.s.queue.lockRenewal === 0 && d > this.s.queue.lockDuration) {
+      this.env.schedule(t + this.s.queue.lockDuration, this.K.lock, tok);
+    }
+  }
+
+  private onComplete(tok: number, t: number): void {
+    const m = this.msgs;
+    const slot = MessageStore.slotOf(tok);
+    if (!m.isCurrent(tok) || m.state[slot] !== MsgState.Processing) {
+      // This processing run lost its message (lock expired and it was redelivered): the work
+      // is done but the settle call fails — a duplicate.
+      return;
+    }
+    const pod = this.pods.get(m.holder[slot])!;
+    this.finishRun(pod, slot);
+    const arrived = m.arrivedAt[slot];
+    const soj = t - arrived;
+    const svc = t - m.startedAt[slot];
+    this.sojourn.add(soj);
+    this.service.add(svc);
+    this.wait.add(soj - svc);
+    const b = latencyBucket(soj);
+    this.sampleLat.set(b, (this.sampleLat.get(b) ?? 0) + 1);
+    if (this.opts.perMessage) {
+      this.emit({ type: "done", t, id: m.id[slot], arrivedAt: arrived, startedAt: m.startedAt[slot], pod: pod.name, deliveries: m.deliveries[slot] });
+    }
+    this.completed++;
+    this.lastDepartureAt = t;
+    m.release(slot);
+    this.afterPodFreed(pod, t);
+  }
+
+  /** Common bookkeeping when a processing run ends (completion or abandonment). */
+  private finishRun(pod: Pod, slot: number): void {
+    pod.processing--;
+    pod.processingSlots.delete(slot);
+    if (pod.processing === 0) this.busyPods--;
+    pod.unacked--;
+    this.inFlight--;
+  }
+
+  private afterPodFreed(pod: Pod, t: number): void {
+    // Start a buffered message, if any.
+    if (pod.bufferedSlots.length > 0 && pod.phase !== "Gone") {
+      const next = pod.bufferedSlots.shift()!;
+      this.buffered--;
+      this.startProcessing(pod, next, t);
+    }
+    if (pod.phase === "Terminating" && pod.processing === 0) {
+      this.podGone(pod, t, "exited after finishing in-flight work");
+    }
+    this.dispatch(t);
+  }
+
+  /** Service Bus lock expired (no renewal, or its pod died): the message becomes visible again. */
+  private onLockExpiry(tok: number, t: number): void {
+    const m = this.msgs;
+    const slot = MessageStore.slotOf(tok);
+    if (!m.isCurrent(tok)) return;
+    const st = m.state[slot];
+    if (st === MsgState.Processing) {
+      // The pod keeps working on it until its run ends (that work is a duplicate: the settle call
+      // will fail with MessageLockLost); the broker hands the message to someone else.
+      const pod = this.pods.get(m.holder[slot])!;
+      const endsAt = m.endsAt[slot];
+      this.finishRun(pod, slot);
+      this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: "lock expired while processing" });
+      this.requeueOrDeadLetter(slot, t, "lock expired");
+      this.occupyPhantom(pod, endsAt);
+      this.dispatch(t);
+    } else if (st === MsgState.Orphaned) {
+      this.requeueOrDeadLetter(slot, t, "lock expired after its pod let go of it");
+      this.dispatch(t);
+    }
+  }
+
+  private phantomKind = -1;
+  /** Keep a pod busy until `endsAt` with a run whose message was taken away (lock expiry). */
+  private occupyPhantom(pod: Pod, endsAt: number): void {
+    if (this.phantomKind < 0) {
+      this.phantomKind = this.env.kind("phantom-end", P_COMPLETE, (arg, tt) => {
+        const epoch = arg % 1048576;
+        const p = this.pods.get((arg - epoch) / 1048576);
+        if (!p || p.phase === "Gone" || p.phantomEpoch % 1048576 !== epoch || p.phantoms === 0) return;
+        p.phantoms--;
+        p.processing--;
+        if (p.processing === 0) this.busyPods--;
+        p.unacked--;
+        this.duplicates++; // the work finished a second time for a message that was redelivered
+        this.afterPodFreed(p, tt);
+      });
+    }
+    pod.phantoms++;
+    pod.processing++;
+    if (pod.processing === 1) this.busyPods++;
+    pod.unacked++;
+    this.env.schedule(endsAt, this.phantomKind, pod.uid * 1048576 + (pod.phantomEpoch % 1048576));
+  }
+
+  private requeueOrDeadLetter(slot: number, t: number, why: string): void {
+    const m = this.msgs;
+    m.holder[slot] = -1;
+    m.dseq[slot]++;
+    if (this.s.queue.broker === "azure-servicebus" && m.deliveries[slot] >= this.s.queue.maxDeliveryCount) {
+      this.deadLettered++;
+      this.lastDepartureAt = t;
+      this.emit({ type: "message", t, event: "dead-lettered", id: m.id[slot], reason: `${why}; DeliveryCount ${m.deliveries[slot]} reached maxDeliveryCount` });
+      m.release(slot);
+      return;
+    }
+    m.state[slot] = MsgState.Ready;
+    // RabbitMQ puts a requeued message back at its original position when it can (the head, here);
+    // an expired Service Bus lock makes the message visible again — it is the oldest, so also the head.
+    this.ready.pushFront(slot);
+  }
+
+  /**
+   * A pod stops holding its messages (killed, crashed, or exited with buffered messages).
+   * RabbitMQ requeues every unacked delivery when the connection drops; Service Bus messages stay
+   * locked until lockDuration after the last renewal.
+   */
+  private releaseHeld(pod: Pod, t: number, why: string): void {
+    const m = this.msgs;
+    const slots = [...pod.processingSlots, ...pod.bufferedSlots];
+    for (const slot of pod.processingSlots) {
+      this.inFlight--;
+      m.state[slot] = MsgState.Orphaned;
+    }
+    this.buffered -= pod.bufferedSlots.length;
+    if (pod.processing > 0) this.busyPods--;
+    pod.processing = 0;
+    pod.unacked = 0;
+    pod.phantoms = 0;
+    pod.phantomEpoch++;
+    pod.processingSlots.clear();
+    pod.bufferedSlots = [];
+    for (const slot of slots) {
+      this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: why });
+      if (this.s.queue.broker === "rabbitmq") {
+        this.requeueOrDeadLetter(slot, t, why);
+      } else {
+        m.state[slot] = MsgState.Orphaned;
+        m.holder[slot] = -1;
+        const renew = this.s.queue.lockRenewal;
+        const delivered = m.lastRenewalAt[slot];
+        const lastRenewal = renew > 0 ? delivered + Math.floor((t - delivered) / renew) * renew : delivered;
+        const expiry = Math.max(t, lastRenewal + this.s.queue.lockDuration);
+        m.dseq[slot]++;
+        this.env.schedule(expiry, this.K.lock, m.token(slot));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- pods
+  private podName(uid: number): string {
+    return `${this.s.consumer.deploymentName}-${uid}`;
+  }
+
+  private createPod(t: number, alreadyReady = false): void {
+    const uid = this.nextPodUid++;
+    const pod: Pod = {
+      uid,
+      name: this.podName(uid),
+      phase: "Pending",
+      createdAt: t,
+      readyAt: -1,
+      processing: 0,
+      bufferedSlots: [],
+      processingSlots: new Set(),
+      unacked: 0,
+      token: 0,
+      inConsumers: false,
+      phantoms: 0,
+      phantomEpoch: 0,
+    };
+    this.pods.set(uid, pod);
+    this.nonTerminating++;
+    if (this.nonTerminating > this.peakReplicas) this.peakReplicas = this.nonTerminating;
+    if (alreadyReady) {
+      this.setPhase(pod, "Ready", t, "existed before the ScaledObject");
+      return;
+    }
+    this.setPhase(pod, "Pending", t, "created by the ReplicaSet");
+    this.schedulePod(pod, POD_PENDING_DONE, t + this.schedDelay());
+  }
+
+  private schedulePod(pod: Pod, code: number, at: number): void {
+    // arg encodes (uid, token, code): uid < 2^20, token < 2^20, code < 4.
+    this.env.schedule(at, this.K.pod, (pod.uid * 1048576 + (pod.token & 1048575)) * 4 + code);
+  }
+
+  private onPodEvent(arg: number, t: number): void {
+    const code = arg % 4;
+    const rest = (arg - code) / 4;
+    const token = rest % 1048576;
+    const uid = (rest - token) / 1048576;
+    const pod = this.pods.get(uid);
+    if (!pod || (pod.token & 1048575) !== token) return; // stale
+    switch (code) {
+      case POD_PENDING_DONE:
+        if (pod.phase !== "Pending") return;
+        this.setPhase(pod, "Starting", t, "scheduled; containers starting");
+        this.schedulePod(pod, POD_STARTING_DONE, t + this.startDelay());
+        return;
+      case POD_STARTING_DONE:
+        if (pod.phase !== "Starting") return;
+        this.setPhase(pod, "Ready", t, "ready; consuming");
+        this.dispatch(t);
+        return;
+      case POD_GRACE_END:
+        if (pod.phase !== "Terminating") return;
+        this.releaseHeld(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
+        this.podGone(pod, t, "killed after the grace period");
+        return;
+      case POD_CRASH:
+        if (pod.phase !== "Ready" && pod.phase !== "Starting") return;
+        this.releaseHeld(pod, t, "container crashed");
+        this.setPhase(pod, "Starting", t, "container crashed; restarting");
+        this.schedulePod(pod, POD_STARTING_DONE, t + this.startDelay());
+        this.dispatch(t);
+        return;
+    }
+  }
+
+  private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
+    this.accountReplicas(t);
+    const was = pod.phase;
+    if (was === "Ready" && phase !== "Ready") {
+      this.readyCount--;
+      this.removeConsumer(pod);
+    }
+    if (phase === "Ready" && was !== "Ready") {
+      this.readyCount++;
+      pod.readyAt = t;
+      if (this.firstReadyAt === null) this.firstReadyAt = t;
+      this.consumers.push(pod);
+      pod.inConsumers = true;
+    }
+    pod.phase = phase;
+    pod.token++;
+    this.emit({ type: "pod", t, pod: pod.name, phase, reason });
+    if (phase === "Ready" || phase === "Starting") this.scheduleCrash(pod, t);
+  }
+
+  private scheduleCrash(pod: Pod, t: number): void {
+    const rate = this.s.consumer.crashRatePerHour;
+    if (rate <= 0 || pod.phase !== "Ready") return;
+    const dt = (-Math.log(1 - this.crashU()) / rate) * 3600;
+    this.schedulePod(pod, POD_CRASH, t + dt);
+  }
+
+  private removeConsumer(pod: Pod): void {
+    if (!pod.inConsumers) return;
+    const i = this.consumers.indexOf(pod);
+    if (i >= 0) {
+      this.consumers.splice(i, 1);
+      if (this.rr > i) this.rr--;
+      if (this.rr >= this.consumers.length) this.rr = 0;
+    }
+    pod.inConsumers = false;
+  }
+
+  private podGone(pod: Pod, t: number, reason: string): void {
+    if (pod.phase === "Gone") return;
+    if (pod.bufferedSlots.length > 0) this.releaseHeld(pod, t, "pod exited with prefetched messages");
+    this.accountReplicas(t);
+    if (pod.phase === "Terminating") this.terminatingCount--;
+    else {
+      this.nonTerminating--;
+      if (pod.phase === "Ready") {
+        this.readyCount--;
+        this.removeConsumer(pod);
+      }
+    }
+    pod.phase = "Gone";
+    pod.token++;
+    this.pods.delete(pod.uid);
+    this.emit({ type: "pod", t, pod: pod.name, phase: "Gone", reason });
+  }
+
+  /** Start terminating a pod (scale-in): no new deliveries; in-flight work gets the grace period. */
+  private terminate(pod: Pod, t: number, reason: string): void {
+    this.accountReplicas(t);
+    if (pod.phase === "Ready") {
+      this.readyCount--;
+      this.removeConsumer(pod);
+    }
+    this.nonTerminating--;
+    this.terminatingCount++;
+    pod.phase = "Terminating";
+    pod.token++;
+    this.emit({ type: "pod", t, pod: pod.name, phase: "Terminating", reason });
+    if (pod.processing === 0) {
+      this.podGone(pod, t, "exited at once (idle)");
+      return;
+    }
+    this.schedulePod(pod, POD_GRACE_END, t + this.s.consumer.terminationGracePeriodSeconds);
+  }
+
+  /** ReplicaSet reconcile: create or delete pods until status.replicas == spec.replicas. */
+  private reconcileReplicaSet(t: number): void {
+    while (this.nonTerminating < this.specReplicas) this.createPod(t);
+    if (this.nonTerminating > this.specReplicas) {
+      // Deletion order of the ReplicaSet controller (pkg/controller/replicaset/replica_set.go
+      // getPodsToDelete → controller.ActivePodsWithRanks): unscheduled < scheduled, Pending <
+      // Running, not ready < ready, then the most recently ready, then the newest. Whether a pod is
+      // busy plays no role — the root of "KEDA kills busy pods" (user-pain A).
+      const rank = (p: Pod) => (p.phase === "Pending" ? 0 : p.phase === "Starting" ? 1 : 2);
+      const candidates = [...this.pods.values()].filter((p) => p.phase !== "Terminating" && p.phase !== "Gone");
+      candidates.sort((a, b) => rank(a) - rank(b) || b.readyAt - a.readyAt || b.createdAt - a.createdAt || b.uid - a.uid);
+      const n = this.nonTerminating - this.specReplicas;
+      for (let i = 0; i < n; i++) this.terminate(candidates[i], t, `scale-in to ${this.specReplicas}`);
+    }
+  }
+
+  private setSpec(to: number, t: number, actor: Actor, reason: string): void {
+    const from = this.specReplicas;
+    if (to === from) return;
+    this.specReplicas = to;
+    this.scaleEvents.push({ t: round6(t), from, to, actor, reason });
+    this.emit({ type: "scale", t, actor, from, to, reason });
+    this.reconcileReplicaSet(t);
+    this.dispatch(t);
+  }
+
+  private onKill(i: number, t: number): void {
+    const k = this.s.consumer.kills[i];
+    // Kill the oldest Ready pods first (deterministic), then any other live pod.
+    const live = [...this.pods.values()].filter((p) => p.phase !== "Gone" && p.phase !== "Terminating");
+    live.sort((a, b) => (a.phase === "Ready" ? 0 : 1) - (b.phase === "Ready" ? 0 : 1) || a.createdAt - b.createdAt || a.uid - b.uid);
+    for (const pod of live.slice(0, k.count)) {
+      this.releaseHeld(pod, t, "pod killed (fault injection)");
+      this.podGone(pod, t, "SIGKILL (fault injection)");
+    }
+    this.reconcileReplicaSet(t); // the ReplicaSet replaces them
+    this.dispatch(t);
+  }
+
+  private accountReplicas(t: number): void {
+    const dt = t - this.lastAccountingAt;
+    if (dt > 0) {
+      this.replicaSeconds += dt * (this.nonTerminating + this.terminatingCount);
+      this.readyReplicaSeconds += dt * this.readyCount;
+      this.lastAccountingAt = t;
+    }
+  }
+
+  // ---------------------------------------------------------------- metrics
+  private liveSnapshot(t: number): QueueSnapshot {
+    const w = Math.max(1e-9, t - this.rateWindow.t);
+    return {
+      ready: this.ready.length,
+      inFlight: this.inFlight,
+      prefetched: this.buffered,
+      publishRate: t > this.rateWindow.t ? (this.produced - this.rateWindow.produced) / w : 0,
+      deliverRate: t > this.rateWindow.t ? (this.deliveredTotal - this.rateWindow.delivered) / w : 0,
+    };
+  }
+
+  private onStats(t: number): void {
+    // The management plugin samples queue stats every collect_statistics_interval (5 s);
+    // KEDA's HTTP mode reads these, not live values.
+    const dt = t - this.statsPrev.t;
+    this.stats = {
+      ready: this.ready.length,
+      inFlight: this.inFlight,
+      prefetched: this.buffered,
+      publishRate: dt > 0 ? (this.produced - this.statsPrev.produced) / dt : 0,
+      deliverRate: dt > 0 ? (this.deliveredTotal - this.statsPrev.delivered) / dt : 0,
+    };
+    this.statsPrev = { t, produced: this.produced, delivered: this.deliveredTotal };
+    if (!this.isSettled()) this.env.schedule(t + this.s.queue.statsInterval, this.K.stats);
+    else this.statsIdle = true;
+  }
+  private statsIdle = false;
+
+  private snapshotFor(trigger: Trigger, t: number): QueueSnapshot {
+    const httpRabbit = trigger.type === "rabbitmq" && (trigger as Trigger & { protocol?: string }).protocol === "http";
+    if (httpRabbit && this.s.queue.broker === "rabbitmq" && this.s.queue.statsInterval > 0) return this.stats;
+    return this.liveSnapshot(t);
+  }
+
+  private scalerErrorAt(t: number): boolean {
+    for (const w of this.s.consumer.scalerErrors) if (t >= w.from && t < w.until) return true;
+    return false;
+  }
+
+  /** The number the first trigger would read now (for samples and charts). */
+  private currentMetric(t: number): number {
+    const trig = this.s.scaledObject.triggers[0];
+    return trig.read(this.snapshotFor(trig, t)).value;
+  }
+
+  // ---------------------------------------------------------------- KEDA
+  private onKedaPoll(t: number): void {
+    const so = this.s.scaledObject;
+    let active = false;
+    let error = false;
+    let firstMetric: number | null = null;
+    so.triggers.forEach((trig, i) => {
+      if (this.scalerErrorAt(t)) {
+        error = true;
+        this.health[i] = recordQuery(this.health[i], false);
+        return;
+      }
+      const r = trig.read(this.snapshotFor(trig, t));
+      this.health[i] = recordQuery(this.health[i], true);
+      this.cached[i] = r.value;
+      if (i === 0) firstMetric = r.value;
+      if (r.active) active = true;
+    });
+    const res = requestScale(so, this.kedaState, { now: t, currentReplicas: this.specReplicas, isActive: active, isError: error });
+    this.kedaState = res.state;
+    this.emit({
+      type: "keda-poll",
+      t,
+      metric: firstMetric,
+      active,
+      error,
+      lastActiveTime: res.state.lastActiveTime,
+      condition: res.condition,
+    });
+    if (res.replicas !== null && res.replicas !== this.specReplicas) this.setSpec(res.replicas, t, "keda", res.reason);
+    this.env.schedule(t + so.pollingInterval, this.K.keda);
+  }
+
+  // ---------------------------------------------------------------- HPA
+  private onHpaSync(t: number): void {
+    const so = this.s.scaledObject;
+    const metrics: MetricReading[] = so.triggers.map((trig, i) => {
+      if (trig.useCachedMetrics && this.cached[i] !== null && !this.scalerErrorAt(t)) {
+        return { ok: true, targetType: trig.targetType, target: trig.target, value: this.cached[i]! };
+      }
+      if (this.scalerErrorAt(t)) {
+        this.health[i] = recordQuery(this.health[i], false);
+        if (fallbackActive(this.health[i], so.fallback)) {
+          return {
+            ok: true,
+            targetType: trig.targetType,
+            target: trig.target,
+            value: fallbackMetricValue(so.fallback!, trig.target, trig.targetType, this.specReplicas, this.readyCount),
+          };
+        }
+        return { ok: false };
+      }
+      this.health[i] = recordQuery(this.health[i], true);
+      return { ok: true, targetType: trig.targetType, target: trig.target, value: trig.read(this.snapshotFor(trig, t)).value };
+    });
+    const res = reconcile(this.hpaCfg, this.hpaState, {
+      now: t,
+      specReplicas: this.specReplicas,
+      statusReplicas: this.nonTerminating,
+      readyReplicas: this.readyCount,
+      metrics,
+    });
+    this.hpaState = res.state;
+    this.emit({
+      type: "hpa-sync",
+      t,
+      metric: res.metricValue,
+      specReplicas: this.specReplicas,
+      statusReplicas: this.nonTerminating,
+      raw: res.raw,
+      desired: res.desired,
+      condition: res.condition,
+    });
+    if (res.rescale && res.desired !== this.specReplicas) this.setSpec(res.desired, t, "hpa", res.reason);
+    this.hpaSyncs++;
+    this.env.schedule(t + this.s.hpa.syncPeriod + this.s.hpa.drift, this.K.hpa);
+  }
+
+  // ---------------------------------------------------------------- samples & end
+  private producersDone(): boolean {
+    return this.producersActive === 0;
+  }
+
+  private restReplicas(): number {
+    const so = this.s.scaledObject;
+    return so.idleReplicaCount ?? so.minReplicaCount;
+  }
+
+  private isSettled(): boolean {
+    return (
+      this.producersDone() &&
+      this.msgs.live === 0 &&
+      this.terminatingCount === 0 &&
+      this.specReplicas === this.restReplicas() &&
+      this.nonTerminating === this.specReplicas &&
+      this.pods.size === this.nonTerminating
+    );
+  }
+
+  private onSample(t: number): void {
+    this.accountReplicas(t);
+    const lat = this.sampleLat.size > 0 ? [...this.sampleLat.entries()].sort((a, b) => a[0] - b[0]) : undefined;
+    this.sampleLat.clear();
+    this.emit({
+      type: "sample",
+      t,
+      metric: this.currentMetric(t),
+      queued: this.ready.length,
+      inFlight: this.inFlight + this.buffered,
+      produced: this.produced,
+      completed: this.completed,
+      deadLettered: this.deadLettered,
+      redelivered: this.redelivered,
+      lost: this.lost,
+      desired: this.specReplicas,
+      current: this.nonTerminating,
+      ready: this.readyCount,
+      terminating: this.terminatingCount,
+      busy: this.busyPods,
+      ...(lat ? { lat } : {}),
+    });
+    // Rates for MessageRate triggers in live mode: a trailing window of one polling interval.
+    if (t - this.rateWindow.t >= this.s.scaledObject.pollingInterval) {
+      this.rateWindow = { t, produced: this.produced, delivered: this.deliveredTotal };
+    }
+    if (this.s.duration === null) {
+      if (this.isSettled()) {
+        if (this.settledSince < 0) this.settledSince = t;
+        // Keep one more polling interval of samples so the chart shows the quiet end.
+        if (t - this.settledSince >= this.s.scaledObject.pollingInterval) {
+          this.env.stop();
+          return;
+        }
+      } else this.settledSince = -1;
+    }
+    if (this.statsIdle && !this.isSettled()) {
+      this.statsIdle = false;
+      this.env.schedule(t, this.K.stats);
+    }
+    const next = t + this.s.sampleInterval;
+    if (next <= this.end) this.env.schedule(next, this.K.sample);
+  }
+
+  summary(): Summary {
+    const pct = (x: number | null) => x;
+    const soj = this.sojourn.stats();
+    return {
+      scenario: this.s.name,
+      seed: this.s.seed,
+      source: "sim",
+      simulatedSeconds: round6(this.env.now),
+      messages: {
+        produced: this.produced,
+        completed: this.completed,
+        deadLettered: this.deadLettered,
+        redelivered: this.redelivered,
+        lost: this.lost,
+        duplicates: this.duplicates,
+      },
+      drainTimeS: this.firstArrivalAt >= 0 && this.lastDepartureAt >= 0 ? round6(this.lastDepartureAt - this.firstArrivalAt) : null,
+      latencyS: { ...soj, p50: pct(soj.p50), wait: this.wait.stats(), service: this.service.stats() },
+      replicas: { peak: this.peakReplicas, replicaSeconds: round6(this.replicaSeconds), readyReplicaSeconds: round6(this.readyReplicaSeconds) },
+      firstReplicaReadyS: this.firstReadyAt === null ? null : round6(this.firstReadyAt),
+      scaleEvents: this.scaleEvents,
+      notes: {
+        events: this.env.processed,
+        hpaSyncs: this.hpaSyncs,
+        stillInSystem: this.msgs.live,
+        endedBy: this.s.duration !== null ? "duration" : this.settledSince >= 0 ? "settled" : "maxDurationSeconds",
+      },
+    };
+  }
+}
+
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,552 @@
+// Scenario loading: YAML → validated, fully resolved Scenario (defaults filled, manifests read,
+// phases drawn from the seed). Every problem becomes one ScenarioError naming the file, the field
+// path and what was expected; the CLI prints it and exits 2.
+import { readFileSync } from "node:fs";
+import { dirname, resolve, relative } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { z } from "zod";
+import {
+  scenarioSchema,
+  scaledObjectSpecV1,
+  scaledObjectSpecV2,
+  daprComponent,
+  deployment,
+  type DistributionInput,
+  type ScenarioParsed,
+} from "./schema.js";
+import { type Distribution, stream, scaleDistribution } from "../rng.js";
+import { parseTrigger } from "../triggers/index.js";
+import type { Trigger } from "../triggers/types.js";
+import type { ScaledObjectConfig } from "../decisions/keda.js";
+import { resolveBehavior, type HpaBehavior, type ResolvedScalingRules } from "../decisions/hpa.js";
+
+export class ScenarioError extends Error {
+  constructor(
+    public file: string,
+    public path: string,
+    public expected: string,
+  ) {
+    super(`${file}: ${path ? path + ": " : ""}${expected}`);
+    this.name = "ScenarioError";
+  }
+}
+
+export type Producer =
+  | { type: "burst"; at: number; count: number }
+  | { type: "interval"; at: number; count: number; intervalSeconds: number }
+  | { type: "poisson"; ratePerSecond: number; from: number; until: number | null; count: number | null }
+  | { type: "rate"; points: Array<[number, number]>; deterministic: boolean }
+  | { type: "sine"; meanPerSecond: number; amplitudePerSecond: number; periodSeconds: number; phaseSeconds: number; from: number; until: number }
+  | { type: "times"; times: number[]; source: string };
+
+export type Broker = "azure-servicebus" | "rabbitmq";
+
+export interface Scenario {
+  name: string;
+  description: string;
+  file: string;
+  seed: number;
+  duration: number | null;
+  maxDuration: number;
+  sampleInterval: number;
+  producers: Producer[];
+  queue: {
+    broker: Broker;
+    lockDuration: number;
+    lockRenewal: number; // 0 = never renewed
+    maxDeliveryCount: number;
+    prefetch: number; // 0 = unlimited
+    statsInterval: number; // RabbitMQ management API sampling, 0 = live
+  };
+  consumer: {
+    processingTime: Distribution;
+    concurrency: number;
+    schedulingDelay: Distribution;
+    startupDelay: Distribution;
+    terminationGracePeriodSeconds: number;
+    initialReplicas: number;
+    kills: Array<{ at: number; count: number }>;
+    crashRatePerHour: number;
+    scalerErrors: Array<{ from: number; until: number }>;
+    deploymentName: string;
+  };
+  scaledObject: ScaledObjectConfig & {
+    name: string;
+    apiVersion: string;
+    triggers: Trigger[];
+    behavior: HpaBehavior | null;
+  };
+  hpa: {
+    syncPeriod: number;
+    syncPhase: number;
+    drift: number;
+    tolerance: number;
+    downscaleStabilization: number;
+    configurableTolerance: boolean;
+  };
+  keda: { pollPhase: number; createdAt: number };
+  /** Which phases were drawn from the seed (reported in the trace header). */
+  drawn: { pollPhase: boolean; syncPhase: boolean };
+  daprComponent: { name: string; type: string } | null;
+  limits: { maxMessages: number; maxReplicas: number; maxEvents: number };
+}
+
+function zodPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`;
+    case "invalid_type":
+      return `expected ${issue.expected}${"input" in issue && issue.input === undefined ? " (missing)" : ""}`;
+    case "invalid_union": {
+      // Prefer the branch whose errors went deepest: usually the intended shape.
+      const errs = (issue as unknown as { errors?: z.core.$ZodIssue[][] }).errors;
+      if (errs && errs.length) {
+        const best = [...errs].sort((a, b) => (b[0]?.path.length ?? 0) - (a[0]?.path.length ?? 0))[0];
+        if (best?.[0]) return `${zodPath(best[0].path) ? zodPath(best[0].path) + ": " : ""}${describeIssue(best[0])}`;
+      }
+      return issue.message;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+function firstIssue(err: z.ZodError, file: string, prefix = ""): ScenarioError {
+  const issue = err.issues[0];
+  let path = zodPath(issue.path);
+  let expected = describeIssue(issue);
+  if (issue.code === "invalid_union" && expected.includes(": ")) {
+    // describeIssue prefixed a sub-path; merge it into the path.
+    const idx = expected.indexOf(": ");
+    const sub = expected.slice(0, idx);
+    if (!sub.includes(" ")) {
+      path = path ? `${path}${sub.startsWith("[") ? "" : "."}${sub}` : sub;
+      expected = expected.slice(idx + 2);
+    }
+  }
+  const full = prefix ? (path ? `${prefix}.${path}` : prefix) : path;
+  return new ScenarioError(file, full, expected);
+}
+
+function toDistribution(d: DistributionInput): Distribution {
+  if (typeof d === "number") return { dist: "constant", value: d };
+  return d as Distribution;
+}
+
+function readText(file: string, displayFile: string, path: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ScenarioError(displayFile, path, code === "ENOENT" ? `file not found: ${file}` : `cannot read ${file} (${code})`);
+  }
+}
+
+function parseYamlDocs(text: string, displayFile: string): unknown[] {
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: unknown[] = [];
+  for (const doc of list) {
+    if ("errors" in doc && doc.errors.length > 0) {
+      const e = doc.errors[0];
+      const line = e.linePos?.[0]?.line;
+      throw new ScenarioError(displayFile, line ? `line ${line}` : "", `invalid YAML: ${e.message.split("\n")[0]}`);
+    }
+    const js = doc.toJS({ maxAliasCount: 100 });
+    if (js !== null && js !== undefined) out.push(js);
+  }
+  return out;
+}
+
+function readCsvTimes(file: string, column: string | undefined, displayFile: string, path: string): number[] {
+  const text = readText(file, displayFile, path);
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  let col = 0;
+  let start = 0;
+  const firstCells = (lines[0] ?? "").split(",").map((c) => c.trim());
+  if (column !== undefined) {
+    col = firstCells.indexOf(column);
+    if (col < 0) throw new ScenarioError(displayFile, `${path}.column`, `column "${column}" not in the CSV header (${firstCells.join(", ")})`);
+    start = 1;
+  } else if (firstCells.length && Number.isNaN(Number(firstCells[0]))) {
+    start = 1; // a header line
+  }
+  const times: number[] = [];
+  for (let i = start; i < lines.length; i++) {
+    const cell = lines[i].split(",")[col]?.trim();
+    const v = Number(cell);
+    if (cell === undefined || cell === "" || !Number.isFinite(v) || v < 0) {
+      throw new ScenarioError(relative(process.cwd(), file) || file, `line ${i + 1}`, `expected a non-negative number of seconds, got "${cell ?? ""}"`);
+    }
+    times.push(v);
+  }
+  times.sort((a, b) => a - b);
+  return times;
+}
+
+interface ManifestDoc {
+  doc: Record<string, unknown>;
+  where: string; // for error paths
+  file: string;
+}
+
+function collectManifests(refs: ScenarioParsed["manifests"], baseDir: string, displayFile: string): ManifestDoc[] {
+  const out: ManifestDoc[] = [];
+  refs.forEach((ref, i) => {
+    if (typeof ref === "string") {
+      const abs = resolve(baseDir, ref);
+      const text = readText(abs, displayFile, `manifests[${i}]`);
+      const docs = parseYamlDocs(text, relative(process.cwd(), abs) || abs);
+      docs.forEach((d, j) => {
+        if (typeof d !== "object" || d === null || Array.isArray(d)) {
+          throw new ScenarioError(relative(process.cwd(), abs), `document ${j + 1}`, "expected a Kubernetes object");
+        }
+        out.push({ doc: d as Record<string, unknown>, where: docs.length > 1 ? `document ${j + 1}` : "", file: relative(process.cwd(), abs) || abs });
+      });
+    } else {
+      out.push({ doc: ref as Record<string, unknown>, where: `manifests[${i}]`, file: displayFile });
+    }
+  });
+  return out;
+}
+
+function num(v: unknown): number | null {
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+/** Load and validate a scenario file. Throws ScenarioError. */
+export function loadScenario(file: string, overrides: { seed?: number } = {}): Scenario {
+  const displayFile = relative(process.cwd(), file) || file;
+  const text = readText(file, displayFile, "");
+  const docs = parseYamlDocs(text, displayFile);
+  if (docs.length !== 1) throw new ScenarioError(displayFile, "", `expected exactly one YAML document, found ${docs.length}`);
+  let raw = docs[0];
+  // --seed replaces the file's seed before resolving, so phases drawn from the seed follow it.
+  if (overrides.seed !== undefined && typeof raw === "object" && raw !== null && !Array.isArray(raw)) raw = { ...raw, seed: overrides.seed };
+  return resolveScenario(raw, dirname(resolve(file)), displayFile);
+}
+
+export function resolveScenario(raw: unknown, baseDir: string, displayFile: string): Scenario {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ScenarioError(displayFile, "", "expected a mapping with name, producers, manifests, ...");
+  }
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw firstIssue(parsed.error, displayFile);
+  const s = parsed.data;
+
+  // ---- manifests ----
+  const manifests = collectManifests(s.manifests, baseDir, displayFile);
+  const scaledObjects = manifests.filter((m) => m.doc.kind === "ScaledObject");
+  if (scaledObjects.length !== 1) {
+    throw new ScenarioError(displayFile, "manifests", `expected exactly one KEDA ScaledObject among the manifests, found ${scaledObjects.length}`);
+  }
+  const so = scaledObjects[0];
+  const soWhere = (p: string) => [so.where, p].filter(Boolean).join(": ");
+  const apiVersion = String(so.doc.apiVersion ?? "");
+  const soName = String((so.doc.metadata as { name?: string } | undefined)?.name ?? "scaledobject");
+  let soCfg: Scenario["scaledObject"];
+  let targetName: string;
+  let rawTriggers: unknown[];
+  if (apiVersion === "keda.sh/v1alpha1") {
+    const r = scaledObjectSpecV2.safeParse(so.doc.spec);
+    if (!r.success) throw firstIssue(r.error, so.file, soWhere("spec"));
+    const sp = r.data;
+    targetName = sp.scaleTargetRef.name;
+    rawTriggers = sp.triggers;
+    const behavior = sp.advanced?.horizontalPodAutoscalerConfig?.behavior ?? null;
+    soCfg = {
+      name: soName,
+      apiVersion,
+      minReplicaCount: sp.minReplicaCount ?? 0,
+      maxReplicaCount: sp.maxReplicaCount ?? 100,
+      idleReplicaCount: sp.idleReplicaCount ?? null,
+      pollingInterval: sp.pollingInterval ?? 30,
+      cooldownPeriod: sp.cooldownPeriod ?? 300,
+      initialCooldownPeriod: sp.initialCooldownPeriod ?? 0,
+      fallback: sp.fallback ?? null,
+      triggers: [],
+      behavior: behavior ? normalizeBehavior(behavior) : null,
+    };
+    const ann = (so.doc.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
+    if (ann["autoscaling.keda.sh/paused-scale-in"] === "true") soCfg.pausedScaleIn = true;
+    if (ann["autoscaling.keda.sh/paused-scale-out"] === "true") soCfg.pausedScaleOut = true;
+    if (sp.advanced?.scalingModifiers) {
+      throw new ScenarioError(so.file, soWhere("spec.advanced.scalingModifiers"), "scalingModifiers are not modelled yet (see README)");
+    }
+  } else if (apiVersion === "keda.k8s.io/v1alpha1") {
+    const r = scaledObjectSpecV1.safeParse(so.doc.spec);
+    if (!r.success) throw firstIssue(r.error, so.file, soWhere("spec"));
+    const sp = r.data;
+    targetName = sp.scaleTargetRef.deploymentName;
+    rawTriggers = sp.triggers;
+    soCfg = {
+      name: soName,
+      apiVersion,
+      minReplicaCount: sp.minReplicaCount ?? sp.scaleTargetRef.minReplicaCount ?? 0,
+      maxReplicaCount: sp.maxReplicaCount ?? sp.scaleTargetRef.maxReplicaCount ?? 100,
+      idleReplicaCount: null,
+      pollingInterval: sp.pollingInterval ?? 30,
+      cooldownPeriod: sp.cooldownPeriod ?? 300,
+      initialCooldownPeriod: 0,
+      fallback: null,
+      triggers: [],
+      behavior: null,
+    };
+  } else {
+    throw new ScenarioError(so.file, soWhere("apiVersion"), `expected keda.sh/v1alpha1 or keda.k8s.io/v1alpha1, got "${apiVersion}"`);
+  }
+  // CheckReplicaCountBoundsAreValid (apis/keda/v1alpha1/scaledobject_types.go)
+  if (soCfg.maxReplicaCount < soCfg.minReplicaCount) {
+    throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `must be >= minReplicaCount (${soCfg.minReplicaCount})`);
+  }
+  if (soCfg.idleReplicaCount !== null && soCfg.idleReplicaCount >= soCfg.minReplicaCount) {
+    throw new ScenarioError(so.file, soWhere("spec.idleReplicaCount"), `must be < minReplicaCount (${soCfg.minReplicaCount})`);
+  }
+  if (soCfg.maxReplicaCount > s.limits.maxReplicas) {
+    throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `${soCfg.maxReplicaCount} exceeds limits.maxReplicas (${s.limits.maxReplicas}); raise the limit in the scenario if you mean it`);
+  }
+  rawTriggers.forEach((t, i) => {
+    try {
+      soCfg.triggers.push(parseTrigger(t, i, soWhere(`spec.triggers[${i}]`)));
+    } catch (e) {
+      const te = e as { path?: string; expected?: string; message: string };
+      throw new ScenarioError(so.file, te.path ?? soWhere(`spec.triggers[${i}]`), te.expected ?? te.message);
+    }
+  });
+
+  // ---- Dapr component (optional) ----
+  const components = manifests.filter((m) => m.doc.kind === "Component");
+  let comp: Scenario["daprComponent"] = null;
+  const compMeta: Record<string, string> = {};
+  if (components.length > 1) {
+    throw new ScenarioError(displayFile, "manifests", `expected at most one Dapr Component, found ${components.length}`);
+  }
+  if (components.length === 1) {
+    const c = components[0];
+    const r = daprComponent.safeParse(c.doc);
+    if (!r.success) throw firstIssue(r.error, c.file, c.where);
+    comp = { name: String(r.data.metadata.name ?? "component"), type: r.data.spec.type };
+    for (const m of r.data.spec.metadata) if (m.value !== undefined) compMeta[m.name] = String(m.value);
+    if (!/^bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq)$/.test(comp.type)) {
+      throw new ScenarioError(c.file, [c.where, "spec.type"].filter(Boolean).join(": "), `a single-queue scenario needs bindings.azure.servicebusqueues or bindings.rabbitmq, got "${comp.type}"`);
+    }
+  }
+
+  // ---- Deployment (optional): the one the ScaledObject targets ----
+  const deps = manifests.filter((m) => m.doc.kind === "Deployment");
+  let grace: number | undefined;
+  let depReplicas: number | undefined;
+  for (const d of deps) {
+    const r = deployment.safeParse(d.doc);
+    if (!r.success) throw firstIssue(r.error, d.file, d.where);
+    if (r.data.metadata.name === targetName) {
+      grace = r.data.spec.template.spec.terminationGracePeriodSeconds;
+      depReplicas = r.data.spec.replicas;
+    }
+  }
+
+  // ---- broker semantics: scenario > component > trigger ----
+  const firstType = soCfg.triggers[0].type;
+  const compBroker: Broker | undefined = comp ? (comp.type.includes("rabbitmq") ? "rabbitmq" : "azure-servicebus") : undefined;
+  const broker: Broker = s.queue.broker ?? compBroker ?? (firstType === "rabbitmq" ? "rabbitmq" : "azure-servicebus");
+  // Dapr defaults: Service Bus binding maxActiveMessages 1, maxConcurrentHandlers 1, lockRenewalInSec 20;
+  // RabbitMQ binding prefetchCount 0 (= unlimited!) and one message at a time (dapr-local.md §3.1, §3.3).
+  const compPrefetch = broker === "rabbitmq" ? num(compMeta.prefetchCount) : num(compMeta.maxActiveMessages);
+  const prefetch = s.queue.prefetch ?? compPrefetch ?? (broker === "rabbitmq" ? (comp ? 0 : 1) : 1);
+  const compConcurrency = broker === "azure-servicebus" ? num(compMeta.maxConcurrentHandlers) : null;
+  const concurrency = s.consumer.concurrency ?? (compConcurrency && compConcurrency > 0 ? compConcurrency : 1);
+  const lockRenewal = s.queue.lockRenewalSeconds ?? num(compMeta.lockRenewalInSec) ?? 20;
+
+  // ---- producers ----
+  const producers: Producer[] = s.producers.map((p, i): Producer => {
+    switch (p.type) {
+      case "burst":
+        return { type: "burst", at: p.at, count: p.count };
+      case "interval":
+        return { type: "interval", at: p.at, count: p.count, intervalSeconds: p.intervalMilliseconds / 1000 };
+      case "poisson":
+        if (p.until === undefined && p.count === undefined && s.duration === undefined) {
+          throw new ScenarioError(displayFile, `producers[${i}]`, "a Poisson producer needs until or count (or the scenario a duration)");
+        }
+        return { type: "poisson", ratePerSecond: p.ratePerSecond, from: p.from, until: p.until ?? null, count: p.count ?? null };
+      case "rate": {
+        for (let j = 1; j < p.points.length; j++) {
+          if (p.points[j][0] <= p.points[j - 1][0]) {
+            throw new ScenarioError(displayFile, `producers[${i}].points[${j}]`, "times must increase");
+          }
+        }
+        return { type: "rate", points: p.points as Array<[number, number]>, deterministic: p.deterministic };
+      }
+      case "sine":
+        if (p.amplitudePerSecond > p.meanPerSecond) {
+          throw new ScenarioError(displayFile, `producers[${i}].amplitudePerSecond`, "must be <= meanPerSecond (a rate cannot go negative)");
+        }
+        if (p.until <= p.from) throw new ScenarioError(displayFile, `producers[${i}].until`, "must be > from");
+        return { ...p };
+      case "csv": {
+        const abs = resolve(baseDir, p.file);
+        const times = readCsvTimes(abs, p.column, displayFile, `producers[${i}].file`).map((t) => t + p.offsetSeconds);
+        return { type: "times", times, source: p.file };
+      }
+    }
+  });
+  const expectedCount = producers.reduce((n, p) => n + (p.type === "burst" || p.type === "interval" ? p.count : p.type === "times" ? p.times.length : 0), 0);
+  if (expectedCount > s.limits.maxMessages) {
+    throw new ScenarioError(displayFile, "producers", `${expectedCount} messages exceed limits.maxMessages (${s.limits.maxMessages})`);
+  }
+
+  // ---- phases (default: drawn from the seed) ----
+  const phaseRng = stream(s.seed, "phases");
+  const drawPoll = phaseRng();
+  const drawSync = phaseRng();
+  const pollPhase = s.keda.pollPhaseSeconds ?? drawPoll * soCfg.pollingInterval;
+  const syncPhase = s.hpa.syncPhaseSeconds ?? drawSync * s.hpa.syncPeriodSeconds;
+  if (pollPhase >= soCfg.pollingInterval + s.keda.createdAt && s.keda.pollPhaseSeconds !== undefined && pollPhase - s.keda.createdAt >= soCfg.pollingInterval) {
+    // Allowed, but polls happen at createdAt + phase + n*interval: a phase beyond one interval only delays the first poll.
+  }
+
+  return {
+    name: s.name,
+    description: s.description ?? "",
+    file: displayFile,
+    seed: s.seed,
+    duration: s.duration ?? null,
+    maxDuration: s.maxDurationSeconds,
+    sampleInterval: s.sampleIntervalSeconds,
+    producers,
+    queue: {
+      broker,
+      lockDuration: s.queue.lockDurationSeconds,
+      lockRenewal,
+      maxDeliveryCount: s.queue.maxDeliveryCount,
+      prefetch,
+      statsInterval: broker === "rabbitmq" ? s.queue.managementStatsIntervalSeconds : 0,
+    },
+    consumer: {
+      processingTime: toDistribution(s.consumer.processingTime),
+      concurrency,
+      schedulingDelay: toDistribution(s.consumer.schedulingDelay),
+      startupDelay: toDistribution(s.consumer.startupDelay),
+      terminationGracePeriodSeconds: s.consumer.terminationGracePeriodSeconds ?? grace ?? 30,
+      initialReplicas: s.consumer.initialReplicas ?? depReplicas ?? 0,
+      kills: s.consumer.faults.kills,
+      crashRatePerHour: s.consumer.faults.crashRatePerHour,
+      scalerErrors: s.consumer.faults.scalerErrors,
+      deploymentName: targetName,
+    },
+    scaledObject: soCfg,
+    hpa: {
+      syncPeriod: s.hpa.syncPeriodSeconds,
+      syncPhase,
+      drift: s.hpa.driftSecondsPerSync,
+      tolerance: s.hpa.tolerance,
+      downscaleStabilization: s.hpa.downscaleStabilizationSeconds,
+      configurableTolerance: s.hpa.configurableTolerance,
+    },
+    keda: { pollPhase, createdAt: s.keda.createdAt },
+    drawn: { pollPhase: s.keda.pollPhaseSeconds === undefined, syncPhase: s.hpa.syncPhaseSeconds === undefined },
+    daprComponent: comp,
+    limits: s.limits,
+  };
+}
+
+function normalizeBehavior(b: {
+  scaleUp?: { stabilizationWindowSeconds?: number; selectPolicy?: "Max" | "Min" | "Disabled"; policies?: Array<{ type: "Pods" | "Percent"; value: number; periodSeconds: number }>; tolerance?: number | string };
+  scaleDown?: { stabilizationWindowSeconds?: number; selectPolicy?: "Max" | "Min" | "Disabled"; policies?: Array<{ type: "Pods" | "Percent"; value: number; periodSeconds: number }>; tolerance?: number | string };
+}): HpaBehavior {
+  const side = (r: NonNullable<typeof b.scaleUp> | undefined) => {
+    if (!r) return undefined;
+    const out: Record<string, unknown> = {};
+    if (r.stabilizationWindowSeconds !== undefined) out.stabilizationWindowSeconds = r.stabilizationWindowSeconds;
+    if (r.selectPolicy !== undefined) out.selectPolicy = r.selectPolicy;
+    if (r.policies !== undefined) out.policies = r.policies;
+    if (r.tolerance !== undefined) out.tolerance = typeof r.tolerance === "string" ? parseQuantity(r.tolerance) : r.tolerance;
+    return out;
+  };
+  const out: HpaBehavior = {};
+  const up = side(b.scaleUp);
+  const down = side(b.scaleDown);
+  if (up) out.scaleUp = up;
+  if (down) out.scaleDown = down;
+  return out;
+}
+
+/** Kubernetes quantity for tolerance ("50m" = 0.05, "0.1"). */
+function parseQuantity(q: string): number {
+  const m = /^([0-9.]+)(m?)$/.exec(q.trim());
+  if (!m) return Number.NaN;
+  return Number(m[1]) / (m[2] === "m" ? 1000 : 1);
+}
+
+/**
+ * Multiply every duration of a scenario by k (processing, startup, grace, polling, sync, cooldown,
+ * stabilization, lock, arrival times, sample interval) — what real mode's --time-scale does and
+ * what the time-scale-invariance property checks. Rates are divided by k.
+ */
+export function timeScaled(s: Scenario, k: number): Scenario {
+  if (!(k > 0) || !Number.isFinite(k)) throw new RangeError(`time scale must be a positive number, got ${k}`);
+  const t = (x: number) => x * k;
+  const producers = s.producers.map((p): Producer => {
+    switch (p.type) {
+      case "burst":
+        return { ...p, at: t(p.at) };
+      case "interval":
+        return { ...p, at: t(p.at), intervalSeconds: t(p.intervalSeconds) };
+      case "poisson":
+        return { ...p, ratePerSecond: p.ratePerSecond / k, from: t(p.from), until: p.until === null ? null : t(p.until) };
+      case "rate":
+        return { ...p, points: p.points.map(([x, r]) => [t(x), r / k] as [number, number]) };
+      case "sine":
+        return { ...p, meanPerSecond: p.meanPerSecond / k, amplitudePerSecond: p.amplitudePerSecond / k, periodSeconds: t(p.periodSeconds), phaseSeconds: t(p.phaseSeconds), from: t(p.from), until: t(p.until) };
+      case "times":
+        return { ...p, times: p.times.map(t) };
+    }
+  });
+  // Fill the HPA's behavior defaults first (15 s policy periods, the 300 s window) so they scale too.
+  const resolved = s.scaledObject.behavior ? resolveBehavior(s.scaledObject.behavior, s.hpa.downscaleStabilization) : null;
+  const scaleRules = (r: ResolvedScalingRules) => ({
+    ...r,
+    stabilizationWindowSeconds: t(r.stabilizationWindowSeconds),
+    policies: r.policies.map((p) => ({ ...p, periodSeconds: t(p.periodSeconds) })),
+  });
+  return {
+    ...s,
+    duration: s.duration === null ? null : t(s.duration),
+    maxDuration: t(s.maxDuration),
+    sampleInterval: t(s.sampleInterval),
+    producers,
+    queue: { ...s.queue, lockDuration: t(s.queue.lockDuration), lockRenewal: t(s.queue.lockRenewal), statsInterval: t(s.queue.statsInterval) },
+    consumer: {
+      ...s.consumer,
+      processingTime: scaleDistribution(s.consumer.processingTime, k),
+      schedulingDelay: scaleDistribution(s.consumer.schedulingDelay, k),
+      startupDelay: scaleDistribution(s.consumer.startupDelay, k),
+      terminationGracePeriodSeconds: t(s.consumer.terminationGracePeriodSeconds),
+      kills: s.consumer.kills.map((x) => ({ ...x, at: t(x.at) })),
+      crashRatePerHour: s.consumer.crashRatePerHour / k,
+      scalerErrors: s.consumer.scalerErrors.map((w) => ({ from: t(w.from), until: t(w.until) })),
+    },
+    scaledObject: {
+      ...s.scaledObject,
+      pollingInterval: t(s.scaledObject.pollingInterval),
+      cooldownPeriod: t(s.scaledObject.cooldownPeriod),
+      initialCooldownPeriod: t(s.scaledObject.initialCooldownPeriod),
+      behavior: resolved ? { scaleUp: scaleRules(resolved.scaleUp), scaleDown: scaleRules(resolved.scaleDown) } : null,
+      // lastActiveTime is truncated to whole *scenario* seconds: the granularity scales too.
+      timeGranularitySeconds: t(s.scaledObject.timeGranularitySeconds ?? 1),
+    },
+    hpa: { ...s.hpa, syncPeriod: t(s.hpa.syncPeriod), syncPhase: t(s.hpa.syncPhase), drift: t(s.hpa.drift), downscaleStabilization: t(s.hpa.downscaleStabilization) },
+    keda: { pollPhase: t(s.keda.pollPhase), createdAt: t(s.keda.createdAt) },
+  };
+}

@@ -1,0 +1,264 @@
+// Scenario file schema (zod). Unknown fields are errors everywhere in our own format, so a
+// typo ("cooldownPeriode") fails loudly instead of silently running the default.
+import { z } from "zod";
+
+const nonNeg = z.number().finite().nonnegative();
+const pos = z.number().finite().positive();
+const count = z.number().int().nonnegative();
+
+export const distributionSchema = z.union([
+  nonNeg.describe("a constant number of seconds"),
+  z.strictObject({ dist: z.literal("constant"), value: nonNeg }),
+  z.strictObject({ dist: z.literal("exponential"), mean: pos }),
+  z.strictObject({ dist: z.literal("lognormal"), mu: z.number().finite(), sigma: nonNeg }),
+  z.strictObject({ dist: z.literal("uniform"), min: nonNeg, max: nonNeg }).refine((d) => d.max >= d.min, {
+    message: "max must be >= min",
+  }),
+  z.strictObject({ dist: z.literal("empirical"), values: z.array(nonNeg).min(1) }),
+]);
+export type DistributionInput = z.infer<typeof distributionSchema>;
+
+export const producerSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("burst"),
+    at: nonNeg.default(0),
+    count: count,
+  }),
+  // Exactly the body of the seed's POST /MessageProducer: {count, intervalMilliseconds}.
+  z.strictObject({
+    type: z.literal("interval"),
+    at: nonNeg.default(0),
+    count: count,
+    intervalMilliseconds: nonNeg,
+  }),
+  z.strictObject({
+    type: z.literal("poisson"),
+    ratePerSecond: pos,
+    from: nonNeg.default(0),
+    until: pos.optional(),
+    count: count.optional(),
+  }),
+  // Piecewise-linear rate schedule [[t, ratePerSecond], ...] (ramps, spikes); Poisson arrivals by thinning.
+  // deterministic: true spaces arrivals evenly by the integrated rate instead.
+  z.strictObject({
+    type: z.literal("rate"),
+    points: z.array(z.tuple([nonNeg, nonNeg])).min(2),
+    deterministic: z.boolean().default(false),
+  }),
+  // Daily (or any period) sine: rate(t) = mean + amplitude * sin(2π (t - phase) / period).
+  z.strictObject({
+    type: z.literal("sine"),
+    meanPerSecond: pos,
+    amplitudePerSecond: nonNeg,
+    periodSeconds: pos.default(86400),
+    phaseSeconds: nonNeg.default(0),
+    from: nonNeg.default(0),
+    until: pos,
+  }),
+  // Replay arrival times (seconds) from a CSV file: one number per line, or a column by name.
+  z.strictObject({
+    type: z.literal("csv"),
+    file: z.string().min(1),
+    column: z.string().optional(),
+    offsetSeconds: nonNeg.default(0),
+  }),
+]);
+export type ProducerInput = z.infer<typeof producerSchema>;
+
+export const queueSchema = z.strictObject({
+  /** Which broker semantics: Service Bus peek-lock or RabbitMQ ack/nack. Default: from the trigger. */
+  broker: z.enum(["azure-servicebus", "rabbitmq"]).optional(),
+  /** Service Bus: lock duration of a delivered message (server default 60 s). */
+  lockDurationSeconds: pos.default(60),
+  /** Dapr's Service Bus binding renews locks every lockRenewalInSec (20) while the handler runs; 0 = never. */
+  lockRenewalSeconds: nonNeg.optional(),
+  /** Service Bus: deliveries before dead-lettering (server default 10). */
+  maxDeliveryCount: z.number().int().positive().default(10),
+  /** Max unsettled deliveries per pod: RabbitMQ prefetchCount (0 = unlimited), Service Bus maxActiveMessages. */
+  prefetch: count.optional(),
+  /** RabbitMQ management API statistics interval (collect_statistics_interval, 5 s); 0 = live. */
+  managementStatsIntervalSeconds: nonNeg.default(5),
+});
+
+export const faultsSchema = z.strictObject({
+  kills: z.array(z.strictObject({ at: nonNeg, count: z.number().int().positive().default(1) })).default([]),
+  crashRatePerHour: nonNeg.default(0),
+  /** Windows in which every scaler query fails (exercises fallback). */
+  scalerErrors: z.array(z.strictObject({ from: nonNeg, until: nonNeg })).default([]),
+});
+
+export const consumerSchema = z.strictObject({
+  processingTime: distributionSchema.default(5),
+  /** Messages one pod works on at once (the seed's consumer: 1). Default from the Dapr component, else 1. */
+  concurrency: z.number().int().positive().optional(),
+  /** Pending: replica requested → pod scheduled. */
+  schedulingDelay: distributionSchema.default(0),
+  /** Starting: containers start, daprd loads components, app becomes ready. */
+  startupDelay: distributionSchema.default(0),
+  /** Default from the Deployment manifest, else Kubernetes' 30 s. */
+  terminationGracePeriodSeconds: nonNeg.optional(),
+  /** Replicas of the Deployment before the ScaledObject takes over (default from the Deployment, else 0). */
+  initialReplicas: count.optional(),
+  faults: faultsSchema.default({ kills: [], crashRatePerHour: 0, scalerErrors: [] }),
+});
+
+export const hpaSchema = z.strictObject({
+  syncPeriodSeconds: pos.default(15),
+  /** Time of the first HPA sync in [0, syncPeriod). Default: drawn from the seed. */
+  syncPhaseSeconds: nonNeg.optional(),
+  /** Extra seconds added to every period (the controller re-queues 15 s after the *end* of a sync). */
+  driftSecondsPerSync: nonNeg.default(0),
+  tolerance: nonNeg.default(0.1),
+  downscaleStabilizationSeconds: nonNeg.default(300),
+  configurableTolerance: z.boolean().default(true),
+});
+
+export const kedaSchema = z.strictObject({
+  /** Time of the first KEDA poll in [0, pollingInterval). Default: drawn from the seed. */
+  pollPhaseSeconds: nonNeg.optional(),
+  /** When the ScaledObject was created (initialCooldownPeriod counts from here). */
+  createdAt: nonNeg.default(0),
+});
+
+/** A manifest: a path (relative to the scenario file; multi-document YAML allowed) or an inline object. */
+export const manifestRefSchema = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
+export const scenarioSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-' (it names the output folder)"),
+  description: z.string().optional(),
+  seed: z.number().int().nonnegative().default(1),
+  /** Simulated seconds. Default: until everything is drained and scaled in, capped by maxDurationSeconds. */
+  duration: pos.optional(),
+  maxDurationSeconds: pos.default(7 * 86400),
+  sampleIntervalSeconds: pos.default(1),
+  producers: z.array(producerSchema).min(1),
+  queue: queueSchema.default({ lockDurationSeconds: 60, maxDeliveryCount: 10, managementStatsIntervalSeconds: 5 }),
+  consumer: consumerSchema.default({
+    processingTime: 5,
+    schedulingDelay: 0,
+    startupDelay: 0,
+    faults: { kills: [], crashRatePerHour: 0, scalerErrors: [] },
+  }),
+  /** The user's own manifests: a KEDA ScaledObject (required), optionally a Dapr Component and the Deployment. */
+  manifests: z.array(manifestRefSchema).min(1),
+  hpa: hpaSchema.default({
+    syncPeriodSeconds: 15,
+    driftSecondsPerSync: 0,
+    tolerance: 0.1,
+    downscaleStabilizationSeconds: 300,
+    configurableTolerance: true,
+  }),
+  keda: kedaSchema.default({ createdAt: 0 }),
+  /** Safety limits: a run that would exceed them stops early with an error naming the limit. */
+  limits: z
+    .strictObject({
+      maxMessages: z.number().int().positive().default(50_000_000),
+      maxReplicas: z.number().int().positive().default(10_000),
+      maxEvents: z.number().int().positive().default(2_000_000_000),
+    })
+    .default({ maxMessages: 50_000_000, maxReplicas: 10_000, maxEvents: 2_000_000_000 }),
+});
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioParsed = z.infer<typeof scenarioSchema>;
+
+// ---- Kubernetes manifests we read (only the fields that matter; unknown spec fields are errors) ----
+
+const scaledObjectTrigger = z.strictObject({
+  type: z.string(),
+  name: z.string().optional(),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  metricType: z.enum(["AverageValue", "Value", "Utilization"]).optional(),
+  useCachedMetrics: z.boolean().optional(),
+  authenticationRef: z.record(z.string(), z.unknown()).optional(),
+});
+
+const hpaPolicy = z.strictObject({ type: z.enum(["Pods", "Percent"]), value: z.number().int().positive(), periodSeconds: z.number().int().positive().max(1800) });
+const hpaRules = z.strictObject({
+  stabilizationWindowSeconds: z.number().int().min(0).max(3600).optional(),
+  selectPolicy: z.enum(["Max", "Min", "Disabled"]).optional(),
+  policies: z.array(hpaPolicy).optional(),
+  tolerance: z.union([z.number().nonnegative(), z.string()]).optional(),
+});
+
+const fallback = z.strictObject({
+  failureThreshold: z.number().int().positive(),
+  replicas: z.number().int().nonnegative(),
+  behavior: z.enum(["static", "currentReplicas", "currentReplicasIfHigher", "currentReplicasIfLower"]).default("static"),
+});
+
+export const scaledObjectSpecV2 = z.strictObject({
+  scaleTargetRef: z.strictObject({
+    name: z.string(),
+    kind: z.string().optional(),
+    apiVersion: z.string().optional(),
+    envSourceContainerName: z.string().optional(),
+  }),
+  pollingInterval: z.number().int().min(1).optional(),
+  cooldownPeriod: z.number().int().nonnegative().optional(),
+  initialCooldownPeriod: z.number().int().nonnegative().optional(),
+  idleReplicaCount: z.number().int().nonnegative().optional(),
+  minReplicaCount: z.number().int().nonnegative().optional(),
+  maxReplicaCount: z.number().int().nonnegative().optional(),
+  fallback: fallback.optional(),
+  advanced: z
+    .strictObject({
+      restoreToOriginalReplicaCount: z.boolean().optional(),
+      horizontalPodAutoscalerConfig: z
+        .strictObject({
+          name: z.string().optional(),
+          behavior: z.strictObject({ scaleUp: hpaRules.optional(), scaleDown: hpaRules.optional() }).optional(),
+        })
+        .optional(),
+      scalingModifiers: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  triggers: z.array(scaledObjectTrigger).min(1),
+});
+
+// keda.k8s.io/v1alpha1 (KEDA v1), the shape seed 000 uses. The seed writes min/maxReplicaCount
+// under scaleTargetRef; KEDA v1 read them from spec, but the seed's `kubectl get hpa` shows
+// MAXPODS 10, so we accept both places (spec wins) and say so in the README.
+export const scaledObjectSpecV1 = z.strictObject({
+  scaleTargetRef: z.strictObject({
+    deploymentName: z.string(),
+    containerName: z.string().optional(),
+    minReplicaCount: z.number().int().nonnegative().optional(),
+    maxReplicaCount: z.number().int().nonnegative().optional(),
+  }),
+  pollingInterval: z.number().int().min(1).optional(),
+  cooldownPeriod: z.number().int().nonnegative().optional(),
+  minReplicaCount: z.number().int().nonnegative().optional(),
+  maxReplicaCount: z.number().int().nonnegative().optional(),
+  triggers: z.array(scaledObjectTrigger).min(1),
+});
+
+export const objectMeta = z.looseObject({ name: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() });
+
+export const daprComponent = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("Component"),
+  metadata: objectMeta,
+  spec: z.looseObject({
+    type: z.string(),
+    version: z.string().optional(),
+    metadata: z
+      .array(z.looseObject({ name: z.string(), value: z.union([z.string(), z.number(), z.boolean()]).optional() }))
+      .default([]),
+  }),
+});
+
+export const deployment = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal("Deployment"),
+  metadata: objectMeta,
+  spec: z.looseObject({
+    replicas: z.number().int().nonnegative().optional(),
+    template: z.looseObject({
+      spec: z.looseObject({
+        terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
+      }),
+    }),
+  }),
+});
