@@ -46,7 +46,8 @@ function fail(msg: string, code = 2): never {
 function oneLine(s: Summary, wallMs: number): string {
   const m = s.messages;
   const p = (x: number | null) => (x === null ? "-" : x.toFixed(1));
-  const events = s.scaleEvents.map((e) => `${e.to}`).join("→");
+  const steps = s.scaleEvents.map((e) => `${e.to}`);
+  const events = steps.length <= 10 ? steps.join("→") : `${steps.slice(0, 8).join("→")}→… (${steps.length} scale events)`;
   return (
     `${s.scenario.padEnd(28)} produced ${m.produced}, completed ${m.completed}, dead-lettered ${m.deadLettered}, lost ${m.lost}; ` +
     `drain ${p(s.drainTimeS)} s; p50/p95 ${p(s.latencyS.p50)}/${p(s.latencyS.p95)} s; peak ${s.replicas.peak}; ` +
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
   const many = scenarios.length > 1;
   if (many) process.stdout.write(`Running ${scenarios.length} scenarios from ${files.length === positionals.length ? "the command line" : "fixtures/scenarios/"}\n`);
   for (const sc of scenarios) {
+    for (const w of sc.warnings) process.stderr.write(`kedasim: warning: ${w}\n`);
     const outDir = values.out ? (many ? join(values.out, sc.name) : values.out) : join("reports/out", sc.name);
     let bar: cliProgress.SingleBar | undefined;
     if (tty) {

@@ -30,6 +30,12 @@ export interface TraceHeader {
     cooldownPeriod: number;
     hpaSyncPeriod: number;
     behavior: "legacy" | "behavior";
+    /** HPA scale-down stabilization window (legacy path: the window of the max-hold), seconds. */
+    downscaleStabilizationSeconds?: number;
+    /** HPA tolerance (dead band around a usage ratio of 1). */
+    tolerance?: number;
+    /** Activation threshold of the first trigger (KEDA is active only when metric > it). */
+    activationThreshold?: number;
   };
   /** Free-form (time scale, measured startup latency, phases drawn from the seed, ...). */
   notes?: Record<string, unknown>;

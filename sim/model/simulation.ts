@@ -47,7 +47,9 @@ interface Pod {
   readyAt: number; // -1 while not ready
   processing: number; // messages being processed
   bufferedSlots: number[]; // prefetched, not yet processing (slot numbers)
-  processingSlots: Set<number>;
+  // Slots being processed, in start order. An array, not a Set: concurrency is small (usually 1), so a
+  // scan beats hashing on the per-message path, and iteration order is the same as the Set's was.
+  processingSlots: number[];
   unacked: number; // processing + buffered
   token: number; // bumps on every phase change; stale lifecycle events are ignored
   inConsumers: boolean;
@@ -134,7 +136,10 @@ export class Simulation {
   private sojourn = new LatencyRecorder();
   private wait = new LatencyRecorder();
   private service = new LatencyRecorder();
-  private sampleLat = new Map<number, number>();
+  // Sojourn histogram of the completions since the previous sample: counts indexed by bucket, plus
+  // the buckets touched (no Map on the per-completion path). Reset by onSample.
+  private sampleLatCounts = new Float64Array(2048);
+  private sampleLatTouched: number[] = [];
 
   // randomness
   private serviceTime: Sampler;
@@ -209,6 +214,9 @@ export class Simulation {
         cooldownPeriod: so.cooldownPeriod,
         hpaSyncPeriod: this.s.hpa.syncPeriod,
         behavior: so.behavior ? "behavior" : "legacy",
+        downscaleStabilizationSeconds: this.s.hpa.downscaleStabilization,
+        tolerance: this.s.hpa.tolerance,
+        activationThreshold: t0.activationThreshold,
       },
       notes: {
         broker: this.s.queue.broker,
@@ -463,7 +471,7 @@ export class Simulation {
     if (m.firstStartedAt[slot] < 0) m.firstStartedAt[slot] = t;
     m.startedAt[slot] = t;
     pod.processing++;
-    pod.processingSlots.add(slot);
+    pod.processingSlots.push(slot);
     if (pod.processing === 1) this.busyPods++;
     this.inFlight++;
     const d = this.serviceTime();
@@ -489,11 +497,16 @@ export class Simulation {
     const arrived = m.arrivedAt[slot];
     const soj = t - arrived;
     const svc = t - m.startedAt[slot];
-    this.sojourn.add(soj);
+    const b = latencyBucket(soj);
+    this.sojourn.addWithBucket(soj, b);
     this.service.add(svc);
     this.wait.add(soj - svc);
-    const b = latencyBucket(soj);
-    this.sampleLat.set(b, (this.sampleLat.get(b) ?? 0) + 1);
+    if (b >= this.sampleLatCounts.length) {
+      const c = new Float64Array(Math.max(b + 1, this.sampleLatCounts.length * 2));
+      c.set(this.sampleLatCounts);
+      this.sampleLatCounts = c;
+    }
+    if (this.sampleLatCounts[b]++ === 0) this.sampleLatTouched.push(b);
     if (this.opts.perMessage) {
       this.emit({ type: "done", t, id: m.id[slot], arrivedAt: arrived, startedAt: m.startedAt[slot], pod: pod.name, deliveries: m.deliveries[slot] });
     }
@@ -506,7 +519,13 @@ export class Simulation {
   /** Common bookkeeping when a processing run ends (completion or abandonment). */
   private finishRun(pod: Pod, slot: number): void {
     pod.processing--;
-    pod.processingSlots.delete(slot);
+    // Remove `slot` keeping the order of the others (what Set.delete did); absent: no-op.
+    const ps = pod.processingSlots;
+    const i = ps.indexOf(slot);
+    if (i >= 0) {
+      for (let j = i + 1; j < ps.length; j++) ps[j - 1] = ps[j];
+      ps.pop();
+    }
     if (pod.processing === 0) this.busyPods--;
     pod.unacked--;
     this.inFlight--;
@@ -605,7 +624,7 @@ export class Simulation {
     pod.unacked = 0;
     pod.phantoms = 0;
     pod.phantomEpoch++;
-    pod.processingSlots.clear();
+    pod.processingSlots.length = 0;
     pod.bufferedSlots = [];
     for (const slot of slots) {
       this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: why });
@@ -639,7 +658,7 @@ export class Simulation {
       readyAt: -1,
       processing: 0,
       bufferedSlots: [],
-      processingSlots: new Set(),
+      processingSlots: [],
       unacked: 0,
       token: 0,
       inConsumers: false,
@@ -848,7 +867,7 @@ export class Simulation {
   private statsIdle = false;
 
   private snapshotFor(trigger: Trigger, t: number): QueueSnapshot {
-    const httpRabbit = trigger.type === "rabbitmq" && (trigger as Trigger & { protocol?: string }).protocol === "http";
+    const httpRabbit = trigger.type === "rabbitmq" && trigger.protocol === "http";
     if (httpRabbit && this.s.queue.broker === "rabbitmq" && this.s.queue.statsInterval > 0) return this.stats;
     return this.liveSnapshot(t);
   }
@@ -965,8 +984,14 @@ export class Simulation {
 
   private onSample(t: number): void {
     this.accountReplicas(t);
-    const lat = this.sampleLat.size > 0 ? [...this.sampleLat.entries()].sort((a, b) => a[0] - b[0]) : undefined;
-    this.sampleLat.clear();
+    let lat: Array<[number, number]> | undefined;
+    const touched = this.sampleLatTouched;
+    if (touched.length > 0) {
+      touched.sort((a, b) => a - b);
+      lat = touched.map((b): [number, number] => [b, this.sampleLatCounts[b]]);
+      for (const b of touched) this.sampleLatCounts[b] = 0;
+      touched.length = 0;
+    }
     this.emit({
       type: "sample",
       t,

@@ -89,6 +89,8 @@ export interface Scenario {
   drawn: { pollPhase: boolean; syncPhase: boolean };
   daprComponent: { name: string; type: string } | null;
   limits: { maxMessages: number; maxReplicas: number; maxEvents: number };
+  /** Things that load but that real KEDA would treat differently (e.g. deprecated trigger keys). */
+  warnings: string[];
 }
 
 function zodPath(path: ReadonlyArray<PropertyKey>): string {
@@ -252,7 +254,8 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     throw new ScenarioError(displayFile, "manifests", `expected exactly one KEDA ScaledObject among the manifests, found ${scaledObjects.length}`);
   }
   const so = scaledObjects[0];
-  const soWhere = (p: string) => [so.where, p].filter(Boolean).join(": ");
+  // "manifests[0].spec.x" for inline manifests, "document 3: spec.x" inside a multi-document file.
+  const soWhere = (p: string) => (!so.where ? p : so.where.endsWith("]") ? `${so.where}.${p}` : `${so.where}: ${p}`);
   const apiVersion = String(so.doc.apiVersion ?? "");
   const soName = String((so.doc.metadata as { name?: string } | undefined)?.name ?? "scaledobject");
   let soCfg: Scenario["scaledObject"];
@@ -318,7 +321,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   }
   rawTriggers.forEach((t, i) => {
     try {
-      soCfg.triggers.push(parseTrigger(t, i, soWhere(`spec.triggers[${i}]`)));
+      soCfg.triggers.push(parseTrigger(t, i, soWhere(`spec.triggers[${i}]`), { apiVersion }));
     } catch (e) {
       const te = e as { path?: string; expected?: string; message: string };
       throw new ScenarioError(so.file, te.path ?? soWhere(`spec.triggers[${i}]`), te.expected ?? te.message);
@@ -458,6 +461,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     drawn: { pollPhase: s.keda.pollPhaseSeconds === undefined, syncPhase: s.hpa.syncPhaseSeconds === undefined },
     daprComponent: comp,
     limits: s.limits,
+    warnings: soCfg.triggers.flatMap((t) => t.warnings.map((w) => `${so.file}: ${w}`)),
   };
 }
 

@@ -1,0 +1,159 @@
+// Pure model of KEDA's ScaledObject scale executor (the 0<->1 and N->0/idle decisions).
+// Sources (read, not copied):
+//   kedacore/keda pkg/scaling/executor/scale_scaledobjects.go
+//     RequestScale, scaleToZeroOrIdle, scaleFromZeroOrIdle, getIdleOrMinimumReplicaCount, handlePaused
+//   kedacore/keda apis/keda/v1alpha1/scaledobject_types.go GetHPAMinReplicas, GetHPAMaxReplicas
+//   kedacore/keda pkg/scaling/scale_handler.go (LastActiveTime persisted via a status patch)
+// Spec: /work/shared/reference/keda-hpa-semantics.md B.1-B.3.
+//
+// 0->1 and N->0 (or N->idle) are KEDA's, done in its poll loop; 1<->N is the HPA's.
+
+import type { FallbackConfig } from "./fallback.js";
+
+export interface ScaledObjectConfig {
+  minReplicaCount: number;
+  maxReplicaCount: number;
+  idleReplicaCount: number | null;
+  pollingInterval: number;
+  cooldownPeriod: number;
+  initialCooldownPeriod: number;
+  pausedScaleIn?: boolean;
+  pausedScaleOut?: boolean;
+  /** `autoscaling.keda.sh/paused` annotation: RequestScale returns before any scaling logic. */
+  paused?: boolean;
+  /** `autoscaling.keda.sh/force-activation` annotation: treated as active. */
+  forceActivation?: boolean;
+  fallback: FallbackConfig | null;
+  /**
+   * Granularity of metav1.Time (LastActiveTime, creationTimestamp) in scenario seconds. Default 1
+   * (RFC3339 whole seconds). A run whose scenario second is not a wall second may pass the wall
+   * second expressed in scenario seconds.
+   */
+  timeGranularitySeconds?: number;
+}
+export interface KedaState {
+  lastActiveTime: number | null /* already truncated */;
+  creationTime: number;
+}
+export interface RequestScaleInput {
+  now: number;
+  currentReplicas: number;
+  isActive: boolean;
+  isError: boolean;
+}
+export interface RequestScaleResult {
+  replicas: number | null /* null = leave the target alone */;
+  state: KedaState;
+  condition: string /* "ScalerActive", "ScalerCooldown", "ScaledToZero", "PartialTriggerError", ... */;
+  reason: string;
+}
+
+export const defaultScaledObjectConfig = (): ScaledObjectConfig => ({
+  minReplicaCount: 0,
+  maxReplicaCount: 100,
+  idleReplicaCount: null,
+  pollingInterval: 30,
+  cooldownPeriod: 300,
+  initialCooldownPeriod: 0,
+  fallback: null,
+});
+
+export const initialKedaState = (creationTime: number): KedaState => ({ lastActiveTime: null, creationTime });
+
+/**
+ * metav1.Time serializes as RFC3339 (1 s precision): floor to whole seconds (or to multiples of
+ * `granularity`). Computed on integer nanoseconds so 60.99999999999 (float noise for 61) gives 61.
+ */
+export function truncateToSeconds(t: number, granularity = 1): number {
+  const tn = Math.round(t * 1e9);
+  const gn = Math.round(granularity * 1e9);
+  return Math.floor(tn / gn) * granularity;
+}
+
+/** GetHPAMinReplicas: minReplicaCount if > 0, else 1 (the HPA never has min 0 under KEDA). */
+export function hpaMinReplicas(so: ScaledObjectConfig): number {
+  return so.minReplicaCount > 0 ? so.minReplicaCount : 1;
+}
+
+/** GetHPAMaxReplicas: maxReplicaCount (default 100 applied by the caller/loader). */
+export function hpaMaxReplicas(so: ScaledObjectConfig): number {
+  return so.maxReplicaCount;
+}
+
+/** Every scaler's activity test: value > activationThreshold (strict). */
+export function isTriggerActive(value: number, activationThreshold: number): boolean {
+  return value > activationThreshold;
+}
+
+/** Go `time.Time.Before` on whole nanoseconds. */
+const before = (a: number, b: number): boolean => Math.round(a * 1e9) < Math.round(b * 1e9);
+
+/**
+ * One RequestScale call (spec B.3), after the scalers were queried.
+ * isActive: any trigger active. isError: some trigger errored.
+ */
+export function requestScale(so: ScaledObjectConfig, state: KedaState, input: RequestScaleInput): RequestScaleResult {
+  const { now, currentReplicas: current } = input;
+  const gran = so.timeGranularitySeconds ?? 1;
+  const min = so.minReplicaCount;
+  const idle = so.idleReplicaCount;
+  const keep = (condition: string, reason: string): RequestScaleResult => ({ replicas: null, state: { ...state }, condition, reason });
+
+  if (so.paused) return keep("ScaledObjectPaused", "autoscaling.keda.sh/paused annotation set");
+
+  if (input.isActive || so.forceActivation) {
+    if ((idle !== null && current < min) || current === 0) {
+      // scaleFromZeroOrIdle
+      if (so.pausedScaleOut) return keep("ScalerActive", "active, but paused-scale-out is set: not scaling out");
+      const replicas = min > 0 ? min : 1;
+      return {
+        replicas,
+        state: { ...state, lastActiveTime: truncateToSeconds(now, gran) },
+        condition: "ScalerActive",
+        reason: `active: scaled from ${current} to ${replicas}${idle !== null && current !== 0 ? " (from idle)" : ""}`,
+      };
+    }
+    if (input.isError) return keep("PartialTriggerError", "some triggers are active, but some responded with an error; LastActiveTime not refreshed");
+    return {
+      replicas: null,
+      state: { ...state, lastActiveTime: truncateToSeconds(now, gran) },
+      condition: "ScalerActive",
+      reason: `active at ${current} replicas: LastActiveTime refreshed; 1<->N is the HPA's`,
+    };
+  }
+
+  // inactive
+  if (input.isError && so.fallback !== null && so.fallback.replicas !== 0) {
+    return keep("ScalerNotActive", "trigger error: the HPA will get fallback metrics after failureThreshold");
+  }
+  if (input.isError && so.fallback === null) {
+    return keep("TriggerError", "triggers are not working correctly and no fallback is configured");
+  }
+  if ((idle !== null && current > idle) || (current > 0 && min === 0)) {
+    // scaleToZeroOrIdle
+    if (so.pausedScaleIn) return keep("ScalerNotActive", "inactive, but paused-scale-in is set: not scaling in");
+    const last = state.lastActiveTime;
+    const creation = truncateToSeconds(state.creationTime, gran);
+    const expired =
+      (last === null && before(creation + so.initialCooldownPeriod, now)) || (last !== null && before(last + so.cooldownPeriod, now));
+    if (expired) {
+      const target = idle !== null ? idle : min;
+      const why =
+        last === null
+          ? `no LastActiveTime and creation ${creation} + initialCooldownPeriod ${so.initialCooldownPeriod} < ${now}`
+          : `LastActiveTime ${last} + cooldownPeriod ${so.cooldownPeriod} < ${now}`;
+      return {
+        replicas: target,
+        state: { ...state },
+        condition: target === 0 ? "ScaledToZero" : idle !== null ? "ScaledToIdle" : "ScaledToMin",
+        reason: `inactive: ${why}: set ${current} -> ${target} directly (bypasses the HPA)`,
+      };
+    }
+    const until = last === null ? creation + so.initialCooldownPeriod : last + so.cooldownPeriod;
+    return keep("ScalerCooldown", `inactive, cooling down until after ${until}`);
+  }
+  if (idle === null && current < min) {
+    return { replicas: min, state: { ...state }, condition: "BelowMinReplicas", reason: `inactive and ${current} < minReplicaCount: set to ${min}` };
+  }
+  return keep("ScalerNotActive", "inactive, nothing to do");
+}
