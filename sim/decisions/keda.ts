@@ -140,8 +140,8 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
       const target = idle !== null ? idle : min;
       const why =
         last === null
-          ? `no LastActiveTime and creation ${creation} + initialCooldownPeriod ${so.initialCooldownPeriod} < ${now}`
-          : `LastActiveTime ${last} + cooldownPeriod ${so.cooldownPeriod} < ${now}`;
+          ? `no LastActiveTime and creation ${creation} + initialCooldownPeriod ${so.initialCooldownPeriod} < ${+now.toFixed(3)}`
+          : `LastActiveTime ${last} + cooldownPeriod ${so.cooldownPeriod} < ${+now.toFixed(3)}`;
       return {
         replicas: target,
         state: { ...state },
