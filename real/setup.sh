@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# kedasim "real" mode setup: a real Dapr sidecar (daprd) and a local RabbitMQ.
+#
+#   real/setup.sh                 # daprd + brokers
+#   real/setup.sh --daprd-only    # only locate/build daprd
+#   real/setup.sh --brokers-only  # only install/configure/start RabbitMQ
+#
+# daprd is looked up in this order: $DAPRD, ~/.dapr/bin/daprd, daprd on PATH,
+# then the build cache ${KEDASIM_CACHE:-~/.cache/kedasim}/daprd-<sha256(go.sum)[:16]>/daprd.
+# If none exists it is built from real/daprd (our own Go module, dapr v1.18.3).
+# The chosen absolute path is written to ${KEDASIM_CACHE}/daprd.path.
+#
+# RabbitMQ comes from Debian (apt-get), is bound to 127.0.0.1 only and is
+# started without systemd (rabbitmq-server -detached). Needs root for that part.
+#
+# Environment:
+#   DAPRD                 use this daprd binary (skips lookup and build)
+#   KEDASIM_CACHE         cache dir (default ~/.cache/kedasim)
+#   DURABLETASK_GO_SRC    source of github.com/dapr/durabletask-go v0.12.4 when the
+#                         Go module proxy refuses it (see ensure_go_modules below):
+#                         a git clone (tag v0.12.4 is used) or a plain source tree.
+#
+# Idempotent: re-running only does what is missing.
+set -euo pipefail
+
+readonly DAPR_VERSION="1.18.3"
+readonly DURABLETASK_MOD="github.com/dapr/durabletask-go"
+readonly DURABLETASK_VER="v0.12.4"
+# Measured on 2 cores: cold build 2 min 22 s (empty Go build cache), module
+# download ~10 s (729 MB module cache); warm rebuild ~10 s.
+readonly COLD_BUILD_MINUTES="~3"
+readonly RABBIT_WAIT_SECONDS=60
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly SCRIPT_DIR
+readonly MOD_DIR="$SCRIPT_DIR/daprd"
+KEDASIM_CACHE="${KEDASIM_CACHE:-$HOME/.cache/kedasim}"
+readonly KEDASIM_CACHE
+readonly LOCAL_GOPROXY="$KEDASIM_CACHE/goproxy"
+
+log() { printf '[real:setup] %s\n' "$*"; }
+die() { printf '[real:setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+DO_DAPRD=1
+DO_BROKERS=1
+for arg in "$@"; do
+  case "$arg" in
+    --daprd-only) DO_BROKERS=0 ;;
+    --brokers-only) DO_DAPRD=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option '$arg' (use --daprd-only, --brokers-only or --help)" ;;
+  esac
+done
+if [[ $DO_DAPRD -eq 0 && $DO_BROKERS -eq 0 ]]; then
+  die "--daprd-only and --brokers-only are mutually exclusive"
+fi
+
+# ---------------------------------------------------------------------------
+# daprd
+# ---------------------------------------------------------------------------
+
+cache_dir() {
+  local sum
+  [[ -f "$MOD_DIR/go.sum" ]] || die "missing $MOD_DIR/go.sum"
+  sum="$(sha256sum "$MOD_DIR/go.sum" | cut -c1-16)"
+  printf '%s/daprd-%s\n' "$KEDASIM_CACHE" "$sum"
+}
+
+abs_path() {
+  local p="$1"
+  if command -v realpath >/dev/null 2>&1; then realpath "$p"; else readlink -f "$p"; fi
+}
+
+# Prints the absolute path of an existing daprd, or nothing.
+find_daprd() {
+  if [[ -n "${DAPRD:-}" ]]; then
+    [[ -f "$DAPRD" && -x "$DAPRD" ]] || die "DAPRD=$DAPRD is not an executable file"
+    abs_path "$DAPRD"
+    return
+  fi
+  if [[ -x "$HOME/.dapr/bin/daprd" ]]; then
+    abs_path "$HOME/.dapr/bin/daprd"
+    return
+  fi
+  local onpath
+  if onpath="$(command -v daprd 2>/dev/null)" && [[ -n "$onpath" ]]; then
+    abs_path "$onpath"
+    return
+  fi
+  local cached
+  cached="$(cache_dir)/daprd"
+  if [[ -x "$cached" ]]; then
+    abs_path "$cached"
+  fi
+}
+
+check_go() {
+  command -v go >/dev/null 2>&1 || die "Go is not installed; building daprd needs Go >= 1.26.6 (or set DAPRD=/path/to/daprd)"
+  local v
+  v="$(GOTOOLCHAIN=local go env GOVERSION)"   # e.g. go1.26.8
+  v="${v#go}"
+  local major minor patch
+  IFS=. read -r major minor patch <<<"$v"
+  patch="${patch:-0}"
+  if (( major < 1 || (major == 1 && minor < 26) || (major == 1 && minor == 26 && ${patch%%[!0-9]*} < 6) )); then
+    die "Go $v is too old; dapr v$DAPR_VERSION needs Go >= 1.26.6"
+  fi
+  log "using Go $v ($(command -v go))"
+}
+
+# Writes github.com/dapr/durabletask-go@v0.12.4 into a file:// GOPROXY directory
+# from $DURABLETASK_GO_SRC. The zip has no directory entries, like the official
+# proxy's, so its h1: hash equals the one in go.sum; Go verifies it against
+# go.sum when it downloads, so a wrong source fails with "checksum mismatch".
+seed_durabletask() {
+  local src="$1"
+  local dest="$LOCAL_GOPROXY/$DURABLETASK_MOD/@v"
+  local prefix="$DURABLETASK_MOD@$DURABLETASK_VER/"
+  local tmp
+  tmp="$(mktemp -d)"
+  mkdir -p "$dest"
+  log "seeding local Go proxy $LOCAL_GOPROXY with $DURABLETASK_MOD $DURABLETASK_VER from $src"
+  local modtime
+  if git -C "$src" rev-parse -q --verify "refs/tags/$DURABLETASK_VER" >/dev/null 2>&1; then
+    git -C "$src" archive --format=tar "$DURABLETASK_VER" | tar -x -C "$tmp"
+    modtime="$(TZ=UTC git -C "$src" log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd "$DURABLETASK_VER")"
+  elif [[ -f "$src/go.mod" ]] && grep -q "^module $DURABLETASK_MOD\$" "$src/go.mod"; then
+    (cd "$src" && tar --exclude=.git -cf - .) | tar -x -C "$tmp"
+    modtime="2026-08-14T15:18:36Z"
+  else
+    rm -rf "$tmp"
+    die "DURABLETASK_GO_SRC=$src is neither a git clone with tag $DURABLETASK_VER nor a $DURABLETASK_MOD source tree"
+  fi
+  python3 - "$tmp" "$dest/$DURABLETASK_VER.zip" "$prefix" <<'PY'
+import os, sys, zipfile
+root, out, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+with zipfile.ZipFile(out + ".tmp", "w", zipfile.ZIP_DEFLATED) as z:
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x != ".git"]
+        for f in files:
+            p = os.path.join(d, f)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            rel = os.path.relpath(p, root).replace(os.sep, "/")
+            with open(p, "rb") as fh:
+                z.writestr(prefix + rel, fh.read())
+os.replace(out + ".tmp", out)
+PY
+  cp "$tmp/go.mod" "$dest/$DURABLETASK_VER.mod"
+  printf '{"Version":"%s","Time":"%s"}\n' "$DURABLETASK_VER" "$modtime" >"$dest/$DURABLETASK_VER.info"
+  grep -qx "$DURABLETASK_VER" "$dest/list" 2>/dev/null || echo "$DURABLETASK_VER" >>"$dest/list"
+  rm -rf "$tmp"
+}
+
+# Makes sure every module of the build is in the module cache, verified
+# against go.sum. dapr v1.18.3 needs github.com/dapr/durabletask-go v0.12.4,
+# which some Go module proxies refuse (403 "This module version is not
+# available"). Then we fall back to a local file:// proxy in $LOCAL_GOPROXY.
+GOPROXY_FOR_BUILD=""
+ensure_go_modules() {
+  local errlog
+  errlog="$(mktemp)"
+  local proxy
+  proxy="$(go env GOPROXY)"
+  if [[ -f "$LOCAL_GOPROXY/$DURABLETASK_MOD/@v/$DURABLETASK_VER.zip" ]]; then
+    proxy="file://$LOCAL_GOPROXY,$proxy"
+  fi
+  log "downloading Go modules (GOPROXY=$proxy)"
+  if (cd "$MOD_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly GOPROXY="$proxy" go mod download) 2>"$errlog"; then
+    GOPROXY_FOR_BUILD="$proxy"
+    rm -f "$errlog"
+    return
+  fi
+  if grep -q "$DURABLETASK_MOD" "$errlog" && [[ "$proxy" != file://* ]]; then
+    log "the Go module proxy refused $DURABLETASK_MOD@$DURABLETASK_VER"
+    if [[ -n "${DURABLETASK_GO_SRC:-}" ]]; then
+      seed_durabletask "$DURABLETASK_GO_SRC"
+      proxy="file://$LOCAL_GOPROXY,$proxy"
+      log "retrying module download (GOPROXY=$proxy)"
+      if (cd "$MOD_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly GOPROXY="$proxy" go mod download) 2>"$errlog"; then
+        GOPROXY_FOR_BUILD="$proxy"
+        rm -f "$errlog"
+        return
+      fi
+    else
+      sed 's/^/    /' "$errlog" | head -20 >&2
+      rm -f "$errlog"
+      die "cannot download $DURABLETASK_MOD@$DURABLETASK_VER from the Go module proxy. Set DURABLETASK_GO_SRC to a git clone of https://github.com/dapr/durabletask-go (tag $DURABLETASK_VER) or to its source tree and re-run; its hash is checked against real/daprd/go.sum. Or set DAPRD=/path/to/daprd."
+    fi
+  fi
+  sed 's/^/    /' "$errlog" | head -40 >&2
+  rm -f "$errlog"
+  die "go mod download failed (see above)"
+}
+
+build_daprd() {
+  local dir="$1"
+  check_go
+  ensure_go_modules
+  mkdir -p "$dir"
+  local tmp="$dir/daprd.tmp.$$"
+  log "building daprd v$DAPR_VERSION from $MOD_DIR into $dir/daprd"
+  log "a cold build (empty Go build cache) takes $COLD_BUILD_MINUTES minutes on 2 cores; later builds reuse the Go build cache"
+  local start=$SECONDS
+  if ! (cd "$MOD_DIR" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly GOPROXY="$GOPROXY_FOR_BUILD" \
+        go build -trimpath -buildvcs=false -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" -o "$tmp" .); then
+    rm -f "$tmp"
+    die "go build of daprd failed"
+  fi
+  mv -f "$tmp" "$dir/daprd"
+  log "built $dir/daprd in $((SECONDS - start)) s ($(du -h "$dir/daprd" | cut -f1))"
+}
+
+setup_daprd() {
+  local daprd
+  daprd="$(find_daprd)"
+  if [[ -z "$daprd" ]]; then
+    local dir
+    dir="$(cache_dir)"
+    log "no daprd found (\$DAPRD, ~/.dapr/bin/daprd, PATH, $dir/daprd)"
+    build_daprd "$dir"
+    daprd="$(abs_path "$dir/daprd")"
+  fi
+  local version
+  version="$("$daprd" --version 2>&1)" || die "$daprd --version failed: $version"
+  log "using daprd $daprd (version: $version)"
+  mkdir -p "$KEDASIM_CACHE"
+  printf '%s\n' "$daprd" >"$KEDASIM_CACHE/daprd.path.tmp"
+  mv -f "$KEDASIM_CACHE/daprd.path.tmp" "$KEDASIM_CACHE/daprd.path"
+  log "wrote $KEDASIM_CACHE/daprd.path"
+}
+
+# ---------------------------------------------------------------------------
+# RabbitMQ
+# ---------------------------------------------------------------------------
+
+readonly RABBIT_CONF_DIR=/etc/rabbitmq
+readonly MGMT_URL="http://127.0.0.1:15672/api/overview"
+
+APT_UPDATED=0
+apt_install() {
+  [[ $(id -u) -eq 0 ]] || die "installing $* needs root (apt-get)"
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    log "apt-get update"
+    apt-get update -qq || die "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+# write_if_changed FILE CONTENT -> returns 0 if the file was (re)written.
+write_if_changed() {
+  local file="$1" content="$2"
+  if [[ -f "$file" ]] && [[ "$(cat "$file")" == "$content" ]]; then
+    return 1
+  fi
+  printf '%s\n' "$content" >"$file"
+  return 0
+}
+
+rabbit_running() {
+  rabbitmqctl -q status >/dev/null 2>&1
+}
+
+mgmt_up() {
+  curl -fsS -m 3 -u guest:guest "$MGMT_URL" >/dev/null 2>&1
+}
+
+stop_rabbit() {
+  log "stopping RabbitMQ to apply the new configuration"
+  rabbitmqctl -q stop >/dev/null 2>&1 || true
+  local i
+  for ((i = 0; i < 30; i++)); do
+    rabbit_running || break
+    sleep 1
+  done
+  # epmd keeps its old listen address until restarted
+  epmd -kill >/dev/null 2>&1 || true
+}
+
+setup_rabbitmq() {
+  if ! command -v rabbitmq-server >/dev/null 2>&1; then
+    apt_install rabbitmq-server
+  else
+    log "rabbitmq-server is installed ($(command -v rabbitmq-server))"
+  fi
+  command -v curl >/dev/null 2>&1 || apt_install curl
+
+  [[ -d "$RABBIT_CONF_DIR" ]] || die "$RABBIT_CONF_DIR does not exist after installing rabbitmq-server"
+  local changed=0
+  # Loopback only: AMQP, management UI/API, epmd and Erlang distribution.
+  if write_if_changed "$RABBIT_CONF_DIR/rabbitmq.conf" "# managed by kedasim real/setup.sh
+listeners.tcp.default = 127.0.0.1:5672
+management.tcp.ip = 127.0.0.1
+management.tcp.port = 15672
+loopback_users.guest = true"; then
+    changed=1
+    log "wrote $RABBIT_CONF_DIR/rabbitmq.conf (loopback only)"
+  fi
+  if write_if_changed "$RABBIT_CONF_DIR/rabbitmq-env.conf" "# managed by kedasim real/setup.sh
+NODENAME=rabbit@localhost
+NODE_IP_ADDRESS=127.0.0.1
+ERL_EPMD_ADDRESS=127.0.0.1
+SERVER_ADDITIONAL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\""; then
+    changed=1
+    log "wrote $RABBIT_CONF_DIR/rabbitmq-env.conf (node rabbit@localhost, epmd/distribution on 127.0.0.1)"
+  fi
+  if ! grep -q 'rabbitmq_management' "$RABBIT_CONF_DIR/enabled_plugins" 2>/dev/null; then
+    log "enabling rabbitmq_management"
+    rabbitmq-plugins enable --offline rabbitmq_management >/dev/null || die "rabbitmq-plugins enable rabbitmq_management failed"
+    changed=1
+  fi
+
+  if rabbit_running; then
+    if [[ $changed -eq 1 ]]; then
+      stop_rabbit
+    else
+      log "RabbitMQ is already running"
+    fi
+  fi
+  if ! rabbit_running; then
+    log "starting RabbitMQ (rabbitmq-server -detached)"
+    # ERL_EPMD_ADDRESS must be in the environment of the epmd that -detached spawns.
+    ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached >/dev/null 2>&1 || die "rabbitmq-server -detached failed (see /var/log/rabbitmq/)"
+  fi
+
+  log "waiting up to ${RABBIT_WAIT_SECONDS}s for RabbitMQ and its management API ($MGMT_URL)"
+  local deadline=$((SECONDS + RABBIT_WAIT_SECONDS))
+  until mgmt_up; do
+    if ((SECONDS >= deadline)); then
+      die "RabbitMQ did not come up within ${RABBIT_WAIT_SECONDS}s (check /var/log/rabbitmq/ and 'rabbitmqctl status')"
+    fi
+    sleep 2
+  done
+  local version
+  version="$(curl -fsS -m 3 -u guest:guest "$MGMT_URL" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rabbitmq_version"], "(Erlang " + d["erlang_version"] + ")")' 2>/dev/null || rabbitmqctl -q version 2>/dev/null || echo unknown)"
+  log "RabbitMQ $version is up: amqp://guest:guest@127.0.0.1:5672, management http://127.0.0.1:15672 (guest/guest)"
+}
+
+# ---------------------------------------------------------------------------
+
+if [[ $DO_DAPRD -eq 1 ]]; then
+  setup_daprd
+fi
+if [[ $DO_BROKERS -eq 1 ]]; then
+  setup_rabbitmq
+fi
+log "done"
