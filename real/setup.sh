@@ -16,9 +16,6 @@
 # Environment:
 #   DAPRD                 use this daprd binary (skips lookup and build)
 #   KEDASIM_CACHE         cache dir (default ~/.cache/kedasim)
-#   DURABLETASK_GO_SRC    source of github.com/dapr/durabletask-go v0.12.4 when the
-#                         Go module proxy refuses it (see ensure_go_modules below):
-#                         a git clone (tag v0.12.4 is used) or a plain source tree.
 #
 # Idempotent: re-running only does what is missing.
 set -euo pipefail
@@ -36,13 +33,12 @@ readonly SCRIPT_DIR
 readonly MOD_DIR="$SCRIPT_DIR/daprd"
 KEDASIM_CACHE="${KEDASIM_CACHE:-$HOME/.cache/kedasim}"
 readonly KEDASIM_CACHE
-readonly LOCAL_GOPROXY="$KEDASIM_CACHE/goproxy"
 
 log() { printf '[real:setup] %s\n' "$*"; }
 die() { printf '[real:setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 DO_DAPRD=1
@@ -112,87 +108,24 @@ check_go() {
   log "using Go $v ($(command -v go))"
 }
 
-# Writes github.com/dapr/durabletask-go@v0.12.4 into a file:// GOPROXY directory
-# from $DURABLETASK_GO_SRC. The zip has no directory entries, like the official
-# proxy's, so its h1: hash equals the one in go.sum; Go verifies it against
-# go.sum when it downloads, so a wrong source fails with "checksum mismatch".
-seed_durabletask() {
-  local src="$1"
-  local dest="$LOCAL_GOPROXY/$DURABLETASK_MOD/@v"
-  local prefix="$DURABLETASK_MOD@$DURABLETASK_VER/"
-  local tmp
-  tmp="$(mktemp -d)"
-  mkdir -p "$dest"
-  log "seeding local Go proxy $LOCAL_GOPROXY with $DURABLETASK_MOD $DURABLETASK_VER from $src"
-  local modtime
-  if git -C "$src" rev-parse -q --verify "refs/tags/$DURABLETASK_VER" >/dev/null 2>&1; then
-    git -C "$src" archive --format=tar "$DURABLETASK_VER" | tar -x -C "$tmp"
-    modtime="$(TZ=UTC git -C "$src" log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd "$DURABLETASK_VER")"
-  elif [[ -f "$src/go.mod" ]] && grep -q "^module $DURABLETASK_MOD\$" "$src/go.mod"; then
-    (cd "$src" && tar --exclude=.git -cf - .) | tar -x -C "$tmp"
-    modtime="2026-08-14T15:18:36Z"
-  else
-    rm -rf "$tmp"
-    die "DURABLETASK_GO_SRC=$src is neither a git clone with tag $DURABLETASK_VER nor a $DURABLETASK_MOD source tree"
-  fi
-  python3 - "$tmp" "$dest/$DURABLETASK_VER.zip" "$prefix" <<'PY'
-import os, sys, zipfile
-root, out, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
-with zipfile.ZipFile(out + ".tmp", "w", zipfile.ZIP_DEFLATED) as z:
-    for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if x != ".git"]
-        for f in files:
-            p = os.path.join(d, f)
-            if os.path.islink(p) or not os.path.isfile(p):
-                continue
-            rel = os.path.relpath(p, root).replace(os.sep, "/")
-            with open(p, "rb") as fh:
-                z.writestr(prefix + rel, fh.read())
-os.replace(out + ".tmp", out)
-PY
-  cp "$tmp/go.mod" "$dest/$DURABLETASK_VER.mod"
-  printf '{"Version":"%s","Time":"%s"}\n' "$DURABLETASK_VER" "$modtime" >"$dest/$DURABLETASK_VER.info"
-  grep -qx "$DURABLETASK_VER" "$dest/list" 2>/dev/null || echo "$DURABLETASK_VER" >>"$dest/list"
-  rm -rf "$tmp"
-}
-
-# Makes sure every module of the build is in the module cache, verified
-# against go.sum. dapr v1.18.3 needs github.com/dapr/durabletask-go v0.12.4,
-# which some Go module proxies refuse (403 "This module version is not
-# available"). Then we fall back to a local file:// proxy in $LOCAL_GOPROXY.
-GOPROXY_FOR_BUILD=""
+# Makes sure every module of the build is in the module cache, verified against
+# go.sum, from the Go module proxy (GOPROXY as configured). Known problem: some
+# proxies refuse github.com/dapr/durabletask-go (403 "This module version is not
+# available"), a dependency of the dapr v1.18.3 runtime; then there is no way to
+# build daprd from modules on this machine and we say so.
 ensure_go_modules() {
   local errlog
   errlog="$(mktemp)"
-  local proxy
-  proxy="$(go env GOPROXY)"
-  if [[ -f "$LOCAL_GOPROXY/$DURABLETASK_MOD/@v/$DURABLETASK_VER.zip" ]]; then
-    proxy="file://$LOCAL_GOPROXY,$proxy"
-  fi
-  log "downloading Go modules (GOPROXY=$proxy)"
-  if (cd "$MOD_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly GOPROXY="$proxy" go mod download) 2>"$errlog"; then
-    GOPROXY_FOR_BUILD="$proxy"
+  log "downloading Go modules (GOPROXY=$(go env GOPROXY))"
+  if (cd "$MOD_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go mod download) 2>"$errlog"; then
     rm -f "$errlog"
     return
   fi
-  if grep -q "$DURABLETASK_MOD" "$errlog" && [[ "$proxy" != file://* ]]; then
-    log "the Go module proxy refused $DURABLETASK_MOD@$DURABLETASK_VER"
-    if [[ -n "${DURABLETASK_GO_SRC:-}" ]]; then
-      seed_durabletask "$DURABLETASK_GO_SRC"
-      proxy="file://$LOCAL_GOPROXY,$proxy"
-      log "retrying module download (GOPROXY=$proxy)"
-      if (cd "$MOD_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly GOPROXY="$proxy" go mod download) 2>"$errlog"; then
-        GOPROXY_FOR_BUILD="$proxy"
-        rm -f "$errlog"
-        return
-      fi
-    else
-      sed 's/^/    /' "$errlog" | head -20 >&2
-      rm -f "$errlog"
-      die "cannot download $DURABLETASK_MOD@$DURABLETASK_VER from the Go module proxy. Set DURABLETASK_GO_SRC to a git clone of https://github.com/dapr/durabletask-go (tag $DURABLETASK_VER) or to its source tree and re-run; its hash is checked against real/daprd/go.sum. Or set DAPRD=/path/to/daprd."
-    fi
+  sed 's/^/    /' "$errlog" | head -20 >&2
+  if grep -q "$DURABLETASK_MOD" "$errlog"; then
+    rm -f "$errlog"
+    die "the Go module proxy refuses $DURABLETASK_MOD@$DURABLETASK_VER, which the dapr v$DAPR_VERSION runtime needs, so daprd cannot be built from Go modules here. Point GOPROXY at a proxy that serves it, or use an existing daprd 1.18.x: DAPRD=/path/to/daprd npm run real:setup (or put it at ~/.dapr/bin/daprd)."
   fi
-  sed 's/^/    /' "$errlog" | head -40 >&2
   rm -f "$errlog"
   die "go mod download failed (see above)"
 }
@@ -206,7 +139,7 @@ build_daprd() {
   log "building daprd v$DAPR_VERSION from $MOD_DIR into $dir/daprd"
   log "a cold build (empty Go build cache) takes $COLD_BUILD_MINUTES minutes on 2 cores; later builds reuse the Go build cache"
   local start=$SECONDS
-  if ! (cd "$MOD_DIR" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly GOPROXY="$GOPROXY_FOR_BUILD" \
+  if ! (cd "$MOD_DIR" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
         go build -trimpath -buildvcs=false -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" -o "$tmp" .); then
     rm -f "$tmp"
     die "go build of daprd failed"
