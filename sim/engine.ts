@@ -141,12 +141,18 @@ export class Environment {
 
   /**
    * Run until the heap is empty, `until` is reached (events at exactly `until` are executed),
-   * or stop() is called. Returns the number of events executed by this call.
+   * stop() is called, or `maxSteps` events were executed. Returns the number of events executed.
    */
-  run(until = Infinity): number {
+  run(until = Infinity, maxSteps = Infinity): number {
     const start = this.processed;
+    const stopAt = start + maxSteps;
     this.stopped = false;
-    while (!this.stopped && this.size > 0 && this.times[0] <= until) this.step();
+    while (!this.stopped && this.size > 0 && this.times[0] <= until) {
+      // A step budget lets callers bound a run whose events do not advance time (e.g. a
+      // sub-nanosecond period): run() returns with the budget spent and the clock short of `until`.
+      if (this.processed >= stopAt) return this.processed - start;
+      this.step();
+    }
     if (!this.stopped && until !== Infinity && this.now < until) this.now = until;
     return this.processed - start;
   }

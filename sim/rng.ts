@@ -16,7 +16,7 @@ export function stream(seed: number, name: string): Uniform {
 export type Distribution =
   | { dist: "constant"; value: number }
   | { dist: "exponential"; mean: number }
-  | { dist: "lognormal"; mu: number; sigma: number } // of ln(seconds)
+  | { dist: "lognormal"; mu: number; sigma: number; scale?: number } // ln(seconds / scale) ~ N(mu, sigma)
   | { dist: "uniform"; min: number; max: number }
   | { dist: "empirical"; values: number[] };
 
@@ -57,7 +57,8 @@ export function sampler(d: Distribution, u: Uniform): Sampler {
     }
     case "lognormal": {
       const { mu, sigma } = d;
-      return () => Math.exp(mu + sigma * normalQuantile(u()));
+      const scale = d.scale ?? 1;
+      return () => scale * Math.exp(mu + sigma * normalQuantile(u()));
     }
     case "uniform": {
       const { min, max } = d;
@@ -77,7 +78,7 @@ export function distributionMean(d: Distribution): number {
     case "exponential":
       return d.mean;
     case "lognormal":
-      return Math.exp(d.mu + (d.sigma * d.sigma) / 2);
+      return (d.scale ?? 1) * Math.exp(d.mu + (d.sigma * d.sigma) / 2);
     case "uniform":
       return (d.min + d.max) / 2;
     case "empirical":
@@ -98,7 +99,7 @@ export function distributionMax(d: Distribution): number {
   }
 }
 
-/** Multiply every time parameter of a distribution by k (lognormal: mu += ln k). */
+/** Multiply every time parameter of a distribution by k (exactly: lognormal gets a scale factor, not mu + ln k). */
 export function scaleDistribution(d: Distribution, k: number): Distribution {
   switch (d.dist) {
     case "constant":
@@ -106,7 +107,7 @@ export function scaleDistribution(d: Distribution, k: number): Distribution {
     case "exponential":
       return { dist: "exponential", mean: d.mean * k };
     case "lognormal":
-      return { dist: "lognormal", mu: d.mu + Math.log(k), sigma: d.sigma };
+      return { dist: "lognormal", mu: d.mu, sigma: d.sigma, scale: (d.scale ?? 1) * k };
     case "uniform":
       return { dist: "uniform", min: d.min * k, max: d.max * k };
     case "empirical":

@@ -292,7 +292,9 @@ export function stabilizeRecommendation(
     else if (r.replicas > max) max = r.replicas;
   });
   const entry: Recommendation = { replicas: raw, timestamp: now };
-  const out = recs.map((r) => ({ ...r }));
+  // Shallow copy: entries are never mutated, only replaced, so the input stays untouched (a deep
+  // copy per sync was a top item in the simulator's profile — issue 6).
+  const out = recs.slice();
   if (oldIndex >= 0) out[oldIndex] = entry;
   else out.push(entry);
   return { stabilized: max, recommendations: out };
@@ -400,7 +402,9 @@ export function stabilizeRecommendationWithBehaviors(
   if (rec < up) rec = up;
   if (rec > down) rec = down;
   const entry: Recommendation = { replicas: args.desired, timestamp: args.now };
-  const out = recs.map((r) => ({ ...r }));
+  // Shallow copy: entries are never mutated, only replaced, so the input stays untouched (a deep
+  // copy per sync was a top item in the simulator's profile — issue 6).
+  const out = recs.slice();
   if (oldIndex >= 0) out[oldIndex] = entry;
   else out.push(entry);
   const reason = args.desired >= args.current ? "ScaleUpStabilized" : "ScaleDownStabilized";
@@ -535,8 +539,9 @@ export function storeScaleEvent(
   newReplicas: number,
   now: number,
 ): { scaleUpEvents: ScaleEvent[]; scaleDownEvents: ScaleEvent[] } {
-  const up = state.scaleUpEvents.map((e) => ({ ...e }));
-  const down = state.scaleDownEvents.map((e) => ({ ...e }));
+  // Shallow copies (entries are replaced, never mutated; markScaleEventsOutdated makes new ones).
+  const up = state.scaleUpEvents.slice();
+  const down = state.scaleDownEvents.slice();
   if (behavior === null) return { scaleUpEvents: up, scaleDownEvents: down };
   const rules = resolveBehavior(behavior as HpaBehavior);
   const store = (events: ScaleEvent[], longest: number, change: number): ScaleEvent[] => {
@@ -577,12 +582,13 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
   const minReplicas = cfg.minReplicas;
   const maxReplicas = cfg.maxReplicas;
 
-  let recommendations: Recommendation[] | null = state.recommendations ? state.recommendations.map((r) => ({ ...r })) : null;
+  // Shallow copies throughout: entries are immutable in practice (replaced, never mutated).
+  let recommendations: Recommendation[] | null = state.recommendations ? state.recommendations.slice() : null;
   if (recommendations === null) recommendations = [{ replicas: current, timestamp: now }];
   const baseState = (): HpaState => ({
     recommendations,
-    scaleUpEvents: state.scaleUpEvents.map((e) => ({ ...e })),
-    scaleDownEvents: state.scaleDownEvents.map((e) => ({ ...e })),
+    scaleUpEvents: state.scaleUpEvents.slice(),
+    scaleDownEvents: state.scaleDownEvents.slice(),
   });
 
   const finish = (
@@ -594,7 +600,9 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
       const ev = storeScaleEvent(cfg.behavior, st, current, desired, now);
       st = { ...st, ...ev };
     }
-    return { ...rest, desired: rest.rescale ? desired : current, state: st };
+    // Object.assign onto the call site's fresh literal, not a spread into a new object: the spread
+    // went through V8's slow clone path (its result shapes vary) and cost ~1.5 µs per sync (issue 6).
+    return Object.assign(rest, { desired: rest.rescale ? desired : current, state: st });
   };
 
   if (current === 0 && minReplicas !== 0) {

@@ -69,13 +69,15 @@ export class MessageStore {
     return this.dseq[slot] * 16777216 + slot;
   }
 
+  // Tokens outgrow int32 after many deliveries of one slot, and `%` on a non-Smi number is a slow
+  // fmod call: split with floor/multiply instead (exact for integers < 2^53, same results).
   static slotOf(token: number): number {
-    return token % 16777216;
+    return token - Math.floor(token / 16777216) * 16777216;
   }
 
   isCurrent(token: number): boolean {
-    const slot = token % 16777216;
-    return Math.floor(token / 16777216) === this.dseq[slot];
+    const q = Math.floor(token / 16777216);
+    return q === this.dseq[token - q * 16777216];
   }
 
   private grow(): void {

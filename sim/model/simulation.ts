@@ -12,6 +12,7 @@ import {
   latencyBucket,
   type Actor,
   type PodPhase,
+  type SampleRecord,
   type Summary,
   type TraceHeader,
   type TraceRecord,
@@ -82,19 +83,27 @@ export interface SimResult {
 }
 
 export class Simulation {
-  readonly env = new Environment(4096);
+  // Initial capacities are small (they grow by doubling; slot and event order do not depend on
+  // them): a short run, e.g. one property-test case, should not pay for zeroing large buffers.
+  readonly env = new Environment(256);
   readonly bus = new EventEmitter<{ record: [TraceRecord]; progress: [number] }>();
   private s: Scenario;
   private opts: SimOptions;
 
   // broker
-  private msgs = new MessageStore(1024);
-  private ready = new SlotDeque(1024);
+  private msgs = new MessageStore(256);
+  private ready = new SlotDeque(256);
   private produced = 0;
   private completed = 0;
   private deadLettered = 0;
   private redelivered = 0;
   private duplicates = 0;
+  /** Service Bus messages locked by a pod that let go of them (killed/crashed): invisible until the lock expires. */
+  private orphaned = 0;
+  /** Messages with a run still going after their lock was lost: did the work already finish once? */
+  private phantomWork = new Map<number, { done: boolean; outstanding: number; departed: boolean }>();
+  private phantomRuns = new Map<number, { podUid: number; epoch: number; msgId: number }>();
+  private phantomSeq = 0;
   private lost = 0;
   private inFlight = 0; // processing
   private buffered = 0; // prefetched, not processing
@@ -105,6 +114,14 @@ export class Simulation {
   // pods
   private pods = new Map<number, Pod>();
   private consumers: Pod[] = []; // Ready, not terminating: can receive deliveries
+  // True after a dispatch scan found no consumer with free capacity; cleared wherever capacity may
+  // appear (a pod's unacked drops, a consumer joins or leaves). While set, dispatch() returns at once:
+  // at high load every arrival would otherwise rescan all consumers for nothing. Clearing it more
+  // often than needed is always safe (it only costs a rescan).
+  private consumersFull = false;
+  // uid -> pod for lookups on the per-message path (a Map.get per completion showed in the profile);
+  // `pods` (the Map) stays the source of iteration order.
+  private podByUid: Array<Pod | undefined> = [];
   private rr = 0;
   private nextPodUid = 0;
   private specReplicas = 0;
@@ -138,8 +155,9 @@ export class Simulation {
   private service = new LatencyRecorder();
   // Sojourn histogram of the completions since the previous sample: counts indexed by bucket, plus
   // the buckets touched (no Map on the per-completion path). Reset by onSample.
-  private sampleLatCounts = new Float64Array(2048);
-  private sampleLatTouched: number[] = [];
+  private sampleLatCounts = new Float64Array(0); // grown to the largest bucket seen
+  private sampleLatTouched = new Int32Array(256);
+  private sampleLatN = 0; // entries used in sampleLatTouched
 
   // randomness
   private serviceTime: Sampler;
@@ -254,7 +272,7 @@ export class Simulation {
     let horizon = 0;
     while (e.pending > 0 && e.now < this.end) {
       horizon = Math.min(this.end, horizon + chunk);
-      e.run(horizon);
+      e.run(horizon, maxEvents + 1 - e.processed);
       if (e.processed > maxEvents) {
         throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
       }
@@ -332,10 +350,11 @@ export class Simulation {
         return 0;
       };
       if (p.deterministic) {
-        // Arrival when the integrated rate crosses the next whole number (step 1/64 s integration).
+        // Arrival when the integrated rate crosses the next whole number. The step is a power-of-two
+        // fraction of the schedule's span, so a time-scaled schedule integrates to exactly scaled times.
         let t = st.tNext;
         let acc = st.next; // fractional mass carried
-        const dt = 1 / 64;
+        const dt = (last - pts[0][0]) / 1048576;
         while (t < last) {
           const r = rateAt(t + dt / 2);
           if (acc + r * dt >= 1) {
@@ -423,23 +442,29 @@ export class Simulation {
   /** Deliver ready messages to Ready pods with free prefetch capacity, round-robin (RabbitMQ-like). */
   private dispatch(t: number): void {
     const consumers = this.consumers;
-    if (consumers.length === 0) return;
+    if (consumers.length === 0 || this.consumersFull) return;
     const prefetch = this.s.queue.prefetch;
     const conc = this.s.consumer.concurrency;
     const limit = prefetch === 0 ? Infinity : prefetch;
     while (this.ready.length > 0) {
-      // Find the next consumer with capacity, starting at the round-robin pointer.
+      // Find the next consumer with capacity, starting at the round-robin pointer
+      // (idx walks (rr + k) % n without a modulo per step).
       let chosen: Pod | null = null;
-      for (let k = 0; k < consumers.length; k++) {
-        const idx = (this.rr + k) % consumers.length;
+      const n = consumers.length;
+      let idx = this.rr < n ? this.rr : this.rr % n;
+      for (let k = 0; k < n; k++) {
         const pod = consumers[idx];
         if (pod.unacked < limit) {
           chosen = pod;
-          this.rr = (idx + 1) % consumers.length;
+          this.rr = idx + 1 === n ? 0 : idx + 1;
           break;
         }
+        if (++idx === n) idx = 0;
       }
-      if (chosen === null) return;
+      if (chosen === null) {
+        this.consumersFull = true;
+        return;
+      }
       const slot = this.ready.popFront();
       this.deliver(chosen, slot, t, conc);
     }
@@ -492,8 +517,9 @@ export class Simulation {
       // is done but the settle call fails — a duplicate.
       return;
     }
-    const pod = this.pods.get(m.holder[slot])!;
+    const pod = this.podByUid[m.holder[slot]]!;
     this.finishRun(pod, slot);
+    if (this.phantomWork.size > 0) this.departWithPhantoms(m.id[slot], true);
     const arrived = m.arrivedAt[slot];
     const soj = t - arrived;
     const svc = t - m.startedAt[slot];
@@ -502,11 +528,18 @@ export class Simulation {
     this.service.add(svc);
     this.wait.add(soj - svc);
     if (b >= this.sampleLatCounts.length) {
-      const c = new Float64Array(Math.max(b + 1, this.sampleLatCounts.length * 2));
+      const c = new Float64Array(Math.max(b + 257, this.sampleLatCounts.length * 2));
       c.set(this.sampleLatCounts);
       this.sampleLatCounts = c;
     }
-    if (this.sampleLatCounts[b]++ === 0) this.sampleLatTouched.push(b);
+    if (this.sampleLatCounts[b]++ === 0) {
+      if (this.sampleLatN === this.sampleLatTouched.length) {
+        const tt = new Int32Array(this.sampleLatN * 2);
+        tt.set(this.sampleLatTouched);
+        this.sampleLatTouched = tt;
+      }
+      this.sampleLatTouched[this.sampleLatN++] = b;
+    }
     if (this.opts.perMessage) {
       this.emit({ type: "done", t, id: m.id[slot], arrivedAt: arrived, startedAt: m.startedAt[slot], pod: pod.name, deliveries: m.deliveries[slot] });
     }
@@ -528,6 +561,7 @@ export class Simulation {
     }
     if (pod.processing === 0) this.busyPods--;
     pod.unacked--;
+    this.consumersFull = false;
     this.inFlight--;
   }
 
@@ -557,10 +591,12 @@ export class Simulation {
       const endsAt = m.endsAt[slot];
       this.finishRun(pod, slot);
       this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: "lock expired while processing" });
+      const msgId = m.id[slot];
       this.requeueOrDeadLetter(slot, t, "lock expired");
-      this.occupyPhantom(pod, endsAt);
+      this.occupyPhantom(pod, endsAt, msgId);
       this.dispatch(t);
     } else if (st === MsgState.Orphaned) {
+      this.orphaned--;
       this.requeueOrDeadLetter(slot, t, "lock expired after its pod let go of it");
       this.dispatch(t);
     }
@@ -568,25 +604,50 @@ export class Simulation {
 
   private phantomKind = -1;
   /** Keep a pod busy until `endsAt` with a run whose message was taken away (lock expiry). */
-  private occupyPhantom(pod: Pod, endsAt: number): void {
+  private occupyPhantom(pod: Pod, endsAt: number, msgId: number): void {
     if (this.phantomKind < 0) {
-      this.phantomKind = this.env.kind("phantom-end", P_COMPLETE, (arg, tt) => {
-        const epoch = arg % 1048576;
-        const p = this.pods.get((arg - epoch) / 1048576);
-        if (!p || p.phase === "Gone" || p.phantomEpoch % 1048576 !== epoch || p.phantoms === 0) return;
+      this.phantomKind = this.env.kind("phantom-end", P_COMPLETE, (seq, tt) => {
+        const run = this.phantomRuns.get(seq)!;
+        this.phantomRuns.delete(seq);
+        const w = this.phantomWork.get(run.msgId)!;
+        w.outstanding--;
+        const p = this.pods.get(run.podUid);
+        const alive = p !== undefined && p.phase !== "Gone" && p.phantomEpoch === run.epoch;
+        if (alive) {
+          // The work of this run finished (its settle call fails: MessageLockLost). If the work had
+          // already finished once for this message, this is a duplicate.
+          if (w.done) this.duplicates++;
+          else w.done = true;
+        }
+        if (w.outstanding === 0 && w.departed) this.phantomWork.delete(run.msgId);
+        if (!alive) return;
         p.phantoms--;
         p.processing--;
         if (p.processing === 0) this.busyPods--;
         p.unacked--;
-        this.duplicates++; // the work finished a second time for a message that was redelivered
+        this.consumersFull = false;
         this.afterPodFreed(p, tt);
       });
     }
+    const w = this.phantomWork.get(msgId) ?? { done: false, outstanding: 0, departed: false };
+    w.outstanding++;
+    this.phantomWork.set(msgId, w);
+    const seq = this.phantomSeq++;
+    this.phantomRuns.set(seq, { podUid: pod.uid, epoch: pod.phantomEpoch, msgId });
     pod.phantoms++;
     pod.processing++;
     if (pod.processing === 1) this.busyPods++;
     pod.unacked++;
-    this.env.schedule(endsAt, this.phantomKind, pod.uid * 1048576 + (pod.phantomEpoch % 1048576));
+    this.env.schedule(endsAt, this.phantomKind, seq);
+  }
+
+  /** A message that had lost-lock runs leaves the system (completed or dead-lettered). */
+  private departWithPhantoms(msgId: number, completed: boolean): void {
+    const w = this.phantomWork.get(msgId);
+    if (!w) return;
+    if (completed && w.done) this.duplicates++; // its work had already finished in a lost-lock run
+    w.departed = true;
+    if (w.outstanding === 0) this.phantomWork.delete(msgId);
   }
 
   private requeueOrDeadLetter(slot: number, t: number, why: string): void {
@@ -595,6 +656,7 @@ export class Simulation {
     m.dseq[slot]++;
     if (this.s.queue.broker === "azure-servicebus" && m.deliveries[slot] >= this.s.queue.maxDeliveryCount) {
       this.deadLettered++;
+      if (this.phantomWork.size > 0) this.departWithPhantoms(m.id[slot], false);
       this.lastDepartureAt = t;
       this.emit({ type: "message", t, event: "dead-lettered", id: m.id[slot], reason: `${why}; DeliveryCount ${m.deliveries[slot]} reached maxDeliveryCount` });
       m.release(slot);
@@ -622,6 +684,7 @@ export class Simulation {
     if (pod.processing > 0) this.busyPods--;
     pod.processing = 0;
     pod.unacked = 0;
+    this.consumersFull = false;
     pod.phantoms = 0;
     pod.phantomEpoch++;
     pod.processingSlots.length = 0;
@@ -632,6 +695,7 @@ export class Simulation {
         this.requeueOrDeadLetter(slot, t, why);
       } else {
         m.state[slot] = MsgState.Orphaned;
+        this.orphaned++;
         m.holder[slot] = -1;
         const renew = this.s.queue.lockRenewal;
         const delivered = m.lastRenewalAt[slot];
@@ -666,6 +730,7 @@ export class Simulation {
       phantomEpoch: 0,
     };
     this.pods.set(uid, pod);
+    this.podByUid[uid] = pod;
     this.nonTerminating++;
     if (this.nonTerminating > this.peakReplicas) this.peakReplicas = this.nonTerminating;
     if (alreadyReady) {
@@ -716,6 +781,7 @@ export class Simulation {
 
   private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
     this.accountReplicas(t);
+    this.consumersFull = false;
     const was = pod.phase;
     if (was === "Ready" && phase !== "Ready") {
       this.readyCount--;
@@ -743,6 +809,7 @@ export class Simulation {
 
   private removeConsumer(pod: Pod): void {
     if (!pod.inConsumers) return;
+    this.consumersFull = false;
     const i = this.consumers.indexOf(pod);
     if (i >= 0) {
       this.consumers.splice(i, 1);
@@ -767,6 +834,7 @@ export class Simulation {
     pod.phase = "Gone";
     pod.token++;
     this.pods.delete(pod.uid);
+    this.podByUid[pod.uid] = undefined;
     this.emit({ type: "pod", t, pod: pod.name, phase: "Gone", reason });
   }
 
@@ -842,7 +910,7 @@ export class Simulation {
     const w = Math.max(1e-9, t - this.rateWindow.t);
     return {
       ready: this.ready.length,
-      inFlight: this.inFlight,
+      inFlight: this.inFlight + this.orphaned, // orphaned Service Bus locks still count as active
       prefetched: this.buffered,
       publishRate: t > this.rateWindow.t ? (this.produced - this.rateWindow.produced) / w : 0,
       deliverRate: t > this.rateWindow.t ? (this.deliveredTotal - this.rateWindow.delivered) / w : 0,
@@ -855,7 +923,7 @@ export class Simulation {
     const dt = t - this.statsPrev.t;
     this.stats = {
       ready: this.ready.length,
-      inFlight: this.inFlight,
+      inFlight: this.inFlight + this.orphaned,
       prefetched: this.buffered,
       publishRate: dt > 0 ? (this.produced - this.statsPrev.produced) / dt : 0,
       deliverRate: dt > 0 ? (this.deliveredTotal - this.statsPrev.delivered) / dt : 0,
@@ -926,12 +994,10 @@ export class Simulation {
       if (this.scalerErrorAt(t)) {
         this.health[i] = recordQuery(this.health[i], false);
         if (fallbackActive(this.health[i], so.fallback)) {
-          return {
-            ok: true,
-            targetType: trig.targetType,
-            target: trig.target,
-            value: fallbackMetricValue(so.fallback!, trig.target, trig.targetType, this.specReplicas, this.readyCount),
-          };
+          // KEDA cannot build a fallback for a Value target with 0 ready replicas (NaN): the HPA
+          // then gets an error, like with no fallback at all.
+          const value = fallbackMetricValue(so.fallback!, trig.target, trig.targetType, this.specReplicas, this.readyCount);
+          if (Number.isFinite(value)) return { ok: true, targetType: trig.targetType, target: trig.target, value };
         }
         return { ok: false };
       }
@@ -985,19 +1051,22 @@ export class Simulation {
   private onSample(t: number): void {
     this.accountReplicas(t);
     let lat: Array<[number, number]> | undefined;
-    const touched = this.sampleLatTouched;
-    if (touched.length > 0) {
-      touched.sort((a, b) => a - b);
-      lat = touched.map((b): [number, number] => [b, this.sampleLatCounts[b]]);
-      for (const b of touched) this.sampleLatCounts[b] = 0;
-      touched.length = 0;
+    if (this.sampleLatN > 0) {
+      const touched = this.sampleLatTouched.subarray(0, this.sampleLatN).sort(); // typed: numeric, no comparator
+      lat = [];
+      for (let k = 0; k < touched.length; k++) {
+        const b = touched[k];
+        lat.push([b, this.sampleLatCounts[b]]);
+        this.sampleLatCounts[b] = 0;
+      }
+      this.sampleLatN = 0;
     }
-    this.emit({
+    const rec: SampleRecord = {
       type: "sample",
       t,
       metric: this.currentMetric(t),
       queued: this.ready.length,
-      inFlight: this.inFlight + this.buffered,
+      inFlight: this.inFlight + this.buffered + this.orphaned,
       produced: this.produced,
       completed: this.completed,
       deadLettered: this.deadLettered,
@@ -1008,8 +1077,11 @@ export class Simulation {
       ready: this.readyCount,
       terminating: this.terminatingCount,
       busy: this.busyPods,
-      ...(lat ? { lat } : {}),
-    });
+    };
+    // Appended last, as the former `...(lat ? { lat } : {})` did (same JSON key order), without an
+    // object spread per sample.
+    if (lat) rec.lat = lat;
+    this.emit(rec);
     // Rates for MessageRate triggers in live mode: a trailing window of one polling interval.
     if (t - this.rateWindow.t >= this.s.scaledObject.pollingInterval) {
       this.rateWindow = { t, produced: this.produced, delivered: this.deliveredTotal };

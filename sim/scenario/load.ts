@@ -163,7 +163,13 @@ function parseYamlDocs(text: string, displayFile: string): unknown[] {
       const line = e.linePos?.[0]?.line;
       throw new ScenarioError(displayFile, line ? `line ${line}` : "", `invalid YAML: ${e.message.split("\n")[0]}`);
     }
-    const js = doc.toJS({ maxAliasCount: 100 });
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // e.g. an alias bomb ("Excessive alias count"): refuse it like any other bad YAML.
+      throw new ScenarioError(displayFile, "", `invalid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
     if (js !== null && js !== undefined) out.push(js);
   }
   return out;
@@ -359,6 +365,12 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     }
   }
 
+  const initialReplicas = s.consumer.initialReplicas ?? depReplicas ?? 0;
+  if (initialReplicas > s.limits.maxReplicas) {
+    const where = s.consumer.initialReplicas !== undefined ? "consumer.initialReplicas" : "manifests (Deployment spec.replicas)";
+    throw new ScenarioError(displayFile, where, `${initialReplicas} initial replicas exceed limits.maxReplicas (${s.limits.maxReplicas}); raise the limit in the scenario if you mean it`);
+  }
+
   // ---- broker semantics: scenario > component > trigger ----
   const firstType = soCfg.triggers[0].type;
   const compBroker: Broker | undefined = comp ? (comp.type.includes("rabbitmq") ? "rabbitmq" : "azure-servicebus") : undefined;
@@ -442,7 +454,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       schedulingDelay: toDistribution(s.consumer.schedulingDelay),
       startupDelay: toDistribution(s.consumer.startupDelay),
       terminationGracePeriodSeconds: s.consumer.terminationGracePeriodSeconds ?? grace ?? 30,
-      initialReplicas: s.consumer.initialReplicas ?? depReplicas ?? 0,
+      initialReplicas,
       kills: s.consumer.faults.kills,
       crashRatePerHour: s.consumer.faults.crashRatePerHour,
       scalerErrors: s.consumer.faults.scalerErrors,

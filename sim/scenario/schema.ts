@@ -132,7 +132,7 @@ export const scenarioSchema = z.strictObject({
   /** Simulated seconds. Default: until everything is drained and scaled in, capped by maxDurationSeconds. */
   duration: pos.optional(),
   maxDurationSeconds: pos.default(7 * 86400),
-  sampleIntervalSeconds: pos.default(1),
+  sampleIntervalSeconds: z.number().finite().min(0.001, "must be at least 0.001 s (1 ms)").default(1),
   producers: z.array(producerSchema).min(1),
   queue: queueSchema.default({ lockDurationSeconds: 60, maxDeliveryCount: 10, managementStatsIntervalSeconds: 5 }),
   consumer: consumerSchema.default({
