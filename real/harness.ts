@@ -1,0 +1,528 @@
+// Real mode: run a scenario against live daprd sidecars and a real RabbitMQ, in wall-clock time
+// scaled by k, and record the same Trace (times in scenario seconds = wall seconds since start ÷ k)
+// and Summary as the simulator.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Simulation, round6 } from "../sim/model/simulation.js";
+import { stream } from "../sim/rng.js";
+import { timeScaled, type Scenario } from "../sim/scenario/load.js";
+import { serializeRecord, type Actor, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
+import type { ResultEvent } from "./apps/common.js";
+import { Broker, readStatsTiming, tuneStatsTiming, type StatsTiming } from "./broker.js";
+import { writeResources } from "./components.js";
+import { RealEnvError, brokerUrls, checkAmqp, checkMgmt, findDaprd } from "./env.js";
+import { Ledger } from "./ledger.js";
+import { APPS_DIR, Pair, PairStartError } from "./pair.js";
+import { ChildRegistry, sleep } from "./procs.js";
+import { ReplicaManager, type StartupSample } from "./replicas.js";
+import { LocalScaler, QueueReader, readModeOf } from "./scaler.js";
+
+/** A scenario real mode cannot run (exit 2). */
+export class RealInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RealInputError";
+  }
+}
+
+export class RealInterrupted extends Error {
+  constructor(public signal: string) {
+    super(`interrupted by ${signal}`);
+    this.name = "RealInterrupted";
+  }
+}
+
+export interface RealOptions {
+  scenario: Scenario;
+  timeScale: number;
+  outDir: string;
+  runId?: string;
+  progress?: (line: string) => void;
+  /** Give up (error) after this many wall seconds. */
+  wallTimeoutS?: number;
+  /** Abort (Ctrl-C): every child is stopped, then runReal rejects with RealInterrupted. */
+  signal?: AbortSignal;
+  /** Lower RabbitMQ's management stats interval to 1 s at runtime when it is slower (default true). */
+  tuneBrokerStats?: boolean;
+}
+
+export interface RealResult {
+  header: TraceHeader;
+  records: TraceRecord[];
+  summary: Summary;
+  startups: StartupSample[];
+  /** How often the management API refreshed queue counts during the run (ms; 5000 assumed when unknown). */
+  statsIntervalMs: number;
+  statsTiming: StatsTiming;
+  runId: string;
+  wallSeconds: number;
+}
+
+/** One POST /MessageProducer of the run. */
+interface Post {
+  at: number; // scenario seconds
+  count: number;
+  intervalMs: number; // wall
+}
+
+/** Check that real mode can run this scenario; returns the producer POSTs (scenario times). */
+export function planRun(s: Scenario, k: number): { posts: Post[]; total: number; warnings: string[] } {
+  const warnings: string[] = [];
+  if (s.queue.broker !== "rabbitmq") throw new RealInputError(`${s.file}: real mode runs against a local RabbitMQ; this scenario's broker is ${s.queue.broker} (use a rabbitmq trigger / bindings.rabbitmq component)`);
+  s.scaledObject.triggers.forEach((t, i) => {
+    if (t.type !== "rabbitmq") throw new RealInputError(`${s.file}: spec.triggers[${i}] is ${t.type}; real mode supports rabbitmq triggers only`);
+  });
+  if (s.consumer.concurrency !== 1) throw new RealInputError(`${s.file}: consumer.concurrency ${s.consumer.concurrency}: the Dapr RabbitMQ binding hands a sidecar one message at a time, so real mode needs concurrency 1`);
+  if (s.consumer.crashRatePerHour > 0) warnings.push("consumer.faults.crashRatePerHour is not reproduced in real mode (kills are)");
+  const dist = s.consumer.schedulingDelay;
+  if (!(dist.dist === "constant" && dist.value === 0)) warnings.push("consumer.schedulingDelay is not reproduced in real mode: a replica's real startup is measured instead");
+  const posts: Post[] = [];
+  s.producers.forEach((p, i) => {
+    switch (p.type) {
+      case "burst":
+        if (p.count > 0) posts.push({ at: p.at, count: p.count, intervalMs: 0 });
+        break;
+      case "interval":
+        if (p.count > 0) posts.push({ at: p.at, count: p.count, intervalMs: p.intervalSeconds * 1000 * k });
+        break;
+      case "times": {
+        const times = p.times;
+        for (let j = 0; j < times.length; ) {
+          let n = 1;
+          while (j + n < times.length && times[j + n] === times[j]) n++;
+          posts.push({ at: times[j], count: n, intervalMs: 0 });
+          j += n;
+        }
+        break;
+      }
+      case "poisson": {
+        // The simulator's arrivals exactly: same stream, same inversion.
+        const u = stream(s.seed, `arrivals-${i}`);
+        const until = p.until ?? s.duration ?? Infinity;
+        let remaining = p.count ?? Infinity;
+        let t = p.from;
+        while (remaining > 0) {
+          t = t - Math.log(1 - u()) / p.ratePerSecond;
+          if (t >= until) break;
+          posts.push({ at: t, count: 1, intervalMs: 0 });
+          remaining--;
+          if (posts.length > 1_000_000) throw new RealInputError(`${s.file}: producers[${i}] yields more than 10^6 messages; too many for real mode`);
+        }
+        break;
+      }
+      default:
+        throw new RealInputError(`${s.file}: producers[${i}] type "${p.type}" is not supported in real mode (use burst, interval, poisson or csv)`);
+    }
+  });
+  posts.sort((a, b) => a.at - b.at);
+  const total = posts.reduce((n, p) => n + p.count, 0);
+  if (total === 0) throw new RealInputError(`${s.file}: the producers send no messages`);
+  return { posts, total, warnings };
+}
+
+function newRunId(): string {
+  return `r${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, "0")}`;
+}
+
+export async function runReal(o: RealOptions): Promise<RealResult> {
+  const s = o.scenario;
+  const k = o.timeScale;
+  if (!(k > 0) || !Number.isFinite(k)) throw new RealInputError(`--time-scale must be a positive number, got ${k}`);
+  const ws = timeScaled(s, k); // wall-clock durations
+  const plan = planRun(s, k);
+  const say = o.progress ?? (() => undefined);
+  for (const w of plan.warnings) say(`warning: ${w}`);
+  const runId = o.runId ?? newRunId();
+  const wallStart = performance.now();
+
+  // ---- prerequisites (fast, clear errors) ----
+  const d = findDaprd();
+  if (!d.path) throw new RealEnvError(d.why);
+  const daprd = d.path;
+  const urls = brokerUrls();
+  const [amqpErr, mgmt] = await Promise.all([checkAmqp(urls.amqp), checkMgmt(urls)]);
+  if (amqpErr) throw new RealEnvError(`${amqpErr} — is RabbitMQ running? (npm run real:setup)`);
+  if (mgmt.error) throw new RealEnvError(`${mgmt.error} — KEDA's HTTP mode and the sampler need it (npm run real:setup)`);
+  // The management API (KEDA's HTTP mode) refreshes queue counts every collect_statistics_interval
+  // (5 s by default) — 5/k scenario seconds at time scale k. Tune it down to 1 s if we can.
+  let stats: StatsTiming = await readStatsTiming();
+  let tuned = false;
+  if (o.tuneBrokerStats !== false && stats.source === "rabbitmqctl" && stats.effectiveMs > 1000) {
+    tuned = await tuneStatsTiming();
+    if (tuned) stats = await readStatsTiming();
+  }
+  const statsMs = stats.effectiveMs;
+  say(
+    `daprd ${daprd}; RabbitMQ ${mgmt.version ?? "?"}; management API refreshes queue counts every ${statsMs} ms = ${(statsMs / 1000 / k).toFixed(1)} s scenario` +
+      (tuned ? " (tuned at runtime from RabbitMQ's 5 s default)" : stats.source === "rabbitmqctl" ? "" : ` (${stats.source})`),
+  );
+
+  mkdirSync(o.outDir, { recursive: true });
+  const logDir = join(o.outDir, "logs");
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+  const runDir = mkdtempSync(join(tmpdir(), `kedasim-real-${runId}-`));
+  const jobsQueue = `kedasim-${runId}-jobs`;
+  const resultsQueue = `kedasim-${runId}-results`;
+  const registry = new ChildRegistry();
+  const broker = new Broker(urls);
+  const records: TraceRecord[] = [];
+  const emit = (r: TraceRecord) => records.push(r);
+  const timers = new Set<NodeJS.Timeout>();
+  let fatal: Error | null = null;
+  let wakeMain: () => void = () => undefined;
+  const setFatal = (e: Error) => {
+    if (!fatal) fatal = e;
+    wakeMain();
+  };
+  const onAbort = () => wakeMain();
+  o.signal?.addEventListener("abort", onAbort);
+  /** Rejects with RealInterrupted when the run is aborted (to race long waits against). */
+  const interrupted = new Promise<never>((_, rej) => {
+    const stop = () => rej(new RealInterrupted(String(o.signal?.reason ?? "SIGINT")));
+    if (o.signal?.aborted) stop();
+    else o.signal?.addEventListener("abort", stop);
+  });
+  interrupted.catch(() => undefined);
+
+  // ---- clock: scenario seconds = wall seconds since t0 ÷ k ----
+  let t0Perf = Number.NaN;
+  const now = () => (Number.isNaN(t0Perf) ? 0 : (performance.now() - t0Perf) / 1000 / k);
+  const wallAt = (t: number) => t0Perf + t * k * 1000;
+  const scen = (epochMs: number) => (epochMs - (performance.timeOrigin + t0Perf)) / 1000 / k;
+  const later = (t: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, Math.max(0, wallAt(t) - performance.now()));
+    timers.add(timer);
+  };
+
+  const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, resultsQueue, prefetch: s.queue.prefetch });
+  const replicas = new ReplicaManager(
+    {
+      registry,
+      daprd,
+      runId,
+      logDir,
+      resourcesDir: res.consumerDir,
+      appId: s.consumer.deploymentName,
+      deploymentName: s.consumer.deploymentName,
+      appScript: join(APPS_DIR, "consumer.ts"),
+      processingWall: ws.consumer.processingTime,
+      seed: s.seed,
+      timeScale: k,
+      graceWallS: ws.consumer.terminationGracePeriodSeconds,
+      startTimeoutMs: 30_000,
+    },
+    {
+      now,
+      emit,
+      onPodGone: (pod, t, reason) => ledger.podGone(pod.name, t, reason),
+      onFatal: setFatal,
+      progress: (l) => say(`[t=${now().toFixed(1)}s] ${l}`),
+    },
+  );
+  const ledger = new Ledger(scen, emit, (pod) => {
+    const p = replicas.byName(pod);
+    return p !== undefined && p.phase !== "Gone";
+  });
+
+  let producer: Pair | null = null;
+  let scaler: LocalScaler | null = null;
+  let finishedNormally = false;
+  let endedBy = "settled";
+  let brokerLeft: number | null = null;
+  let endT = 0;
+  const scaleEvents: Summary["scaleEvents"] = [];
+  try {
+    // ---- broker: per-run queues ----
+    try {
+      await broker.connect();
+      await broker.declare([jobsQueue, resultsQueue]);
+    } catch (e) {
+      throw new RealEnvError(`RabbitMQ: cannot set up the run's queues: ${(e as Error).message}`);
+    }
+    await broker.consumeJson(resultsQueue, (body) => {
+      if (typeof body === "object" && body !== null && "event" in body) ledger.onEvent(body as ResultEvent);
+    });
+
+    // ---- the producer pod (daprd + producer app): must be up within 10 s ----
+    say(`run ${runId}: starting the producer (daprd + app)`);
+    producer = await Pair.start({
+      registry,
+      daprd,
+      name: "producer",
+      appId: "producer",
+      role: "producer",
+      resourcesDir: res.producerDir,
+      logDir,
+      runId,
+      appScript: join(APPS_DIR, "producer.ts"),
+      appEnv: { KEDASIM_JOBS_BINDING: "jobs", KEDASIM_RESULTS_BINDING: "results" },
+      gracefulShutdownSeconds: 1,
+      onUnexpectedExit: (p, which) => setFatal(new Error(p.failureText(which, which === "daprd" ? p.daprd : p.app, "while the run was going on"))),
+    });
+    const budget = Math.max(2000, 9_500 - (performance.now() - wallStart));
+    try {
+      await Promise.race([producer.waitReady(budget), interrupted]);
+    } catch (e) {
+      if (e instanceof PairStartError) throw new RealEnvError(`daprd failed to start: ${e.message}`);
+      throw e;
+    }
+    say(`producer ready after ${Math.round(producer.readyAt! - producer.spawnedAt)} ms`);
+
+    // ---- initial replicas (exist before the ScaledObject): Ready at t = 0 ----
+    if (s.consumer.initialReplicas > 0) {
+      replicas.specReplicas = s.consumer.initialReplicas;
+      for (let i = 0; i < s.consumer.initialReplicas; i++) replicas.createPod(0, true);
+      await Promise.race([replicas.waitAllReady(), interrupted]).catch((e: Error) => {
+        throw e instanceof RealInterrupted ? e : new RealEnvError(`an initial replica did not start: ${e.message}`);
+      });
+    }
+
+    // ---- t = 0 ----
+    t0Perf = performance.now();
+    const producerUrl = `http://127.0.0.1:${producer.ports.app}/MessageProducer`;
+    let postsDone = 0;
+    for (const p of plan.posts) {
+      later(p.at, () => {
+        fetch(producerUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ count: p.count, intervalMilliseconds: p.intervalMs }) })
+          .then(async (r) => {
+            if (!r.ok) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+            postsDone++;
+          })
+          .catch((e: Error) => setFatal(new Error(`POST /MessageProducer failed: ${e.message}`)));
+      });
+    }
+    s.consumer.kills.forEach((kf) => {
+      later(kf.at, () => {
+        const victims = replicas.kill(kf.count, now());
+        say(`[t=${now().toFixed(1)}s] fault injection: SIGKILL ${victims.length ? victims.join(", ") : "(no live pod)"}`);
+      });
+    });
+    const onScale = (t: number, actor: Actor, from: number, to: number, reason: string) => {
+      scaleEvents.push({ t: round6(t), from, to, actor, reason });
+      emit({ type: "scale", t, actor, from, to, reason });
+      say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
+      replicas.setSpec(to, t);
+    };
+    const reader = new QueueReader(broker, jobsQueue, k, () => ({ inFlight: ledger.inFlight }));
+    scaler = new LocalScaler(s, reader, replicas, { now, wallAt, emit, onScale, progress: say });
+    scaler.start();
+
+    // ---- samples, progress, end detection ----
+    const trig0 = s.scaledObject.triggers[0];
+    const mode0 = readModeOf(trig0);
+    const rest = s.scaledObject.idleReplicaCount ?? s.scaledObject.minReplicaCount;
+    const end = s.duration ?? s.maxDuration;
+    const wallLimit = (o.wallTimeoutS ?? 1800) * 1000;
+    let settledSince = -1;
+    let lastProgress = -Infinity;
+    let n = 0;
+    const done = new Promise<void>((resolve) => (wakeMain = resolve));
+    const sampleLoop = async () => {
+      for (;;) {
+        if (fatal || o.signal?.aborted) return;
+        const t = n * s.sampleInterval;
+        const wait = wallAt(t) - performance.now();
+        if (wait > 0) await Promise.race([sleep(wait), done]);
+        if (fatal || o.signal?.aborted) return;
+        n++;
+        let queued = 0;
+        let metric = 0;
+        try {
+          const c = await broker.checkQueue(jobsQueue);
+          queued = c.messageCount;
+          metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await reader.snapshot("http")).value;
+        } catch (e) {
+          say(`sampler: cannot read the queue: ${(e as Error).message}`);
+        }
+        const sample: SampleRecord = {
+          type: "sample",
+          t,
+          metric,
+          queued,
+          inFlight: ledger.inFlight,
+          produced: ledger.produced,
+          completed: ledger.completed,
+          deadLettered: ledger.deadLettered,
+          redelivered: ledger.redelivered,
+          lost: 0,
+          desired: replicas.specReplicas,
+          current: replicas.nonTerminating,
+          ready: replicas.readyCount,
+          terminating: replicas.terminatingCount,
+          busy: ledger.busyPods,
+        };
+        const lat = ledger.takeSampleLatency();
+        if (lat) sample.lat = lat;
+        emit(sample);
+        if (performance.now() - lastProgress > 3000) {
+          lastProgress = performance.now();
+          say(
+            `[t=${t.toFixed(0).padStart(4)}s] queue ${queued} ready, ${ledger.inFlight} in flight; replicas desired ${sample.desired} current ${sample.current} ready ${sample.ready}` +
+              `${sample.terminating ? ` terminating ${sample.terminating}` : ""}; produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}`,
+          );
+        }
+        const settled =
+          postsDone === plan.posts.length &&
+          ledger.produced >= plan.total &&
+          ledger.live <= 0 &&
+          ledger.inFlight === 0 &&
+          queued === 0 &&
+          replicas.terminatingCount === 0 &&
+          replicas.specReplicas === rest &&
+          replicas.nonTerminating === replicas.specReplicas &&
+          replicas.pods.size === replicas.nonTerminating;
+        if (s.duration === null && settled) {
+          if (settledSince < 0) settledSince = t;
+          if (t - settledSince >= s.scaledObject.pollingInterval) {
+            endT = t;
+            endedBy = "settled";
+            return;
+          }
+        } else settledSince = -1;
+        if (t + s.sampleInterval > end) {
+          endT = t;
+          endedBy = s.duration !== null ? "duration" : "maxDurationSeconds";
+          return;
+        }
+        if (performance.now() - wallStart > wallLimit) {
+          endT = t;
+          endedBy = "wall timeout";
+          setFatal(new Error(`gave up after ${wallLimit / 1000} s wall (--timeout): produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}, queue ${queued}`));
+          return;
+        }
+      }
+    };
+    await sampleLoop();
+    if (o.signal?.aborted) throw new RealInterrupted(String(o.signal.reason ?? "SIGINT"));
+    const f = fatal as Error | null; // set from callbacks
+    if (f) throw f instanceof RealEnvError ? f : new RealEnvError(f.message);
+    finishedNormally = true;
+  } finally {
+    // ---- stop everything (always) ----
+    scaler?.stop();
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    const quick = !finishedNormally;
+    await replicas.stopAll(quick ? 2000 : Math.max(2000, ws.consumer.terminationGracePeriodSeconds * 1000 + 1000));
+    producer?.terminate();
+    await registry.stopAll(quick ? 1500 : 3000);
+    if (!quick) {
+      // Nothing lost: with every consumer gone, all unacked deliveries are back in the queue.
+      try {
+        brokerLeft = (await broker.checkQueue(jobsQueue)).messageCount;
+      } catch {
+        brokerLeft = null;
+      }
+      // Let the last results arrive.
+      for (let i = 0; i < 20; i++) {
+        const r = await broker.checkQueue(resultsQueue).catch(() => ({ messageCount: 0 }));
+        if (r.messageCount === 0) break;
+        await sleep(100);
+      }
+      await sleep(100);
+    }
+    await broker.deleteQueues([jobsQueue, resultsQueue]);
+    await broker.close();
+    registry.dispose();
+    o.signal?.removeEventListener("abort", onAbort);
+    rmSync(runDir, { recursive: true, force: true });
+  }
+
+  // ---- trace + summary ----
+  const header = new Simulation(s).header();
+  header.source = "real-local";
+  const startups = replicas.startups;
+  const st = startups.map((x) => x.startupS).sort((a, b) => a - b);
+  const q = (p: number) => (st.length ? round6(st[Math.min(st.length - 1, Math.max(0, Math.ceil((p / 100) * st.length) - 1))]) : null);
+  header.notes = {
+    ...header.notes,
+    timeScale: k,
+    runId,
+    daprd,
+    rabbitmq: mgmt.version ?? null,
+    managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
+    triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
+  };
+  records.sort((a, b) => a.t - b.t);
+  const kept = records.filter((r) => r.t <= endT + 1e-9);
+  const podRecs = kept.filter((r): r is Extract<TraceRecord, { type: "pod" }> => r.type === "pod");
+  // replica-seconds from the pod records (Pending..Gone, or the end)
+  const since = new Map<string, { created: number; ready: number | null }>();
+  let replicaSeconds = 0;
+  let readyReplicaSeconds = 0;
+  for (const r of podRecs) {
+    const e = since.get(r.pod) ?? { created: r.t, ready: null };
+    if (!since.has(r.pod)) since.set(r.pod, e);
+    if (r.phase === "Ready") e.ready = r.t;
+    if ((r.phase === "Terminating" || r.phase === "Gone") && e.ready !== null) {
+      readyReplicaSeconds += r.t - e.ready;
+      e.ready = null;
+    }
+    if (r.phase === "Gone") {
+      replicaSeconds += r.t - e.created;
+      since.delete(r.pod);
+    }
+  }
+  for (const e of since.values()) {
+    replicaSeconds += endT - e.created;
+    if (e.ready !== null) readyReplicaSeconds += endT - e.ready;
+  }
+  const firstReady = podRecs.find((r) => r.phase === "Ready");
+  const firstVisible = kept.find((r): r is SampleRecord => r.type === "sample" && r.metric > 0);
+  const unfinished = ledger.unfinished();
+  const lost = Math.max(0, ledger.produced - ledger.completed - ledger.deadLettered);
+  const summary: Summary = {
+    scenario: s.name,
+    seed: s.seed,
+    source: "real-local",
+    simulatedSeconds: round6(endT),
+    messages: {
+      produced: ledger.produced,
+      completed: ledger.completed,
+      deadLettered: ledger.deadLettered,
+      redelivered: ledger.redelivered,
+      lost,
+      duplicates: ledger.duplicates,
+    },
+    drainTimeS: ledger.firstArrivalAt >= 0 && ledger.lastDepartureAt >= 0 ? round6(ledger.lastDepartureAt - ledger.firstArrivalAt) : null,
+    latencyS: { ...ledger.sojourn.stats(), wait: ledger.wait.stats(), service: ledger.service.stats() },
+    replicas: { peak: replicas.peak, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
+    firstReplicaReadyS: firstReady ? round6(firstReady.t) : null,
+    scaleEvents,
+    notes: {
+      endedBy,
+      timeScale: k,
+      runId,
+      wallSeconds: round6((performance.now() - wallStart) / 1000),
+      hpaSyncs: scaler?.decisions.hpaSyncs ?? 0,
+      abandonedDeliveries: ledger.abandoned,
+      /** First sample at which the scaler's metric (e.g. the management API) showed any message. */
+      metricFirstVisibleS: firstVisible ? firstVisible.t : null,
+      brokerCheck: {
+        jobsQueueMessagesAfterStop: brokerLeft,
+        producedEqualsCompletedPlusDeadLettered: ledger.produced === ledger.completed + ledger.deadLettered,
+        expectedMessages: plan.total,
+        unfinishedIds: unfinished.slice(0, 50),
+      },
+      startupLatencyS: {
+        n: st.length,
+        min: st.length ? round6(st[0]) : null,
+        p50: q(50),
+        p90: q(90),
+        max: st.length ? round6(st[st.length - 1]) : null,
+        mean: st.length ? round6(st.reduce((a, b) => a + b, 0) / st.length) : null,
+        perReplica: startups.map((x) => ({ pod: x.pod, createdAtS: round6(x.createdAtS), startupS: round6(x.startupS), startupWallMs: Math.round(x.startupWallMs) })),
+      },
+      managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
+    },
+  };
+  const trace = [serializeRecord(header), ...kept.map(serializeRecord)].join("\n") + "\n";
+  writeFileSync(join(o.outDir, "trace.jsonl"), trace);
+  writeFileSync(join(o.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  return { header, records: kept, summary, startups, statsIntervalMs: statsMs, statsTiming: stats, runId, wallSeconds: (performance.now() - wallStart) / 1000 };
+}

@@ -1,0 +1,97 @@
+// Real mode without daprd or RabbitMQ: the decision wrapper reproduces the simulator's decisions,
+// the run plan, the generated Dapr components and the comparison-simulation inputs.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { simulate } from "../sim/run.js";
+import { loadScenario } from "../sim/scenario/load.js";
+import type { HpaSyncRecord, KedaPollRecord, SampleRecord, TraceRecord } from "../sim/trace.js";
+import { rabbitBindingYaml } from "./components.js";
+import { ScalingDecisions } from "./decide.js";
+import { planRun, RealInputError, type RealResult } from "./harness.js";
+import { simScenarioFor } from "./pipeline.js";
+import { readModeOf } from "./scaler.js";
+import { REPO } from "./test-helpers.js";
+
+const SEED_BURST = join(REPO, "fixtures/scenarios/real-seed-burst-rabbitmq.yaml");
+
+describe("real/decide.ts mirrors the simulator's onKedaPoll / onHpaSync", () => {
+  for (const file of ["real-seed-burst-rabbitmq.yaml", "rabbitmq-amqp-scales-away-busy-pods.yaml", "real-kill-redelivery.yaml"]) {
+    it(`replaying ${file}'s simulated metrics gives the simulator's scale events`, () => {
+      const s = loadScenario(join(REPO, "fixtures/scenarios", file));
+      const sim = simulate(s);
+      const d = new ScalingDecisions(s);
+      let spec = s.consumer.initialReplicas;
+      let lastSample: SampleRecord | null = null;
+      const got: Array<{ t: number; from: number; to: number; actor: string }> = [];
+      // A snapshot whose reading is exactly what the simulated trigger read (ready only: every trigger here counts ready).
+      const snap = (metric: number) => ({ ready: metric, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0 });
+      for (const r of sim.records as TraceRecord[]) {
+        if (r.type === "sample") lastSample = r;
+        if (r.type === "keda-poll") {
+          const k = r as KedaPollRecord;
+          const res = d.kedaPoll(k.t, s.scaledObject.triggers.map(() => (k.error ? null : snap(k.metric ?? 0))), spec);
+          expect(res.record.condition).toBe(k.condition);
+          if (res.to !== null) {
+            got.push({ t: Math.round(k.t * 1e6) / 1e6, from: spec, to: res.to, actor: "keda" });
+            spec = res.to;
+          }
+        }
+        if (r.type === "hpa-sync") {
+          const h = r as HpaSyncRecord;
+          const res = d.hpaSync(h.t, s.scaledObject.triggers.map(() => snap(h.metric ?? 0)), {
+            specReplicas: spec,
+            statusReplicas: h.statusReplicas,
+            readyReplicas: lastSample?.ready ?? 0,
+          });
+          expect(res.record.desired).toBe(h.desired);
+          if (res.to !== null) {
+            got.push({ t: Math.round(h.t * 1e6) / 1e6, from: spec, to: res.to, actor: "hpa" });
+            spec = res.to;
+          }
+        }
+      }
+      expect(got).toEqual(sim.summary.scaleEvents.map((e) => ({ t: e.t, from: e.from, to: e.to, actor: e.actor })));
+    });
+  }
+});
+
+describe("planRun", () => {
+  it("turns the seed burst into one POST /MessageProducer {count 50, intervalMilliseconds 0}", () => {
+    const p = planRun(loadScenario(SEED_BURST), 0.1);
+    expect(p.posts).toEqual([{ at: 0, count: 50, intervalMs: 0 }]);
+    expect(p.total).toBe(50);
+  });
+  it("scales interval producers by k and rejects what real mode cannot run", () => {
+    const s = loadScenario(join(REPO, "fixtures/scenarios/seed-000-interval-50x200ms.yaml"));
+    expect(() => planRun(s, 0.1)).toThrow(RealInputError); // Service Bus
+    const r = loadScenario(SEED_BURST);
+    const iv = { ...r, producers: [{ type: "interval" as const, at: 2, count: 3, intervalSeconds: 0.2 }] };
+    expect(planRun(iv, 0.5).posts).toEqual([{ at: 2, count: 3, intervalMs: 100 }]);
+    const rate = { ...r, producers: [{ type: "rate" as const, points: [[0, 1], [10, 1]] as Array<[number, number]>, deterministic: false }] };
+    expect(() => planRun(rate, 0.1)).toThrow(/not supported in real mode/);
+  });
+});
+
+describe("components and trigger reading", () => {
+  it("generates a bindings.rabbitmq component with prefetch 1, a durable queue and a direction", () => {
+    const y = rabbitBindingYaml({ name: "jobs", queueName: "kedasim-x-jobs", host: "amqp://guest:guest@127.0.0.1:5672", direction: "input", prefetchCount: 1 });
+    expect(y).toContain("type: bindings.rabbitmq");
+    expect(y).toMatch(/name: prefetchCount\n\s+value: "1"/);
+    expect(y).toMatch(/name: durable\n\s+value: "true"/);
+    expect(y).toMatch(/name: direction\n\s+value: "input"/);
+  });
+  it("reads the seed burst's trigger over the management API (ready + unacked)", () => {
+    const t = loadScenario(SEED_BURST).scaledObject.triggers[0];
+    expect(readModeOf(t)).toBe("http");
+    expect(t.read({ ready: 2, inFlight: 3, prefetched: 0, publishRate: 0, deliverRate: 0 }).value).toBe(5);
+  });
+  it("the comparison simulation gets the measured startups and the stats interval ÷ k", () => {
+    const s = loadScenario(SEED_BURST);
+    const fake = { startups: [{ startupS: 12.5 }, { startupS: 20 }], statsIntervalMs: 1000, statsTiming: { source: "test" } } as unknown as RealResult;
+    const { scenario, inputs } = simScenarioFor(s, fake, 0.1);
+    expect(scenario.consumer.startupDelay).toEqual({ dist: "empirical", values: [12.5, 20] });
+    expect(scenario.consumer.schedulingDelay).toEqual({ dist: "constant", value: 0 });
+    expect(scenario.queue.statsInterval).toBe(10);
+    expect(inputs.why.length).toBe(2);
+  });
+});
