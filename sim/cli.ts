@@ -12,6 +12,7 @@ import { replayVectors, formatVectorReport } from "./vectors.js";
 import { renderCharts } from "../reports/charts.js";
 import { writeReport } from "../reports/report.js";
 import type { Summary } from "./trace.js";
+import { isTopologyScenario, loadTopology, runTopologyToDir, type TopologyScenario } from "./topology/run.js";
 
 const HELP = `kedasim — simulate a queue consumer autoscaled by KEDA and the Kubernetes HPA
 
@@ -47,11 +48,11 @@ function oneLine(s: Summary, wallMs: number): string {
   const m = s.messages;
   const p = (x: number | null) => (x === null ? "-" : x.toFixed(1));
   const steps = s.scaleEvents.map((e) => `${e.to}`);
-  const events = steps.length <= 10 ? steps.join("→") : `${steps.slice(0, 8).join("→")}→… (${steps.length} scale events)`;
+  const events = steps.length === 0 ? "" : steps.length <= 10 ? steps.join("→") : `${steps.slice(0, 8).join("→")}→… (${steps.length} scale events)`;
   return (
     `${s.scenario.padEnd(28)} produced ${m.produced}, completed ${m.completed}, dead-lettered ${m.deadLettered}, lost ${m.lost}; ` +
     `drain ${p(s.drainTimeS)} s; p50/p95 ${p(s.latencyS.p50)}/${p(s.latencyS.p95)} s; peak ${s.replicas.peak}; ` +
-    `replicas 0→${events || "(none)"}; ${wallMs.toFixed(0)} ms`
+    `${events ? `replicas ${s.scaleEvents[0].from}→${events}` : "no scale events"}; ${wallMs.toFixed(0)} ms`
   );
 }
 
@@ -128,10 +129,12 @@ async function main(): Promise<void> {
   }
 
   // Validate everything first: a typo in the 5th file should not cost the first four runs.
-  const scenarios: Scenario[] = [];
+  // A file with `stages` is a topology scenario (several apps and channels); otherwise one queue.
+  type Loaded = { kind: "queue"; sc: Scenario } | { kind: "topology"; sc: TopologyScenario };
+  const scenarios: Loaded[] = [];
   for (const f of files) {
     try {
-      scenarios.push(loadScenario(f, { seed }));
+      scenarios.push(isTopologyScenario(f) ? { kind: "topology", sc: loadTopology(f, { seed }) } : { kind: "queue", sc: loadScenario(f, { seed }) });
     } catch (e) {
       if (e instanceof ScenarioError) fail(e.message);
       throw e;
@@ -142,21 +145,32 @@ async function main(): Promise<void> {
   const flags = { perMessage: values["per-message"] === true, charts: values["no-charts"] !== true };
   const many = scenarios.length > 1;
   if (many) process.stdout.write(`Running ${scenarios.length} scenarios from ${files.length === positionals.length ? "the command line" : "fixtures/scenarios/"}\n`);
-  for (const sc of scenarios) {
-    for (const w of sc.warnings) process.stderr.write(`kedasim: warning: ${w}\n`);
+  for (const loaded of scenarios) {
+    const sc = loaded.sc;
     const outDir = values.out ? (many ? join(values.out, sc.name) : values.out) : join("reports/out", sc.name);
+    if (loaded.kind === "topology") {
+      try {
+        const out = await runTopologyToDir(loaded.sc, outDir, { perMessage: flags.perMessage, charts: flags.charts });
+        process.stdout.write(`${oneLine(out.summary, out.wallMs)}\n   → ${outDir}/${flags.charts ? "report.md" : "summary.json"}\n`);
+      } catch (e) {
+        if (e instanceof SimulationLimitError) fail(`${loaded.sc.file}: ${e.message} (${e.limit})`);
+        throw e;
+      }
+      continue;
+    }
+    for (const w of loaded.sc.warnings) process.stderr.write(`kedasim: warning: ${w}\n`);
     let bar: cliProgress.SingleBar | undefined;
     if (tty) {
       bar = new cliProgress.SingleBar({ format: `${sc.name.padEnd(28)} [{bar}] {percentage}%`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
       bar.start(100, 0);
     }
     try {
-      const s = await runOne(sc, outDir, flags, bar);
+      const s = await runOne(loaded.sc, outDir, flags, bar);
       bar?.stop();
       process.stdout.write(`${oneLine(s, (s as unknown as { __wallMs: number }).__wallMs)}\n   → ${outDir}/${flags.charts ? "report.md" : "summary.json"}\n`);
     } catch (e) {
       bar?.stop();
-      if (e instanceof SimulationLimitError) fail(`${sc.file}: ${e.message} (${e.limit})`);
+      if (e instanceof SimulationLimitError) fail(`${loaded.sc.file}: ${e.message} (${e.limit})`);
       throw e;
     }
   }

@@ -39,12 +39,34 @@ export interface TraceHeader {
   };
   /** Free-form (time scale, measured startup latency, phases drawn from the seed, ...). */
   notes?: Record<string, unknown>;
+  /**
+   * Topology runs only (sim/topology): one entry per stage (app). Records of a topology trace carry
+   * `stage`; `scaling` above then describes the first autoscaled stage. Absent in single-queue traces.
+   */
+  stages?: TraceStage[];
+}
+
+/** One stage (app) of a topology trace. */
+export interface TraceStage {
+  name: string;
+  /** Deployment the stage runs as. */
+  deployment: string;
+  /** What it consumes, in words (e.g. "log sample (6 partitions), group group1"); null for none. */
+  consumes: string | null;
+  /** Channels it publishes every processed message to. */
+  publishes: string[];
+  /** Autoscaling facts (as TraceHeader.scaling) when a ScaledObject scales it; null for fixed replicas. */
+  scaling: TraceHeader["scaling"] | null;
+  /** Partitions of the log it consumes (log channels only). */
+  partitions?: number;
 }
 
 /** A change of the scale target's spec.replicas, by KEDA or the HPA. */
 export interface ScaleRecord {
   type: "scale";
   t: number;
+  /** Topology traces: the stage (app) this record belongs to. */
+  stage?: string;
   actor: Actor;
   from: number;
   to: number;
@@ -55,6 +77,8 @@ export interface ScaleRecord {
 export interface KedaPollRecord {
   type: "keda-poll";
   t: number;
+  /** Topology traces: the stage (app) this record belongs to. */
+  stage?: string;
   metric: number | null; // null when the scaler errored
   active: boolean;
   error: boolean;
@@ -66,6 +90,8 @@ export interface KedaPollRecord {
 export interface HpaSyncRecord {
   type: "hpa-sync";
   t: number;
+  /** Topology traces: the stage (app) this record belongs to. */
+  stage?: string;
   metric: number | null; // value the HPA saw (sum over the metric's values); null if the metric was invalid
   specReplicas: number;
   statusReplicas: number;
@@ -79,6 +105,8 @@ export type PodPhase = "Pending" | "Starting" | "Ready" | "Terminating" | "Gone"
 export interface PodRecord {
   type: "pod";
   t: number;
+  /** Topology traces: the stage (app) this record belongs to. */
+  stage?: string;
   pod: string;
   phase: PodPhase;
   reason?: string;
@@ -88,6 +116,8 @@ export interface PodRecord {
 export interface MessageEventRecord {
   type: "message";
   t: number;
+  /** Topology traces: the stage (app) this record belongs to. */
+  stage?: string;
   event: "abandoned" | "redelivered" | "dead-lettered" | "lost" | "duplicate";
   id: number;
   pod?: string;
@@ -98,6 +128,8 @@ export interface MessageEventRecord {
 export interface CompletionRecord {
   type: "done";
   t: number;
+  /** Topology traces: the stage (app) this record belongs to. */
+  stage?: string;
   id: number;
   arrivedAt: number;
   startedAt: number;
@@ -112,6 +144,13 @@ export interface CompletionRecord {
 export interface SampleRecord {
   type: "sample";
   t: number;
+  /**
+   * Topology traces: one sample per stage per instant, counting that stage's own queue or log (produced =
+   * messages that entered it, completed = processed there, desired/ready/busy = its Deployment), plus one
+   * with stage "end-to-end" for the whole pipeline (produced = new payloads, completed = processed by a last
+   * stage, replicas summed, lat = end-to-end latency).
+   */
+  stage?: string;
   /** What the first trigger reads right now (the number KEDA/the HPA would see if they asked now). */
   metric: number;
   /** Messages waiting in the broker (ready). */
@@ -223,7 +262,20 @@ export interface Summary {
   latencyS: LatencyStats & { wait: LatencyStats; service: LatencyStats };
   replicas: { peak: number; replicaSeconds: number; readyReplicaSeconds: number };
   firstReplicaReadyS: number | null;
-  scaleEvents: Array<{ t: number; from: number; to: number; actor: Actor; reason: string }>;
+  scaleEvents: Array<{ t: number; from: number; to: number; actor: Actor; reason: string; stage?: string }>;
+  notes?: Record<string, unknown>;
+  /** Topology runs only: one summary per stage (messages and latency are end-to-end above). */
+  stages?: StageSummary[];
+}
+
+/** Per-stage part of a topology summary. Latency here is the stage's own: enqueued → completed at this stage. */
+export interface StageSummary {
+  stage: string;
+  deployment: string;
+  messages: { received: number; completed: number; redelivered: number; lost: number; duplicates: number; stillInStage: number };
+  latencyS: LatencyStats;
+  replicas: { peak: number; replicaSeconds: number; readyReplicaSeconds: number; peakBusy: number };
+  scaleEvents: number;
   notes?: Record<string, unknown>;
 }
 

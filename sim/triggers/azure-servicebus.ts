@@ -47,6 +47,8 @@ export function parseAzureServiceBus(metadata: unknown, c: TriggerCommon): Trigg
       md.warnings.push(
         `${c.path}.metadata.queueLength: KEDA v2 (keda.sh/v1alpha1) ignores "queueLength" for azure-servicebus (renamed to "messageCount" in v2.0, PR #1138); the target is the default ${DEFAULT_MESSAGE_COUNT}, not ${legacy}`,
       );
+    } else if (c.apiVersion === "keda.k8s.io/v1alpha1") {
+      target = legacy; // the KEDA v1 name: nothing to warn about
     } else {
       target = legacy;
       md.warnings.push(

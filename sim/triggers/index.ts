@@ -6,6 +6,8 @@
 import type { MetricTargetType } from "../decisions/hpa.js";
 import { parseAzureServiceBus, type TriggerCommon } from "./azure-servicebus.js";
 import { parseRabbitMq } from "./rabbitmq.js";
+import { parseKafka } from "./kafka.js";
+import { parseNatsJetStream } from "./nats-jetstream.js";
 import { isPlainObject, TriggerConfigError, type Trigger } from "./types.js";
 
 type TriggerParser = (metadata: unknown, common: TriggerCommon) => Trigger;
@@ -13,6 +15,8 @@ type TriggerParser = (metadata: unknown, common: TriggerCommon) => Trigger;
 const registry: Record<string, TriggerParser> = {
   "azure-servicebus": parseAzureServiceBus,
   rabbitmq: parseRabbitMq,
+  kafka: parseKafka,
+  "nats-jetstream": parseNatsJetStream,
 };
 
 export const supportedTriggerTypes: string[] = Object.keys(registry);

@@ -10,6 +10,16 @@ export interface QueueSnapshot {
   prefetched: number; // delivered to a pod's prefetch buffer, unacked, not yet being processed
   publishRate: number; // msgs/s published recently (for rate modes; the simulator will supply a value)
   deliverRate: number; // msgs/s delivered recently
+  /**
+   * Partitioned logs (kafka trigger): per partition, the latest offset (high watermark: next offset to be
+   * written) and the consumer group's committed offset (null: the group has no committed offset for it).
+   * Absent for plain queues.
+   */
+  partitions?: Array<{ latest: number; committed: number | null }>;
+  /** JetStream consumer: messages not yet delivered (num_pending). */
+  numPending?: number;
+  /** JetStream consumer: delivered and not yet acknowledged (num_ack_pending). */
+  numAckPending?: number;
 }
 
 export interface TriggerReading {
@@ -20,7 +30,7 @@ export interface TriggerReading {
 }
 
 export interface Trigger {
-  type: string; // "azure-servicebus" | "rabbitmq"
+  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream"
   index: number; // position in spec.triggers
   metricName: string; // e.g. "s0-azure-servicebus-msgqueue"
   targetType: MetricTargetType;

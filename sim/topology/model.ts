@@ -1,0 +1,2298 @@
+// The topology model: producers and tracking sources → channels (work queues, topics with subscriptions,
+// partitioned logs) → stages (apps), each a Deployment with fixed replicas or scaled by its own ScaledObject
+// and the HPA KEDA creates for it. Stages may forward what they processed to further channels and confirm
+// chunks to a source.
+//
+// Per-stage autoscaling and pod lifecycle are the single-queue model's (../model/simulation.ts: KEDA poll,
+// HPA sync, ReplicaSet deletion order, pending/starting/ready/terminating/gone, kills and crashes), with the
+// same event priorities; every decision is the pure functions of ../decisions and ../triggers.
+//
+// Broker semantics (see schema.ts for the user-facing summary):
+// - rabbitmq queue (Dapr bindings/pubsub.rabbitmq, dapr-local.md §3.4): round-robin delivery to consumers
+//   with free prefetch; ack after the handler; a consumer's unacked deliveries are requeued at once (at the
+//   head) when its connection drops. Fanout exchange per topic, one queue per subscription.
+// - nats-core queue group (at-most-once; nats-server delivers each message to one random member of the
+//   queue group, no persistence): a message goes at once to a random subscriber that is listening, or is
+//   dropped when none is; whatever a crashed subscriber held is lost.
+// - jetstream (pubsub.jetstream, §3.4): messages persist in the stream; the durable consumer delivers to a
+//   random free member within maxAckPending; ack after the handler; a delivery not acked within ackWait
+//   is redelivered — also while the first receiver is still working on it (that run then finishes a
+//   duplicate).
+// - log (Kafka, bindings.kafka §3.2; sarama consumer group): producers pick a partition; each group assigns
+//   partitions to its live members (range strategy: members in join order, contiguous ranges), one sequential
+//   loop per assigned partition, so at most one message per partition is in process and replicas beyond the
+//   partition count are idle. Offsets are marked after a successful handler call and committed every
+//   autoCommitInterval (sarama default 1 s) and when a member leaves; a crashed member's partitions stall
+//   until its session times out, then the group rebalances (eager: every member stops, in-flight handlers
+//   finish, rebalanceDelay) and the new owner resumes from the committed offset (at-least-once: what was
+//   processed after the last commit is processed again — a duplicate). A group without committed offset
+//   starts at the newest offset (Dapr initialOffset default), skipping what was produced before.
+//   Handler errors: skipped (offset marked anyway) unless consumeRetryEnabled, which retries every
+//   consumeRetryInterval and blocks the partition.
+import { EventEmitter } from "eventemitter3";
+import { Environment } from "../engine.js";
+import { sampler, stream, type Sampler, type Uniform } from "../rng.js";
+import { LatencyRecorder } from "../model/latency.js";
+import { SimulationLimitError } from "../model/simulation.js";
+import type { Producer } from "../scenario/load.js";
+import {
+  TRACE_VERSION,
+  latencyBucket,
+  type Actor,
+  type PodPhase,
+  type StageSummary,
+  type Summary,
+  type TraceHeader,
+  type TraceRecord,
+  type TraceStage,
+} from "../trace.js";
+import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState } from "../decisions/keda.js";
+import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading } from "../decisions/hpa.js";
+import { recordQuery, fallbackActive, fallbackMetricValue, type MetricHealth } from "../decisions/fallback.js";
+import type { QueueSnapshot, Trigger } from "../triggers/types.js";
+import type { ChannelSpec, InboxSpec, LogConsumeSpec, SourceSpec, StageSpec, TopologyScenario } from "./load.js";
+import { RESERVED_STAGE_NAME } from "./schema.js";
+
+// Event priorities: the single-queue model's (completions before arrivals, KEDA before the HPA, samples last).
+const P_COMPLETE = 0;
+const P_LOCK = 1; // JetStream ack wait expiry
+const P_ARRIVAL = 2; // producers, source starts and resends
+const P_POD = 3; // pod lifecycle, group rebalance completion
+const P_FAULT = 4; // kills, crashes, session expiry
+const P_STATS = 5; // RabbitMQ management stats, Kafka auto-commit
+const P_KEDA = 6;
+const P_HPA = 7;
+const P_SAMPLE = 9;
+
+const POD_PENDING_DONE = 0;
+const POD_STARTING_DONE = 1;
+const POD_GRACE_END = 2;
+const POD_CRASH = 3;
+
+const TOK = 1048576; // 2^20
+
+const enum CS {
+  Ready = 0,
+  Buffered = 1,
+  Processing = 2,
+  Done = 3,
+  Orphaned = 4, // held by a pod that died; JetStream: waits for ack-wait expiry
+}
+
+/** One message in one queue, or one log entry being processed. */
+interface Copy {
+  uid: number;
+  pid: number; // payload identity (same across queues, resends and redeliveries)
+  enqueuedAt: number;
+  deliveries: number;
+  dseq: number; // bumps on every delivery/requeue: stale ack-wait events are recognised by it
+  run: number; // bumps on every processing start/abort: stale completions are recognised by it
+  state: CS;
+  holder: Pod | null;
+  heldBy: Stage | null; // stage whose unacked count includes this copy
+  inbox: Inbox | null;
+  phantom: boolean; // not the message's current delivery any more (redelivered, or settled by another delivery)
+  js: JsMsg | null; // JetStream: the deliveries of one stream message share this
+  startedAt: number;
+  group: Group | null;
+  partition: number;
+  offset: number;
+}
+
+/** One JetStream message with several outstanding deliveries (after ack-wait expiries). */
+interface JsMsg {
+  acked: boolean;
+  current: Copy; // the delivery the server tracks now
+}
+
+interface Member {
+  id: number;
+  pod: Pod;
+  state: "alive" | "left" | "dead";
+}
+
+interface Pod {
+  uid: number;
+  name: string;
+  stage: Stage;
+  phase: PodPhase;
+  createdAt: number;
+  readyAt: number;
+  token: number;
+  processing: number; // runs in progress (incl. phantoms; a log pod: one per partition in process)
+  running: Copy[];
+  buffered: Copy[];
+  unacked: number; // running + buffered (the prefetch window)
+  inConsumers: boolean;
+  member: Member | null;
+}
+
+interface Stage {
+  i: number;
+  spec: StageSpec;
+  name: string;
+  pods: Map<number, Pod>;
+  specReplicas: number;
+  nonTerminating: number;
+  readyCount: number;
+  terminatingCount: number;
+  busyPods: number;
+  peak: number;
+  peakBusy: number;
+  peakDesired: number;
+  peakReady: number;
+  replicaSeconds: number;
+  readyReplicaSeconds: number;
+  lastAccountingAt: number;
+  firstReadyAt: number | null;
+  kedaState: KedaState;
+  hpaState: HpaState;
+  hpaCfg: HpaConfig | null;
+  health: MetricHealth[];
+  cached: Array<number | null>;
+  scaleEvents: Summary["scaleEvents"];
+  hpaSyncs: number;
+  inbox: Inbox | null;
+  group: Group | null;
+  service: Sampler;
+  sched: Sampler;
+  startup: Sampler;
+  crashU: Uniform;
+  errU: Uniform;
+  received: number;
+  completed: number; // acked (queues) / first completions of an offset (logs)
+  processed: number; // every finished handler run that produced a result (incl. duplicates)
+  redelivered: number;
+  lost: number;
+  duplicates: number;
+  unacked: number; // copies delivered to this stage and not settled (incl. orphaned), excl. phantoms
+  done: Uint8Array; // pid → processed at this stage at least once
+  soj: LatencyRecorder;
+  lat: SampleHist;
+  sink: boolean;
+  publishTo: ChannelRt[];
+  confirmTo: SourceRt | null;
+  rebalances: number;
+}
+
+interface Inbox {
+  i: number;
+  spec: InboxSpec;
+  ready: Deque<Copy>;
+  readyFresh: number; // ready copies never delivered (JetStream num_pending)
+  consumers: Pod[];
+  rr: number;
+  stages: Stage[];
+  rng: Uniform;
+  enqueued: number;
+  acked: number;
+  lost: number;
+  unacked: number; // delivered, not settled, not phantom (incl. orphaned)
+  delivered: number;
+  stats: QueueSnapshot;
+  statsPrev: { t: number; produced: number; delivered: number };
+  rateWindow: { t: number; produced: number; delivered: number };
+  statsIdle: boolean;
+  pollingInterval: number;
+}
+
+interface LogRt {
+  spec: Extract<ChannelSpec, { kind: "log" }>;
+  pids: Int32Array[]; // per partition: pid at each offset
+  latest: number[];
+  groups: Group[];
+  rr: number;
+  rng: Uniform;
+  appended: number;
+}
+
+interface Group {
+  i: number;
+  log: LogRt;
+  spec: LogConsumeSpec;
+  stage: Stage;
+  committed: number[]; // -1: none
+  marked: number[]; // -1: none
+  position: number[]; // next offset to fetch; -1: not assigned yet
+  owner: Array<Member | null>;
+  inProcess: Array<Copy | null>;
+  status: Uint8Array[]; // per partition, per offset: 0 pending, 1 completed, 2 skipped
+  deliveries: Int32Array[];
+  members: Member[];
+  rebalancing: boolean;
+  rebalanceStartedAt: number;
+  completedUnique: number;
+  skipped: number;
+  inFlight: number;
+}
+
+type ChannelRt = { kind: "queue"; name: string; inbox: Inbox } | { kind: "topic"; name: string; subs: Inbox[] } | { kind: "log"; name: string; log: LogRt };
+
+interface SourceRt {
+  i: number;
+  spec: SourceSpec;
+  target: ChannelRt;
+  started: boolean;
+  chunkPid: Int32Array; // -1: never sent
+  confirmed: Uint8Array;
+  sendSeq: Int32Array;
+  unconfirmed: number[]; // ordered (the app's packageIds)
+  nextNew: number;
+  due: number[];
+  sent: number;
+  resent: number;
+  confirmedCount: number;
+  duplicateConfirmations: number;
+  pumping: boolean;
+  rng: Uniform;
+}
+
+interface SampleHist {
+  counts: Float64Array;
+  touched: Int32Array;
+  n: number;
+}
+
+class Deque<T> {
+  private buf: Array<T | undefined>;
+  private head = 0;
+  length = 0;
+  constructor(cap = 64) {
+    this.buf = new Array<T | undefined>(cap);
+  }
+  private grow(): void {
+    const nb = new Array<T | undefined>(this.buf.length * 2);
+    for (let i = 0; i < this.length; i++) nb[i] = this.buf[(this.head + i) % this.buf.length];
+    this.buf = nb;
+    this.head = 0;
+  }
+  pushBack(x: T): void {
+    if (this.length === this.buf.length) this.grow();
+    this.buf[(this.head + this.length) % this.buf.length] = x;
+    this.length++;
+  }
+  pushFront(x: T): void {
+    if (this.length === this.buf.length) this.grow();
+    this.head = (this.head - 1 + this.buf.length) % this.buf.length;
+    this.buf[this.head] = x;
+    this.length++;
+  }
+  /** Remove one element (linear; used when a pending redelivery is settled by an older delivery's ack). */
+  remove(x: T): boolean {
+    for (let i = 0; i < this.length; i++) {
+      const k = (this.head + i) % this.buf.length;
+      if (this.buf[k] !== x) continue;
+      for (let j = i; j > 0; j--) this.buf[(this.head + j) % this.buf.length] = this.buf[(this.head + j - 1) % this.buf.length];
+      this.buf[this.head] = undefined;
+      this.head = (this.head + 1) % this.buf.length;
+      this.length--;
+      return true;
+    }
+    return false;
+  }
+  popFront(): T {
+    const x = this.buf[this.head] as T;
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) % this.buf.length;
+    this.length--;
+    return x;
+  }
+}
+
+function newHist(): SampleHist {
+  return { counts: new Float64Array(2048), touched: new Int32Array(256), n: 0 };
+}
+
+function histAdd(h: SampleHist, b: number): void {
+  if (b >= h.counts.length) {
+    const c = new Float64Array(Math.max(b + 1, h.counts.length * 2));
+    c.set(h.counts);
+    h.counts = c;
+  }
+  if (h.counts[b]++ === 0) {
+    if (h.n === h.touched.length) {
+      const tt = new Int32Array(h.n * 2);
+      tt.set(h.touched);
+      h.touched = tt;
+    }
+    h.touched[h.n++] = b;
+  }
+}
+
+function histTake(h: SampleHist): Array<[number, number]> | undefined {
+  if (h.n === 0) return undefined;
+  const touched = h.touched.subarray(0, h.n).sort();
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < touched.length; k++) {
+    const b = touched[k];
+    out.push([b, h.counts[b]]);
+    h.counts[b] = 0;
+  }
+  h.n = 0;
+  return out;
+}
+
+function growU8(a: Uint8Array, need: number): Uint8Array {
+  if (need <= a.length) return a;
+  const b = new Uint8Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+function growI32(a: Int32Array, need: number): Int32Array {
+  if (need <= a.length) return a;
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+export interface TopologyOptions {
+  /** One "done" record per completed message (per stage). */
+  perMessage?: boolean;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface TopologyResult {
+  header: TraceHeader;
+  summary: Summary;
+  events: number;
+}
+
+/** Counters of one queue (or subscription) — conservation: enqueued = acked + lost + ready + unacked. */
+export interface InboxReport {
+  id: string;
+  broker: string;
+  delivery: string;
+  enqueued: number;
+  acked: number;
+  lost: number;
+  ready: number;
+  unacked: number;
+  delivered: number;
+}
+
+/** Counters of one consumer group on a log — appended = completedUnique + skipped + pending. */
+export interface GroupReport {
+  log: string;
+  group: string;
+  stage: string;
+  partitions: number;
+  appended: number;
+  completedUnique: number;
+  skipped: number;
+  pending: number;
+  committed: Array<number | null>;
+  latest: number[];
+}
+
+export interface SourceReport {
+  source: string;
+  chunks: number;
+  sent: number;
+  resent: number;
+  confirmed: number;
+  duplicateConfirmations: number;
+}
+
+export class TopologySimulation {
+  readonly env = new Environment(4096);
+  readonly bus = new EventEmitter<{ record: [TraceRecord] }>();
+  private s: TopologyScenario;
+  private opts: TopologyOptions;
+
+  private stages: Stage[] = [];
+  private inboxes: Inbox[] = [];
+  private logs: LogRt[] = [];
+  private groups: Group[] = [];
+  private channels = new Map<string, ChannelRt>();
+  private sources: SourceRt[] = [];
+
+  private copies = new Map<number, Copy>();
+  private nextCopyUid = 0;
+  private nextPodUid = 0;
+  private nextMemberId = 0;
+  private members = new Map<number, Member>();
+  private pods = new Map<number, Pod>(); // all stages
+
+  // payloads
+  private originAt = new Float64Array(1024);
+  private payloads = 0;
+  private firstArrivalAt = -1;
+  private lastSinkAt = -1;
+  private sinkCompletions = 0;
+  private e2e = new LatencyRecorder();
+  private e2eWait = new LatencyRecorder();
+  private e2eService = new LatencyRecorder();
+  private e2eHist = newHist();
+  private droppedNoQueue = 0;
+
+  // totals
+  private peakTotal = 0;
+
+  // producers
+  private arrivalsU: Uniform[];
+  private producerState: Array<{ next: number; remaining: number; tNext: number }> = [];
+  private producersActive = 0;
+
+  private K: Record<string, number> = {};
+  private end = Infinity;
+  private settledSince = -1;
+  private maxPolling = 30;
+
+  constructor(scenario: TopologyScenario, opts: TopologyOptions = {}) {
+    this.s = scenario;
+    this.opts = opts;
+    const seed = scenario.seed;
+    this.arrivalsU = scenario.producers.map((_, i) => stream(seed, `arrivals-${i}`));
+    // channels
+    for (const c of scenario.channels) {
+      if (c.kind === "log") {
+        const log: LogRt = {
+          spec: c,
+          pids: Array.from({ length: c.partitions }, () => new Int32Array(64)),
+          latest: new Array<number>(c.partitions).fill(0),
+          groups: [],
+          rr: 0,
+          rng: stream(seed, `partitioner:${c.name}`),
+          appended: 0,
+        };
+        this.logs.push(log);
+        this.channels.set(c.name, { kind: "log", name: c.name, log });
+      } else {
+        const mk = (spec: InboxSpec): Inbox => {
+          const ib: Inbox = {
+            i: this.inboxes.length,
+            spec,
+            ready: new Deque<Copy>(),
+            readyFresh: 0,
+            consumers: [],
+            rr: 0,
+            stages: [],
+            rng: stream(seed, `members:${spec.id}`),
+            enqueued: 0,
+            acked: 0,
+            lost: 0,
+            unacked: 0,
+            delivered: 0,
+            stats: { ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0 },
+            statsPrev: { t: 0, produced: 0, delivered: 0 },
+            rateWindow: { t: 0, produced: 0, delivered: 0 },
+            statsIdle: false,
+            pollingInterval: 30,
+          };
+          this.inboxes.push(ib);
+          return ib;
+        };
+        if (c.kind === "queue") this.channels.set(c.name, { kind: "queue", name: c.name, inbox: mk(c.inbox) });
+        else this.channels.set(c.name, { kind: "topic", name: c.name, subs: c.subscriptions.map(mk) });
+      }
+    }
+    // sources
+    scenario.sources.forEach((src, i) => {
+      this.sources.push({
+        i,
+        spec: src,
+        target: this.channels.get(src.to)!,
+        started: false,
+        chunkPid: new Int32Array(src.chunks).fill(-1),
+        confirmed: new Uint8Array(src.chunks),
+        sendSeq: new Int32Array(src.chunks),
+        unconfirmed: Array.from({ length: src.chunks }, (_, k) => k),
+        nextNew: 0,
+        due: [],
+        sent: 0,
+        resent: 0,
+        confirmedCount: 0,
+        duplicateConfirmations: 0,
+        pumping: false,
+        rng: stream(seed, `pick:${src.name}`),
+      });
+    });
+    // stages
+    scenario.stages.forEach((sp, i) => {
+      const sc = sp.scaling;
+      const st: Stage = {
+        i,
+        spec: sp,
+        name: sp.name,
+        pods: new Map(),
+        specReplicas: 0,
+        nonTerminating: 0,
+        readyCount: 0,
+        terminatingCount: 0,
+        busyPods: 0,
+        peak: 0,
+        peakBusy: 0,
+        peakDesired: 0,
+        peakReady: 0,
+        replicaSeconds: 0,
+        readyReplicaSeconds: 0,
+        lastAccountingAt: 0,
+        firstReadyAt: null,
+        kedaState: { lastActiveTime: null, creationTime: sc ? sc.keda.createdAt : 0 },
+        hpaState: initialHpaState,
+        hpaCfg: sc
+          ? {
+              ...defaultHpaConfig(hpaMinReplicas(sc.scaledObject), hpaMaxReplicas(sc.scaledObject)),
+              behavior: sc.scaledObject.behavior,
+              tolerance: sc.hpa.tolerance,
+              downscaleStabilizationSeconds: sc.hpa.downscaleStabilization,
+              configurableTolerance: sc.hpa.configurableTolerance,
+            }
+          : null,
+        health: sc ? sc.scaledObject.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const })) : [],
+        cached: sc ? sc.scaledObject.triggers.map(() => null) : [],
+        scaleEvents: [],
+        hpaSyncs: 0,
+        inbox: null,
+        group: null,
+        service: sampler(sp.processingTime, stream(seed, `service:${sp.name}`)),
+        sched: sampler(sp.schedulingDelay, stream(seed, `scheduling:${sp.name}`)),
+        startup: sampler(sp.startupDelay, stream(seed, `startup:${sp.name}`)),
+        crashU: stream(seed, `crash:${sp.name}`),
+        errU: stream(seed, `errors:${sp.name}`),
+        received: 0,
+        completed: 0,
+        processed: 0,
+        redelivered: 0,
+        lost: 0,
+        duplicates: 0,
+        unacked: 0,
+        done: new Uint8Array(1024),
+        soj: new LatencyRecorder(),
+        lat: newHist(),
+        sink: sp.publishes.length === 0,
+        publishTo: sp.publishes.map((n) => this.channels.get(n)!),
+        confirmTo: sp.confirms === null ? null : this.sources.find((x) => x.spec.name === sp.confirms)!,
+        rebalances: 0,
+      };
+      const c = sp.consumes;
+      if (c?.kind === "queue") {
+        const ib = this.inboxes.find((x) => x.spec.id === c.inbox)!;
+        st.inbox = ib;
+        ib.stages.push(st);
+        if (sc && ib.stages.length === 1) ib.pollingInterval = sc.scaledObject.pollingInterval;
+      } else if (c?.kind === "log") {
+        const log = this.logs.find((x) => x.spec.name === c.channel)!;
+        const P = log.spec.partitions;
+        const g: Group = {
+          i: this.groups.length,
+          log,
+          spec: c,
+          stage: st,
+          committed: new Array<number>(P).fill(-1),
+          marked: new Array<number>(P).fill(-1),
+          position: new Array<number>(P).fill(-1),
+          owner: new Array<Member | null>(P).fill(null),
+          inProcess: new Array<Copy | null>(P).fill(null),
+          status: Array.from({ length: P }, () => new Uint8Array(64)),
+          deliveries: Array.from({ length: P }, () => new Int32Array(64)),
+          members: [],
+          rebalancing: false,
+          rebalanceStartedAt: 0,
+          completedUnique: 0,
+          skipped: 0,
+          inFlight: 0,
+        };
+        this.groups.push(g);
+        log.groups.push(g);
+        st.group = g;
+      }
+      this.stages.push(st);
+    });
+    const polls = this.stages.filter((st) => st.spec.scaling).map((st) => st.spec.scaling!.scaledObject.pollingInterval);
+    this.maxPolling = polls.length > 0 ? Math.max(...polls) : 30;
+    this.registerKinds();
+  }
+
+  // ---------------------------------------------------------------- setup
+  private registerKinds(): void {
+    const e = this.env;
+    this.K.complete = e.kind("complete", P_COMPLETE, (a, t) => this.onComplete(a, t));
+    this.K.ackWait = e.kind("ack-wait", P_LOCK, (a, t) => this.onAckWait(a, t));
+    this.K.arrival = e.kind("arrival", P_ARRIVAL, (i, t) => this.onArrival(i, t));
+    this.K.sourceStart = e.kind("source-start", P_ARRIVAL, (i, t) => this.onSourceStart(i, t));
+    this.K.resend = e.kind("resend-due", P_ARRIVAL, (a, t) => this.onResendDue(a, t));
+    this.K.pod = e.kind("pod", P_POD, (a, t) => this.onPodEvent(a, t));
+    this.K.rebalance = e.kind("rebalance", P_POD, (g, t) => this.tryFinishRebalance(this.groups[g], t));
+    this.K.kill = e.kind("kill", P_FAULT, (a, t) => this.onKill(a, t));
+    this.K.crash = e.kind("crash", P_FAULT, (a, t) => this.onCrashInjection(a, t));
+    this.K.session = e.kind("session-expiry", P_FAULT, (a, t) => this.onSessionExpiry(a, t));
+    this.K.stats = e.kind("stats", P_STATS, (i, t) => this.onStats(i, t));
+    this.K.commit = e.kind("auto-commit", P_STATS, (g, t) => this.onAutoCommit(g, t));
+    this.K.keda = e.kind("keda-poll", P_KEDA, (i, t) => this.onKedaPoll(this.stages[i], t));
+    this.K.hpa = e.kind("hpa-sync", P_HPA, (i, t) => this.onHpaSync(this.stages[i], t));
+    this.K.sample = e.kind("sample", P_SAMPLE, (_a, t) => this.onSample(t));
+  }
+
+  private describeConsumes(sp: StageSpec): string | null {
+    const c = sp.consumes;
+    if (!c) return null;
+    if (c.kind === "log") {
+      const log = this.logs.find((x) => x.spec.name === c.channel)!;
+      return `log ${c.channel} (${log.spec.partitions} partition${log.spec.partitions === 1 ? "" : "s"}), group ${c.group}`;
+    }
+    const ib = this.inboxes.find((x) => x.spec.id === c.inbox)!;
+    const kind = this.channels.get(c.channel)!.kind;
+    const what = kind === "topic" ? `topic ${c.channel}, subscription queue ${ib.spec.name}` : `queue ${c.channel}`;
+    return `${what} (${ib.spec.broker}, ${ib.spec.delivery})`;
+  }
+
+  private scalingOf(st: Stage): TraceHeader["scaling"] | null {
+    const sc = st.spec.scaling;
+    if (!sc) return null;
+    const so = sc.scaledObject;
+    const t0 = so.triggers[0];
+    return {
+      minReplicaCount: so.minReplicaCount,
+      maxReplicaCount: so.maxReplicaCount,
+      idleReplicaCount: so.idleReplicaCount,
+      target: t0.target,
+      targetType: t0.targetType,
+      triggerType: t0.type,
+      metricDescription: t0.description,
+      pollingInterval: so.pollingInterval,
+      cooldownPeriod: so.cooldownPeriod,
+      hpaSyncPeriod: sc.hpa.syncPeriod,
+      behavior: so.behavior ? "behavior" : "legacy",
+      downscaleStabilizationSeconds: sc.hpa.downscaleStabilization,
+      tolerance: sc.hpa.tolerance,
+      activationThreshold: t0.activationThreshold,
+    };
+  }
+
+  header(): TraceHeader {
+    const stages: TraceStage[] = this.stages.map((st) => {
+      const out: TraceStage = {
+        name: st.name,
+        deployment: st.spec.deployment,
+        consumes: this.describeConsumes(st.spec),
+        publishes: st.spec.publishes,
+        scaling: this.scalingOf(st),
+      };
+      if (st.group) out.partitions = st.group.log.spec.partitions;
+      return out;
+    });
+    const firstScaled = this.stages.find((st) => st.spec.scaling);
+    const fixed = this.stages[0];
+    const scaling: TraceHeader["scaling"] = firstScaled
+      ? this.scalingOf(firstScaled)!
+      : {
+          minReplicaCount: fixed.spec.initialReplicas,
+          maxReplicaCount: fixed.spec.initialReplicas,
+          idleReplicaCount: null,
+          target: 0,
+          targetType: "AverageValue",
+          triggerType: "none",
+          metricDescription: "fixed replicas (no ScaledObject)",
+          pollingInterval: 30,
+          cooldownPeriod: 300,
+          hpaSyncPeriod: 15,
+          behavior: "legacy",
+        };
+    return {
+      type: "header",
+      version: TRACE_VERSION,
+      scenario: this.s.name,
+      source: "sim",
+      seed: this.s.seed,
+      scaling,
+      notes: {
+        topology: true,
+        scalingDescribesStage: firstScaled ? firstScaled.name : null,
+        channels: this.s.channels.map((c) =>
+          c.kind === "log"
+            ? { name: c.name, kind: c.kind, partitions: c.partitions, partitioner: c.partitioner }
+            : c.kind === "queue"
+              ? { name: c.name, kind: c.kind, broker: c.inbox.broker, delivery: c.inbox.delivery }
+              : { name: c.name, kind: c.kind, subscriptions: c.subscriptions.map((x) => ({ name: x.name, broker: x.broker, delivery: x.delivery })) },
+        ),
+        sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
+        phases: Object.fromEntries(
+          this.stages.filter((st) => st.spec.scaling).map((st) => [st.name, { kedaPollPhaseS: round6(st.spec.scaling!.keda.pollPhase), hpaSyncPhaseS: round6(st.spec.scaling!.hpa.syncPhase), drawnFromSeed: st.spec.scaling!.drawn }]),
+        ),
+      },
+      stages,
+    };
+  }
+
+  run(): TopologyResult {
+    const s = this.s;
+    const e = this.env;
+    const header = this.header();
+    for (const st of this.stages) {
+      st.specReplicas = st.spec.initialReplicas;
+      st.peakDesired = st.specReplicas;
+      for (let k = 0; k < st.spec.initialReplicas; k++) this.createPod(st, 0, true);
+      st.peak = st.nonTerminating;
+    }
+    this.trackPeakTotal();
+    // Initial members of a consumer group are assigned at once (the group existed before t = 0).
+    for (const g of this.groups) {
+      if (g.members.length === 0) continue;
+      g.rebalancing = false;
+      this.assign(g, 0);
+    }
+    s.producers.forEach((_, i) => this.startProducer(i));
+    this.sources.forEach((src, i) => e.schedule(src.spec.at, this.K.sourceStart, i));
+    this.stages.forEach((st, i) => {
+      st.spec.kills.forEach((_, k) => e.schedule(st.spec.kills[k].at, this.K.kill, i * 65536 + k));
+      st.spec.crashes.forEach((_, k) => e.schedule(st.spec.crashes[k].at, this.K.crash, i * 65536 + k));
+    });
+    this.stages.forEach((st, i) => {
+      const sc = st.spec.scaling;
+      if (!sc) return;
+      e.schedule(sc.keda.createdAt + sc.keda.pollPhase, this.K.keda, i);
+      e.schedule(sc.hpa.syncPhase, this.K.hpa, i);
+    });
+    for (const ib of this.inboxes) if (ib.spec.broker === "rabbitmq" && ib.spec.statsInterval > 0 && this.inboxReadByHttp(ib)) e.schedule(0, this.K.stats, ib.i);
+    for (const g of this.groups) e.schedule(g.spec.autoCommitInterval, this.K.commit, g.i);
+    e.schedule(0, this.K.sample);
+    this.end = s.duration ?? s.maxDuration;
+    const maxEvents = s.limits.maxEvents;
+    const chunk = Math.max(s.sampleInterval, this.end / 100);
+    let horizon = 0;
+    while (e.pending > 0 && e.now < this.end) {
+      horizon = Math.min(this.end, horizon + chunk);
+      e.run(horizon);
+      if (e.processed > maxEvents) {
+        throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
+      }
+      if (this.opts.onProgress && s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
+      if (this.settledSince >= 0 && s.duration === null) break;
+    }
+    for (const st of this.stages) this.accountReplicas(st, e.now);
+    return { header, summary: this.summary(), events: e.processed };
+  }
+
+  private inboxReadByHttp(ib: Inbox): boolean {
+    return ib.stages.some((st) => st.spec.scaling?.scaledObject.triggers.some((t) => t.type === "rabbitmq" && t.protocol === "http"));
+  }
+
+  private emit(r: TraceRecord): void {
+    this.bus.emit("record", r);
+  }
+
+  // ---------------------------------------------------------------- producers (as ../model/simulation.ts)
+  private startProducer(i: number): void {
+    const p = this.s.producers[i].producer;
+    const st = { next: 0, remaining: 0, tNext: 0 };
+    this.producerState[i] = st;
+    switch (p.type) {
+      case "burst":
+        if (p.count > 0) this.scheduleArrival(i, p.at);
+        break;
+      case "interval":
+        st.remaining = p.count;
+        if (p.count > 0) this.scheduleArrival(i, p.at);
+        break;
+      case "poisson":
+        st.remaining = p.count ?? Infinity;
+        this.nextPoisson(i, p.from);
+        break;
+      case "rate":
+      case "sine":
+        st.tNext = p.type === "rate" ? p.points[0][0] : p.from;
+        this.nextThinned(i);
+        break;
+      case "times":
+        if (p.times.length > 0) this.scheduleArrival(i, p.times[0]);
+        break;
+    }
+  }
+
+  private scheduleArrival(i: number, t: number): void {
+    this.producersActive++;
+    this.env.schedule(t, this.K.arrival, i);
+  }
+
+  private nextPoisson(i: number, from: number): void {
+    const p = this.s.producers[i].producer as Extract<Producer, { type: "poisson" }>;
+    const st = this.producerState[i];
+    if (st.remaining <= 0) return;
+    const t = from - Math.log(1 - this.arrivalsU[i]()) / p.ratePerSecond;
+    const until = p.until ?? this.s.duration ?? Infinity;
+    if (t >= until) return;
+    this.scheduleArrival(i, t);
+  }
+
+  private nextThinned(i: number): void {
+    const p = this.s.producers[i].producer;
+    const st = this.producerState[i];
+    const u = this.arrivalsU[i];
+    if (p.type === "rate") {
+      const pts = p.points;
+      const last = pts[pts.length - 1][0];
+      const rateAt = (t: number) => {
+        for (let j = 1; j < pts.length; j++) {
+          if (t <= pts[j][0]) {
+            const [t0, r0] = pts[j - 1];
+            const [t1, r1] = pts[j];
+            return r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
+          }
+        }
+        return 0;
+      };
+      if (p.deterministic) {
+        let t = st.tNext;
+        let acc = st.next;
+        const dt = 1 / 64;
+        while (t < last) {
+          const r = rateAt(t + dt / 2);
+          if (acc + r * dt >= 1) {
+            const tt = t + (1 - acc) / (r || 1);
+            st.tNext = tt;
+            st.next = 0;
+            this.scheduleArrival(i, tt);
+            return;
+          }
+          acc += r * dt;
+          t += dt;
+        }
+        return;
+      }
+      let lmax = 0;
+      for (const [, r] of pts) lmax = Math.max(lmax, r);
+      if (lmax <= 0) return;
+      let t = st.tNext;
+      for (;;) {
+        t -= Math.log(1 - u()) / lmax;
+        if (t >= last) return;
+        if (u() * lmax <= rateAt(t)) break;
+      }
+      st.tNext = t;
+      this.scheduleArrival(i, t);
+      return;
+    }
+    if (p.type === "sine") {
+      const lmax = p.meanPerSecond + p.amplitudePerSecond;
+      let t = st.tNext;
+      for (;;) {
+        t -= Math.log(1 - u()) / lmax;
+        if (t >= p.until) return;
+        const r = p.meanPerSecond + p.amplitudePerSecond * Math.sin((2 * Math.PI * (t - p.phaseSeconds)) / p.periodSeconds);
+        if (u() * lmax <= r) break;
+      }
+      st.tNext = t;
+      this.scheduleArrival(i, t);
+    }
+  }
+
+  private onArrival(i: number, t: number): void {
+    this.producersActive--;
+    const { producer: p, to } = this.s.producers[i];
+    const ch = this.channels.get(to)!;
+    const st = this.producerState[i];
+    const one = () => this.publish(ch, this.newPayload(t), t);
+    switch (p.type) {
+      case "burst":
+        for (let k = 0; k < p.count; k++) one();
+        break;
+      case "interval":
+        one();
+        st.remaining--;
+        st.next++;
+        if (st.remaining > 0) this.scheduleArrival(i, p.at + st.next * p.intervalSeconds);
+        break;
+      case "poisson":
+        one();
+        st.remaining--;
+        this.nextPoisson(i, t);
+        break;
+      case "rate":
+      case "sine":
+        one();
+        this.nextThinned(i);
+        break;
+      case "times":
+        one();
+        st.next++;
+        if (st.next < p.times.length) this.scheduleArrival(i, p.times[st.next]);
+        break;
+    }
+  }
+
+  private newPayload(t: number): number {
+    if (this.payloads >= this.s.limits.maxMessages) {
+      throw new SimulationLimitError("limits.maxMessages", `stopped at t=${round6(t)} s: more than limits.maxMessages (${this.s.limits.maxMessages}) messages produced`);
+    }
+    if (this.firstArrivalAt < 0) this.firstArrivalAt = t;
+    const pid = this.payloads++;
+    if (pid >= this.originAt.length) {
+      const a = new Float64Array(this.originAt.length * 2);
+      a.set(this.originAt);
+      this.originAt = a;
+    }
+    this.originAt[pid] = t;
+    return pid;
+  }
+
+  // ---------------------------------------------------------------- sources (seed 003's fetcher)
+  private onSourceStart(i: number, t: number): void {
+    const src = this.sources[i];
+    src.started = true;
+    this.pumpSource(src, t);
+  }
+
+  /** Is a consumer of the source's queue listening (free to take a chunk right now)? */
+  private listening(src: SourceRt): boolean {
+    if (src.target.kind !== "queue") return true;
+    const ib = src.target.inbox;
+    if (ib.ready.length > 0) return false;
+    if (ib.spec.maxAckPending > 0 && ib.unacked >= ib.spec.maxAckPending) return false;
+    // The seed's mapper answers "im_listening" only while it is free (it unsubscribes while busy).
+    for (const pod of ib.consumers) {
+      const pf = pod.stage.spec.prefetch;
+      if (pod.unacked < (pf === 0 ? 1 : pf)) return true;
+    }
+    return false;
+  }
+
+  private sourceDone(src: SourceRt): boolean {
+    if (!src.started) return false;
+    if (src.spec.resend.policy === "none") return src.nextNew >= src.spec.chunks;
+    return src.confirmedCount >= src.spec.chunks;
+  }
+
+  private pumpSource(src: SourceRt, t: number): void {
+    if (!src.started || src.pumping) return;
+    src.pumping = true;
+    try {
+      const pol = src.spec.resend.policy;
+      if (src.spec.pacing === "immediate") {
+        if (src.target.kind === "queue" && src.nextNew === 0 && !this.anyConsumer(src.target.inbox)) return; // waits for a listener first
+        while (src.nextNew < src.spec.chunks) this.sendChunk(src, src.nextNew++, t);
+        while (src.due.length > 0) {
+          const c = src.due.shift()!;
+          if (!src.confirmed[c]) this.sendChunk(src, c, t);
+        }
+        return;
+      }
+      for (let guard = 0; guard < 10_000_000; guard++) {
+        if (!this.listening(src)) return;
+        let c = -1;
+        if (pol === "random-unconfirmed") {
+          if (src.unconfirmed.length === 0) return;
+          c = src.unconfirmed[Math.floor(src.rng() * src.unconfirmed.length)];
+        } else {
+          while (src.due.length > 0 && c < 0) {
+            const d = src.due.shift()!;
+            if (!src.confirmed[d]) c = d;
+          }
+          if (c < 0) {
+            if (src.nextNew >= src.spec.chunks) return;
+            c = src.nextNew++;
+          }
+        }
+        this.sendChunk(src, c, t);
+      }
+    } finally {
+      src.pumping = false;
+    }
+  }
+
+  private anyConsumer(ib: Inbox): boolean {
+    return ib.consumers.length > 0;
+  }
+
+  private sendChunk(src: SourceRt, c: number, t: number): void {
+    let pid = src.chunkPid[c];
+    if (pid < 0) {
+      pid = this.newPayload(t);
+      src.chunkPid[c] = pid;
+      this.pidToChunk.set(pid, c);
+      src.sent++;
+    } else {
+      src.resent++;
+      this.emit({ type: "message", t, event: "redelivered", id: pid, stage: src.spec.name, reason: `chunk ${c} resent by ${src.spec.name} (not confirmed)` });
+    }
+    const seq = ++src.sendSeq[c];
+    if (src.spec.resend.policy === "timeout") {
+      this.env.schedule(t + src.spec.resend.afterSeconds, this.K.resend, (src.i * 16777216 + c) * 65536 + (seq & 65535));
+    }
+    this.publish(src.target, pid, t);
+  }
+
+  private onResendDue(arg: number, t: number): void {
+    const seq = arg % 65536;
+    const rest = (arg - seq) / 65536;
+    const c = rest % 16777216;
+    const src = this.sources[(rest - c) / 16777216];
+    if (src.confirmed[c] || (src.sendSeq[c] & 65535) !== seq) return;
+    src.due.push(c);
+    this.pumpSource(src, t);
+  }
+
+  private confirm(src: SourceRt, pid: number): void {
+    // chunk of this pid: pids of a source are allocated on first send; find by scan of the small map
+    const c = this.chunkOf(src, pid);
+    if (c < 0) return;
+    if (src.confirmed[c]) {
+      src.duplicateConfirmations++;
+      return;
+    }
+    src.confirmed[c] = 1;
+    src.confirmedCount++;
+    const k = src.unconfirmed.indexOf(c);
+    if (k >= 0) src.unconfirmed.splice(k, 1);
+  }
+
+  private pidToChunk = new Map<number, number>();
+  private chunkOf(src: SourceRt, pid: number): number {
+    const c = this.pidToChunk.get(pid);
+    return c === undefined || src.chunkPid[c] !== pid ? -1 : c;
+  }
+
+  // ---------------------------------------------------------------- channels
+  private publish(ch: ChannelRt, pid: number, t: number): void {
+    if (ch.kind === "queue") this.enqueue(ch.inbox, pid, t);
+    else if (ch.kind === "topic") for (const ib of ch.subs) this.enqueue(ib, pid, t);
+    else this.append(ch.log, pid, t);
+  }
+
+  private newCopy(pid: number, t: number, inbox: Inbox | null): Copy {
+    const c: Copy = {
+      uid: this.nextCopyUid++,
+      pid,
+      enqueuedAt: t,
+      deliveries: 0,
+      dseq: 0,
+      run: 0,
+      state: CS.Ready,
+      holder: null,
+      heldBy: null,
+      inbox,
+      phantom: false,
+      js: null,
+      startedAt: -1,
+      group: null,
+      partition: -1,
+      offset: -1,
+    };
+    this.copies.set(c.uid, c);
+    return c;
+  }
+
+  private enqueue(ib: Inbox, pid: number, t: number): void {
+    ib.enqueued++;
+    const copy = this.newCopy(pid, t, ib);
+    if (ib.spec.broker === "nats-core") {
+      // Core NATS: delivered at once to one random member of the queue group that is listening, else dropped.
+      const eligible = ib.consumers.filter((p) => this.hasCapacity(p));
+      if (eligible.length === 0) {
+        this.loseCopy(copy, t, ib.stages[0] ?? null, "no subscriber listening (core NATS drops it)");
+        return;
+      }
+      const pod = eligible[Math.floor(ib.rng() * eligible.length)];
+      this.deliver(pod, copy, t);
+      return;
+    }
+    ib.ready.pushBack(copy);
+    ib.readyFresh++;
+    this.dispatch(ib, t);
+  }
+
+  private hasCapacity(pod: Pod): boolean {
+    const pf = pod.stage.spec.prefetch;
+    return pf === 0 || pod.unacked < pf;
+  }
+
+  /** Deliver ready copies to consumers: round-robin (RabbitMQ) or a random free member (JetStream). */
+  private dispatch(ib: Inbox, t: number): void {
+    const consumers = ib.consumers;
+    if (consumers.length === 0) return;
+    while (ib.ready.length > 0) {
+      if (ib.spec.maxAckPending > 0 && ib.unacked >= ib.spec.maxAckPending) return;
+      let chosen: Pod | null = null;
+      if (ib.spec.broker === "jetstream") {
+        let n = 0;
+        for (const p of consumers) if (this.hasCapacity(p)) n++;
+        if (n === 0) return;
+        let k = Math.floor(ib.rng() * n);
+        for (const p of consumers) {
+          if (!this.hasCapacity(p)) continue;
+          if (k-- === 0) {
+            chosen = p;
+            break;
+          }
+        }
+      } else {
+        for (let k = 0; k < consumers.length; k++) {
+          const idx = (ib.rr + k) % consumers.length;
+          const pod = consumers[idx];
+          if (this.hasCapacity(pod)) {
+            chosen = pod;
+            ib.rr = (idx + 1) % consumers.length;
+            break;
+          }
+        }
+      }
+      if (chosen === null) return;
+      const copy = ib.ready.popFront();
+      if (copy.deliveries === 0) ib.readyFresh--;
+      this.deliver(chosen, copy, t);
+    }
+    this.afterDispatch(ib, t);
+  }
+
+  private afterDispatch(ib: Inbox, t: number): void {
+    for (const src of this.sources) if (src.target.kind === "queue" && src.target.inbox === ib && !src.pumping) this.pumpSource(src, t);
+  }
+
+  private deliver(pod: Pod, copy: Copy, t: number): void {
+    const ib = copy.inbox!;
+    const st = pod.stage;
+    copy.deliveries++;
+    copy.dseq++;
+    copy.holder = pod;
+    copy.heldBy = st;
+    ib.delivered++;
+    ib.unacked++;
+    st.unacked++;
+    if (copy.deliveries === 1) st.received++;
+    else {
+      st.redelivered++;
+      this.emit({ type: "message", t, event: "redelivered", id: copy.pid, pod: pod.name, stage: st.name });
+    }
+    pod.unacked++;
+    if (ib.spec.broker === "jetstream") this.env.schedule(t + ib.spec.ackWait, this.K.ackWait, copy.uid * TOK + (copy.dseq % TOK));
+    if (pod.processing < st.spec.concurrency) this.startProcessing(pod, copy, t);
+    else {
+      copy.state = CS.Buffered;
+      pod.buffered.push(copy);
+    }
+  }
+
+  private startProcessing(pod: Pod, copy: Copy, t: number): void {
+    const st = pod.stage;
+    copy.state = CS.Processing;
+    copy.startedAt = t;
+    copy.run++;
+    pod.processing++;
+    pod.running.push(copy);
+    if (pod.processing === 1) {
+      st.busyPods++;
+      if (st.busyPods > st.peakBusy) st.peakBusy = st.busyPods;
+    }
+    const d = st.service();
+    this.env.schedule(t + d, this.K.complete, copy.uid * TOK + (copy.run % TOK));
+  }
+
+  private onComplete(arg: number, t: number): void {
+    const run = arg % TOK;
+    const copy = this.copies.get((arg - run) / TOK);
+    if (!copy || copy.state !== CS.Processing || copy.run % TOK !== run) return;
+    const pod = copy.holder!;
+    const st = pod.stage;
+    if (copy.group) {
+      this.onLogComplete(copy, pod, t);
+      return;
+    }
+    const ib = copy.inbox!;
+    this.finishRun(pod, copy);
+    const failed = st.spec.handlerErrorRate > 0 && st.errU() < st.spec.handlerErrorRate;
+    if (copy.phantom) {
+      const js = copy.js;
+      if (failed) {
+        // a failed run of a delivery the server no longer tracks: its nak changes nothing
+      } else if (js && !js.acked) {
+        // JetStream accepts the ack of an earlier delivery while the message is still pending: it settles the
+        // message, and the newer delivery (waiting, or being worked on elsewhere) becomes the duplicate.
+        js.acked = true;
+        this.retire(js.current);
+        ib.acked++;
+        st.completed++;
+        this.processedAt(st, copy, pod, t, true);
+      } else {
+        // The message was handed to someone else (ack wait expired) or settled already; the work is done anyway.
+        this.processedAt(st, copy, pod, t, false, "finished after the broker had redelivered it (ack wait expired)");
+      }
+      this.releaseCopy(copy);
+      this.afterPodFreed(pod, t);
+      return;
+    }
+    if (failed) {
+      // handler failed: nack → requeue (RabbitMQ: at the head; JetStream: Nak, redelivered), or gone (core NATS)
+      st.unacked--;
+      ib.unacked--;
+      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: "handler error" });
+      if (ib.spec.delivery === "at-most-once") this.loseCopy(copy, t, st, "handler error (at-most-once: not redelivered)");
+      else this.requeue(copy, t);
+      this.afterPodFreed(pod, t);
+      return;
+    }
+    st.unacked--;
+    ib.unacked--;
+    ib.acked++;
+    st.completed++;
+    if (copy.js) copy.js.acked = true;
+    this.processedAt(st, copy, pod, t, true);
+    this.releaseCopy(copy);
+    this.afterPodFreed(pod, t);
+  }
+
+  /** A handler run finished with a result: duplicates, latency, forwarding, confirmation. */
+  private processedAt(st: Stage, copy: Copy, pod: Pod, t: number, acked: boolean, dupReason = "processed again (already processed at this stage)"): void {
+    st.processed++;
+    const pid = copy.pid;
+    st.done = growU8(st.done, pid + 1);
+    const first = st.done[pid] === 0;
+    if (first) st.done[pid] = 1;
+    else {
+      st.duplicates++;
+      this.emit({ type: "message", t, event: "duplicate", id: pid, pod: pod.name, stage: st.name, reason: dupReason });
+    }
+    if (acked) {
+      const soj = t - copy.enqueuedAt;
+      const b = latencyBucket(soj);
+      st.soj.addWithBucket(soj, b);
+      histAdd(st.lat, b);
+    }
+    if (this.opts.perMessage) {
+      this.emit({ type: "done", t, id: pid, arrivedAt: copy.enqueuedAt, startedAt: copy.startedAt, pod: pod.name, deliveries: copy.deliveries, stage: st.name });
+    }
+    if (st.sink && first) {
+      const e2e = t - this.originAt[pid];
+      const b = latencyBucket(e2e);
+      this.e2e.addWithBucket(e2e, b);
+      this.e2eService.add(t - copy.startedAt);
+      this.e2eWait.add(e2e - (t - copy.startedAt));
+      histAdd(this.e2eHist, b);
+      this.sinkCompletions++;
+      this.lastSinkAt = t;
+    }
+    for (const ch of st.publishTo) this.publish(ch, pid, t);
+    if (st.confirmTo) this.confirm(st.confirmTo, pid);
+  }
+
+  private finishRun(pod: Pod, copy: Copy): void {
+    pod.processing--;
+    const i = pod.running.indexOf(copy);
+    if (i >= 0) pod.running.splice(i, 1);
+    if (pod.processing === 0) pod.stage.busyPods--;
+    pod.unacked--;
+  }
+
+  private releaseCopy(copy: Copy): void {
+    copy.state = CS.Done;
+    copy.holder = null;
+    copy.heldBy = null;
+    this.copies.delete(copy.uid);
+  }
+
+  private afterPodFreed(pod: Pod, t: number): void {
+    if (pod.buffered.length > 0 && pod.phase !== "Gone") {
+      const next = pod.buffered.shift()!;
+      this.startProcessing(pod, next, t);
+    }
+    if (pod.phase === "Terminating" && pod.processing === 0) this.podGone(pod, t, "exited after finishing in-flight work");
+    const ib = pod.stage.inbox;
+    if (ib) this.dispatch(ib, t);
+  }
+
+  private requeue(copy: Copy, t: number): void {
+    const ib = copy.inbox!;
+    copy.holder = null;
+    copy.heldBy = null;
+    copy.dseq++;
+    copy.state = CS.Ready;
+    // RabbitMQ puts a requeued message back at its original position when it can (the head, here).
+    ib.ready.pushFront(copy);
+  }
+
+  private loseCopy(copy: Copy, t: number, st: Stage | null, why: string): void {
+    const ib = copy.inbox;
+    if (ib) ib.lost++;
+    if (st) st.lost++;
+    else this.droppedNoQueue++;
+    this.emit({ type: "message", t, event: "lost", id: copy.pid, ...(copy.holder ? { pod: copy.holder.name } : {}), ...(st ? { stage: st.name } : {}), reason: why });
+    this.releaseCopy(copy);
+  }
+
+  /** JetStream: a delivery was not acknowledged within ackWait: the server redelivers it. */
+  private onAckWait(arg: number, t: number): void {
+    const dseq = arg % TOK;
+    const copy = this.copies.get((arg - dseq) / TOK);
+    if (!copy || copy.dseq % TOK !== dseq || copy.phantom) return;
+    const ib = copy.inbox!;
+    if (copy.state === CS.Orphaned) {
+      ib.unacked--;
+      copy.heldBy!.unacked--;
+      this.requeue(copy, t);
+      this.dispatch(ib, t);
+      return;
+    }
+    if (copy.state !== CS.Processing && copy.state !== CS.Buffered) return;
+    // The receiver keeps its copy (it will finish a duplicate); the stream hands a new delivery out.
+    const st = copy.heldBy!;
+    ib.unacked--;
+    st.unacked--;
+    copy.phantom = true;
+    this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: copy.holder!.name, stage: st.name, reason: `ack wait (${ib.spec.ackWait} s) expired while the pod still held it` });
+    const again = this.newCopy(copy.pid, copy.enqueuedAt, ib);
+    again.deliveries = copy.deliveries;
+    again.dseq = copy.dseq + 1;
+    if (!copy.js) copy.js = { acked: false, current: copy };
+    again.js = copy.js;
+    copy.js.current = again;
+    ib.ready.pushFront(again);
+    this.dispatch(ib, t);
+  }
+
+  /** The current delivery of a JetStream message that an older delivery just settled. */
+  private retire(c: Copy): void {
+    const ib = c.inbox!;
+    if (c.phantom || c.state === CS.Done) return;
+    if (c.state === CS.Ready) {
+      ib.ready.remove(c);
+      if (c.deliveries === 0) ib.readyFresh--;
+      this.releaseCopy(c);
+      return;
+    }
+    ib.unacked--;
+    c.heldBy!.unacked--;
+    if (c.state === CS.Orphaned) this.releaseCopy(c);
+    else c.phantom = true; // its run finishes a duplicate
+  }
+
+  /**
+   * A pod stops holding its messages (killed, crashed, or exited at SIGTERM). RabbitMQ requeues every
+   * unacked delivery at once; JetStream redelivers after ackWait; core NATS: they are lost. A log member
+   * dies: its in-process entries will be fetched again by the partition's next owner.
+   */
+  private releaseHeld(pod: Pod, t: number, why: string): void {
+    const st = pod.stage;
+    const held = [...pod.running, ...pod.buffered];
+    if (pod.processing > 0) st.busyPods--;
+    pod.processing = 0;
+    pod.unacked = 0;
+    pod.running = [];
+    pod.buffered = [];
+    if (pod.member) this.memberDied(pod, t);
+    for (const copy of held) {
+      copy.run++;
+      if (copy.group) {
+        const g = copy.group;
+        g.inProcess[copy.partition] = null;
+        g.inFlight--;
+        this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: `${why}; offset ${copy.offset} of partition ${copy.partition} not committed` });
+        this.releaseCopy(copy);
+        continue;
+      }
+      if (copy.phantom) {
+        this.releaseCopy(copy);
+        continue;
+      }
+      const ib = copy.inbox!;
+      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: why });
+      if (ib.spec.broker === "nats-core") {
+        ib.unacked--;
+        st.unacked--;
+        this.loseCopy(copy, t, st, `${why} (core NATS: at-most-once)`);
+      } else if (ib.spec.broker === "rabbitmq") {
+        ib.unacked--;
+        st.unacked--;
+        this.requeue(copy, t);
+      } else {
+        copy.state = CS.Orphaned;
+        copy.holder = null;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- logs (Kafka)
+  private append(log: LogRt, pid: number, t: number): void {
+    const P = log.spec.partitions;
+    const p = log.spec.partitioner === "round-robin" ? log.rr++ % P : Math.floor(log.rng() * P);
+    const off = log.latest[p];
+    log.pids[p] = growI32(log.pids[p], off + 1);
+    log.pids[p][off] = pid;
+    log.latest[p] = off + 1;
+    log.appended++;
+    for (const g of log.groups) {
+      g.status[p] = growU8(g.status[p], off + 1);
+      g.deliveries[p] = growI32(g.deliveries[p], off + 1);
+      this.pumpPartition(g, p, t);
+    }
+    void t;
+  }
+
+  private pumpPartition(g: Group, p: number, t: number): void {
+    if (g.rebalancing) return;
+    const m = g.owner[p];
+    if (!m || m.state !== "alive" || m.pod.phase !== "Ready") return;
+    if (g.inProcess[p] !== null) return;
+    const pos = g.position[p];
+    if (pos < 0 || pos >= g.log.latest[p]) return;
+    const pod = m.pod;
+    const st = g.stage;
+    // one loop per partition, but at most `concurrency` handler calls at once per pod (app-max-concurrency)
+    if (pod.processing >= st.spec.concurrency) return;
+    const copy = this.newCopy(g.log.pids[p][pos], t, null);
+    copy.group = g;
+    copy.partition = p;
+    copy.offset = pos;
+    copy.enqueuedAt = t; // per-stage latency of a log entry: fetched → processed
+    copy.holder = pod;
+    copy.heldBy = st;
+    const d = ++g.deliveries[p][pos];
+    copy.deliveries = d;
+    if (d === 1) st.received++;
+    else {
+      st.redelivered++;
+      this.emit({ type: "message", t, event: "redelivered", id: copy.pid, pod: pod.name, stage: st.name, reason: `offset ${pos} of partition ${p} fetched again` });
+    }
+    g.inProcess[p] = copy;
+    g.inFlight++;
+    pod.unacked++;
+    this.startProcessing(pod, copy, t);
+  }
+
+  private onLogComplete(copy: Copy, pod: Pod, t: number): void {
+    const g = copy.group!;
+    const st = g.stage;
+    const p = copy.partition;
+    const off = copy.offset;
+    this.finishRun(pod, copy);
+    if (st.spec.handlerErrorRate > 0 && st.errU() < st.spec.handlerErrorRate) {
+      if (g.spec.consumeRetryEnabled) {
+        // retried with backoff on the same partition loop: the partition is blocked meanwhile
+        pod.processing++;
+        pod.running.push(copy);
+        pod.unacked++;
+        if (pod.processing === 1) st.busyPods++;
+        copy.run++;
+        this.env.schedule(t + g.spec.consumeRetryInterval + st.service(), this.K.complete, copy.uid * TOK + (copy.run % TOK));
+        copy.startedAt = t + g.spec.consumeRetryInterval;
+        return;
+      }
+      // consumeRetryEnabled false: logged, and the next message's offset is marked — this one is skipped.
+      g.inProcess[p] = null;
+      g.inFlight--;
+      if (g.status[p][off] === 0) {
+        g.status[p][off] = 2;
+        g.skipped++;
+        st.lost++;
+        this.emit({ type: "message", t, event: "lost", id: copy.pid, pod: pod.name, stage: st.name, reason: `handler error skipped (consumeRetryEnabled false), offset ${off} of partition ${p}` });
+      }
+      g.marked[p] = off + 1;
+      g.position[p] = off + 1;
+      this.releaseCopy(copy);
+      this.afterLogRun(g, pod, p, t);
+      return;
+    }
+    g.inProcess[p] = null;
+    g.inFlight--;
+    if (g.status[p][off] !== 1) {
+      if (g.status[p][off] === 2) {
+        g.skipped--;
+        st.lost--;
+      }
+      g.status[p][off] = 1;
+      g.completedUnique++;
+      st.completed++;
+      const soj = t - copy.enqueuedAt;
+      const b = latencyBucket(soj);
+      st.soj.addWithBucket(soj, b);
+      histAdd(st.lat, b);
+    }
+    this.processedAt(st, copy, pod, t, false, `offset ${off} of partition ${p} processed again (not committed before its consumer died)`);
+    g.marked[p] = off + 1;
+    g.position[p] = off + 1;
+    this.releaseCopy(copy);
+    this.afterLogRun(g, pod, p, t);
+  }
+
+  private afterLogRun(g: Group, pod: Pod, p: number, t: number): void {
+    if (pod.phase === "Terminating" && pod.processing === 0) this.podGone(pod, t, "exited after finishing in-flight work");
+    if (g.rebalancing) {
+      this.tryFinishRebalance(g, t);
+      return;
+    }
+    // the freed handler slot goes to the pod's next partition with a message waiting (cyclic, fair)
+    const P = g.owner.length;
+    const m = g.owner[p];
+    for (let k = 1; k <= P; k++) {
+      const q = (p + k) % P;
+      if (g.owner[q] === m) this.pumpPartition(g, q, t);
+    }
+  }
+
+  private joinGroup(pod: Pod, t: number): void {
+    const g = pod.stage.group!;
+    const m: Member = { id: this.nextMemberId++, pod, state: "alive" };
+    this.members.set(m.id, m);
+    pod.member = m;
+    g.members.push(m);
+    this.requestRebalance(g, t);
+  }
+
+  /** A member leaves the group (SIGTERM: the consumer closes and sends LeaveGroup). */
+  private leaveGroup(pod: Pod, t: number): void {
+    const m = pod.member;
+    if (!m) return;
+    const g = pod.stage.group!;
+    m.state = "left";
+    pod.member = null;
+    g.members = g.members.filter((x) => x !== m);
+    this.requestRebalance(g, t);
+  }
+
+  /** A member's process died: it keeps its partitions (stalled) until its session times out. */
+  private memberDied(pod: Pod, t: number): void {
+    const m = pod.member!;
+    const g = pod.stage.group!;
+    m.state = "dead";
+    pod.member = null;
+    this.env.schedule(t + g.spec.sessionTimeout, this.K.session, m.id);
+  }
+
+  private onSessionExpiry(id: number, t: number): void {
+    const m = this.members.get(id);
+    if (!m) return;
+    const g = m.pod.stage.group!;
+    this.members.delete(id);
+    if (!g.members.includes(m)) return;
+    g.members = g.members.filter((x) => x !== m);
+    if (g.rebalancing) this.tryFinishRebalance(g, t);
+    else this.requestRebalance(g, t);
+  }
+
+  private requestRebalance(g: Group, t: number): void {
+    if (g.rebalancing) return;
+    g.rebalancing = true;
+    g.rebalanceStartedAt = t;
+    this.env.schedule(t + g.spec.rebalanceDelay, this.K.rebalance, g.i);
+  }
+
+  private tryFinishRebalance(g: Group, t: number): void {
+    if (!g.rebalancing) return;
+    if (t < g.rebalanceStartedAt + g.spec.rebalanceDelay - 1e-9) return;
+    // every live member must have stopped (in-flight handlers finished), dead ones must have been evicted
+    if (g.members.some((m) => m.state === "dead")) return;
+    for (let p = 0; p < g.inProcess.length; p++) if (g.inProcess[p] !== null) return;
+    g.rebalancing = false;
+    g.stage.rebalances++;
+    this.assign(g, t);
+  }
+
+  /** Commit what live members marked, then assign partitions (range strategy) to the live members. */
+  private assign(g: Group, t: number): void {
+    const P = g.log.spec.partitions;
+    for (let p = 0; p < P; p++) {
+      const o = g.owner[p];
+      if (o && o.state !== "dead" && g.marked[p] > g.committed[p]) g.committed[p] = g.marked[p];
+    }
+    const live = g.members.filter((m) => m.state === "alive" && m.pod.phase === "Ready");
+    const n = live.length;
+    for (let p = 0; p < P; p++) {
+      g.owner[p] = null;
+      g.marked[p] = g.committed[p];
+    }
+    if (n > 0) {
+      const per = Math.floor(P / n);
+      const extra = P % n;
+      let p = 0;
+      for (let k = 0; k < n; k++) {
+        const cnt = per + (k < extra ? 1 : 0);
+        for (let j = 0; j < cnt; j++) g.owner[p++] = live[k];
+      }
+    }
+    for (let p = 0; p < P; p++) {
+      if (!g.owner[p]) continue;
+      if (g.committed[p] >= 0) g.position[p] = g.committed[p];
+      else if (g.spec.initialOffset === "oldest") g.position[p] = 0;
+      else {
+        // no committed offset, initialOffset newest: start at the end; what is there now is never consumed
+        const latest = g.log.latest[p];
+        const from = Math.max(0, g.position[p]);
+        for (let off = from; off < latest; off++) {
+          if (g.status[p][off] === 0) {
+            g.status[p][off] = 2;
+            g.skipped++;
+            g.stage.lost++;
+            this.emit({ type: "message", t, event: "lost", id: g.log.pids[p][off], stage: g.stage.name, reason: `produced before group ${g.spec.group} had a committed offset on partition ${p} (initialOffset newest)` });
+          }
+        }
+        g.position[p] = latest;
+      }
+    }
+    for (let p = 0; p < P; p++) this.pumpPartition(g, p, t);
+  }
+
+  private onAutoCommit(gi: number, t: number): void {
+    const g = this.groups[gi];
+    for (let p = 0; p < g.committed.length; p++) {
+      const o = g.owner[p];
+      if (o && o.state !== "dead" && g.marked[p] > g.committed[p]) g.committed[p] = g.marked[p];
+    }
+    if (!(this.settledSince >= 0 && this.s.duration === null)) this.env.schedule(t + g.spec.autoCommitInterval, this.K.commit, gi);
+  }
+
+  private groupPending(g: Group): number {
+    return g.log.appended - g.completedUnique - g.skipped;
+  }
+
+  private groupSnapshot(g: Group): QueueSnapshot {
+    const P = g.log.spec.partitions;
+    const partitions: Array<{ latest: number; committed: number | null }> = [];
+    let ready = 0;
+    for (let p = 0; p < P; p++) {
+      const latest = g.log.latest[p];
+      partitions.push({ latest, committed: g.committed[p] >= 0 ? g.committed[p] : null });
+      const pos = g.position[p] >= 0 ? g.position[p] : Math.max(0, g.committed[p]);
+      ready += Math.max(0, latest - pos - (g.inProcess[p] ? 1 : 0));
+    }
+    return { ready, inFlight: g.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0, partitions };
+  }
+
+  // ---------------------------------------------------------------- pods (as ../model/simulation.ts)
+  private createPod(st: Stage, t: number, alreadyReady = false): void {
+    const uid = this.nextPodUid++;
+    if (uid >= TOK) throw new SimulationLimitError("limits.maxReplicas", `more than ${TOK} pods created`);
+    const pod: Pod = {
+      uid,
+      name: `${st.spec.deployment}-${uid}`,
+      stage: st,
+      phase: "Pending",
+      createdAt: t,
+      readyAt: -1,
+      token: 0,
+      processing: 0,
+      running: [],
+      buffered: [],
+      unacked: 0,
+      inConsumers: false,
+      member: null,
+    };
+    st.pods.set(uid, pod);
+    this.pods.set(uid, pod);
+    st.nonTerminating++;
+    if (st.nonTerminating > st.peak) st.peak = st.nonTerminating;
+    this.trackPeakTotal();
+    if (alreadyReady) {
+      this.setPhase(pod, "Ready", t, "existed before the ScaledObject");
+      return;
+    }
+    this.setPhase(pod, "Pending", t, "created by the ReplicaSet");
+    this.schedulePod(pod, POD_PENDING_DONE, t + st.sched());
+  }
+
+  private trackPeakTotal(): void {
+    let n = 0;
+    for (const st of this.stages) n += st.nonTerminating;
+    if (n > this.peakTotal) this.peakTotal = n;
+  }
+
+  private schedulePod(pod: Pod, code: number, at: number): void {
+    this.env.schedule(at, this.K.pod, (pod.uid * TOK + (pod.token & (TOK - 1))) * 4 + code);
+  }
+
+  private onPodEvent(arg: number, t: number): void {
+    const code = arg % 4;
+    const rest = (arg - code) / 4;
+    const token = rest % TOK;
+    const uid = (rest - token) / TOK;
+    const pod = this.pods.get(uid);
+    if (!pod || (pod.token & (TOK - 1)) !== token) return;
+    const st = pod.stage;
+    switch (code) {
+      case POD_PENDING_DONE:
+        if (pod.phase !== "Pending") return;
+        this.setPhase(pod, "Starting", t, "scheduled; containers starting");
+        this.schedulePod(pod, POD_STARTING_DONE, t + st.startup());
+        return;
+      case POD_STARTING_DONE:
+        if (pod.phase !== "Starting") return;
+        this.setPhase(pod, "Ready", t, "ready; consuming");
+        if (st.inbox) this.dispatch(st.inbox, t);
+        return;
+      case POD_GRACE_END:
+        if (pod.phase !== "Terminating") return;
+        this.releaseHeld(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
+        this.podGone(pod, t, "killed after the grace period");
+        this.afterRelease(st, t);
+        return;
+      case POD_CRASH:
+        if (pod.phase !== "Ready" && pod.phase !== "Starting") return;
+        this.crashPod(pod, t, "container crashed");
+        return;
+    }
+  }
+
+  private crashPod(pod: Pod, t: number, why: string): void {
+    const st = pod.stage;
+    this.releaseHeld(pod, t, why);
+    this.setPhase(pod, "Starting", t, `${why}; restarting`);
+    this.schedulePod(pod, POD_STARTING_DONE, t + st.startup());
+    this.afterRelease(st, t);
+  }
+
+  private afterRelease(st: Stage, t: number): void {
+    if (st.inbox) this.dispatch(st.inbox, t);
+    if (st.group?.rebalancing) this.tryFinishRebalance(st.group, t);
+  }
+
+  private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
+    const st = pod.stage;
+    this.accountReplicas(st, t);
+    const was = pod.phase;
+    if (was === "Ready" && phase !== "Ready") {
+      st.readyCount--;
+      this.removeConsumer(pod);
+    }
+    if (phase === "Ready" && was !== "Ready") {
+      st.readyCount++;
+      if (st.readyCount > st.peakReady) st.peakReady = st.readyCount;
+      pod.readyAt = t;
+      if (st.firstReadyAt === null) st.firstReadyAt = t;
+    }
+    pod.phase = phase;
+    pod.token++;
+    this.emit({ type: "pod", t, pod: pod.name, phase, reason, stage: st.name });
+    if (phase === "Ready" && was !== "Ready") {
+      if (st.inbox) {
+        st.inbox.consumers.push(pod);
+        pod.inConsumers = true;
+      } else if (st.group) this.joinGroup(pod, t);
+    }
+    if (phase === "Ready" || phase === "Starting") this.scheduleCrash(pod, t);
+  }
+
+  private scheduleCrash(pod: Pod, t: number): void {
+    const rate = pod.stage.spec.crashRatePerHour;
+    if (rate <= 0 || pod.phase !== "Ready") return;
+    const dt = (-Math.log(1 - pod.stage.crashU()) / rate) * 3600;
+    this.schedulePod(pod, POD_CRASH, t + dt);
+  }
+
+  private removeConsumer(pod: Pod): void {
+    if (!pod.inConsumers) return;
+    const ib = pod.stage.inbox!;
+    const i = ib.consumers.indexOf(pod);
+    if (i >= 0) {
+      ib.consumers.splice(i, 1);
+      if (ib.rr > i) ib.rr--;
+      if (ib.rr >= ib.consumers.length) ib.rr = 0;
+    }
+    pod.inConsumers = false;
+  }
+
+  private podGone(pod: Pod, t: number, reason: string): void {
+    if (pod.phase === "Gone") return;
+    const st = pod.stage;
+    if (pod.buffered.length > 0) this.releaseBuffered(pod, t);
+    this.accountReplicas(st, t);
+    if (pod.phase === "Terminating") st.terminatingCount--;
+    else {
+      st.nonTerminating--;
+      if (pod.phase === "Ready") {
+        st.readyCount--;
+        this.removeConsumer(pod);
+      }
+    }
+    if (pod.member) {
+      if (pod.member.state === "alive") this.leaveGroup(pod, t);
+    }
+    pod.phase = "Gone";
+    pod.token++;
+    st.pods.delete(pod.uid);
+    this.pods.delete(pod.uid);
+    this.emit({ type: "pod", t, pod: pod.name, phase: "Gone", reason, stage: st.name });
+  }
+
+  /** A pod exits with prefetched (not started) deliveries: they go back (or are lost) like on a crash. */
+  private releaseBuffered(pod: Pod, t: number): void {
+    const st = pod.stage;
+    const held = pod.buffered;
+    pod.buffered = [];
+    for (const copy of held) {
+      pod.unacked--;
+      if (copy.phantom) {
+        this.releaseCopy(copy);
+        continue;
+      }
+      const ib = copy.inbox!;
+      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: "pod exited with prefetched messages" });
+      if (ib.spec.broker === "nats-core") {
+        ib.unacked--;
+        st.unacked--;
+        this.loseCopy(copy, t, st, "pod exited with prefetched messages (core NATS: at-most-once)");
+      } else if (ib.spec.broker === "rabbitmq") {
+        ib.unacked--;
+        st.unacked--;
+        this.requeue(copy, t);
+      } else {
+        copy.state = CS.Orphaned;
+        copy.holder = null;
+      }
+    }
+  }
+
+  /** Start terminating a pod (scale-in): no new deliveries; in-flight work gets the grace period. */
+  private terminate(pod: Pod, t: number, reason: string): void {
+    const st = pod.stage;
+    this.accountReplicas(st, t);
+    if (pod.phase === "Ready") {
+      st.readyCount--;
+      this.removeConsumer(pod);
+    }
+    st.nonTerminating--;
+    st.terminatingCount++;
+    const wasMember = pod.member !== null && pod.member.state === "alive";
+    pod.phase = "Terminating";
+    pod.token++;
+    this.emit({ type: "pod", t, pod: pod.name, phase: "Terminating", reason, stage: st.name });
+    if (!st.spec.gracefulShutdown) {
+      // SIGTERM ends the process at once: like a crash for what it holds (a group member does not say goodbye)
+      this.releaseHeld(pod, t, "SIGTERM (no graceful shutdown)");
+      this.podGone(pod, t, "exited at SIGTERM");
+      this.afterRelease(st, t);
+      return;
+    }
+    if (wasMember) this.leaveGroup(pod, t);
+    if (pod.processing === 0) {
+      this.podGone(pod, t, "exited at once (idle)");
+      if (st.group?.rebalancing) this.tryFinishRebalance(st.group, t);
+      return;
+    }
+    this.schedulePod(pod, POD_GRACE_END, t + st.spec.terminationGracePeriodSeconds);
+  }
+
+  private reconcileReplicaSet(st: Stage, t: number): void {
+    while (st.nonTerminating < st.specReplicas) this.createPod(st, t);
+    if (st.nonTerminating > st.specReplicas) {
+      // ReplicaSet deletion order (pkg/controller/replicaset getPodsToDelete → ActivePodsWithRanks), as in
+      // the single-queue model: Pending < Starting < Ready, then the most recently ready, then the newest.
+      const rank = (p: Pod) => (p.phase === "Pending" ? 0 : p.phase === "Starting" ? 1 : 2);
+      const candidates = [...st.pods.values()].filter((p) => p.phase !== "Terminating" && p.phase !== "Gone");
+      candidates.sort((a, b) => rank(a) - rank(b) || b.readyAt - a.readyAt || b.createdAt - a.createdAt || b.uid - a.uid);
+      const n = st.nonTerminating - st.specReplicas;
+      for (let i = 0; i < n; i++) this.terminate(candidates[i], t, `scale-in to ${st.specReplicas}`);
+    }
+  }
+
+  private setSpec(st: Stage, to: number, t: number, actor: Actor, reason: string): void {
+    const from = st.specReplicas;
+    if (to === from) return;
+    st.specReplicas = to;
+    if (to > st.peakDesired) st.peakDesired = to;
+    st.scaleEvents.push({ t: round6(t), from, to, actor, reason, stage: st.name });
+    this.emit({ type: "scale", t, actor, from, to, reason, stage: st.name });
+    this.reconcileReplicaSet(st, t);
+    if (st.inbox) this.dispatch(st.inbox, t);
+  }
+
+  private liveSorted(st: Stage, busyFirst: boolean): Pod[] {
+    const live = [...st.pods.values()].filter((p) => p.phase !== "Gone" && p.phase !== "Terminating");
+    live.sort(
+      (a, b) =>
+        (a.phase === "Ready" ? 0 : 1) - (b.phase === "Ready" ? 0 : 1) ||
+        (busyFirst ? (b.processing > 0 ? 1 : 0) - (a.processing > 0 ? 1 : 0) : 0) ||
+        a.createdAt - b.createdAt ||
+        a.uid - b.uid,
+    );
+    return live;
+  }
+
+  private onKill(arg: number, t: number): void {
+    const st = this.stages[Math.floor(arg / 65536)];
+    const k = st.spec.kills[arg % 65536];
+    for (const pod of this.liveSorted(st, false).slice(0, k.count)) {
+      this.releaseHeld(pod, t, "pod killed (fault injection)");
+      this.podGone(pod, t, "SIGKILL (fault injection)");
+    }
+    this.reconcileReplicaSet(st, t);
+    this.afterRelease(st, t);
+  }
+
+  private onCrashInjection(arg: number, t: number): void {
+    const st = this.stages[Math.floor(arg / 65536)];
+    const k = st.spec.crashes[arg % 65536];
+    for (const pod of this.liveSorted(st, true).slice(0, k.count)) {
+      if (pod.phase !== "Ready" && pod.phase !== "Starting") continue;
+      this.crashPod(pod, t, "container crashed (fault injection)");
+    }
+  }
+
+  private accountReplicas(st: Stage, t: number): void {
+    const dt = t - st.lastAccountingAt;
+    if (dt > 0) {
+      st.replicaSeconds += dt * (st.nonTerminating + st.terminatingCount);
+      st.readyReplicaSeconds += dt * st.readyCount;
+      st.lastAccountingAt = t;
+    }
+  }
+
+  // ---------------------------------------------------------------- metrics
+  private liveSnapshot(ib: Inbox, t: number): QueueSnapshot {
+    const w = Math.max(1e-9, t - ib.rateWindow.t);
+    let inFlight = 0;
+    let prefetched = 0;
+    for (const pod of ib.consumers) {
+      for (const c of pod.running) if (!c.phantom) inFlight++;
+      for (const c of pod.buffered) if (!c.phantom) prefetched++;
+    }
+    // orphaned (JetStream, held by a dead pod) and pods that stopped consuming still count as unacked
+    const other = ib.unacked - inFlight - prefetched;
+    return {
+      ready: ib.ready.length,
+      inFlight: inFlight + Math.max(0, other),
+      prefetched,
+      publishRate: t > ib.rateWindow.t ? (ib.enqueued - ib.rateWindow.produced) / w : 0,
+      deliverRate: t > ib.rateWindow.t ? (ib.delivered - ib.rateWindow.delivered) / w : 0,
+      numPending: ib.readyFresh,
+      numAckPending: ib.unacked + (ib.ready.length - ib.readyFresh),
+    };
+  }
+
+  private onStats(i: number, t: number): void {
+    const ib = this.inboxes[i];
+    const dt = t - ib.statsPrev.t;
+    const live = this.liveSnapshot(ib, t);
+    ib.stats = {
+      ready: live.ready,
+      inFlight: live.inFlight,
+      prefetched: live.prefetched,
+      publishRate: dt > 0 ? (ib.enqueued - ib.statsPrev.produced) / dt : 0,
+      deliverRate: dt > 0 ? (ib.delivered - ib.statsPrev.delivered) / dt : 0,
+    };
+    ib.statsPrev = { t, produced: ib.enqueued, delivered: ib.delivered };
+    if (!this.isSettled()) this.env.schedule(t + ib.spec.statsInterval, this.K.stats, i);
+    else ib.statsIdle = true;
+  }
+
+  private snapshotFor(st: Stage, trig: Trigger, t: number): QueueSnapshot {
+    if (st.group) return this.groupSnapshot(st.group);
+    const ib = st.inbox!;
+    if (trig.type === "rabbitmq" && trig.protocol === "http" && ib.spec.broker === "rabbitmq" && ib.spec.statsInterval > 0) return ib.stats;
+    return this.liveSnapshot(ib, t);
+  }
+
+  private scalerErrorAt(st: Stage, t: number): boolean {
+    for (const w of st.spec.scalerErrors) if (t >= w.from && t < w.until) return true;
+    return false;
+  }
+
+  private currentMetric(st: Stage, t: number): number {
+    const sc = st.spec.scaling;
+    if (sc) {
+      const trig = sc.scaledObject.triggers[0];
+      return trig.read(this.snapshotFor(st, trig, t)).value;
+    }
+    if (st.group) {
+      const snap = this.groupSnapshot(st.group);
+      return snap.ready + snap.inFlight;
+    }
+    if (st.inbox) return st.inbox.ready.length + st.inbox.unacked;
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- KEDA and the HPA (as ../model/simulation.ts)
+  private onKedaPoll(st: Stage, t: number): void {
+    const sc = st.spec.scaling!;
+    const so = sc.scaledObject;
+    let active = false;
+    let error = false;
+    let firstMetric: number | null = null;
+    so.triggers.forEach((trig, i) => {
+      if (this.scalerErrorAt(st, t)) {
+        error = true;
+        st.health[i] = recordQuery(st.health[i], false);
+        return;
+      }
+      const r = trig.read(this.snapshotFor(st, trig, t));
+      st.health[i] = recordQuery(st.health[i], true);
+      st.cached[i] = r.value;
+      if (i === 0) firstMetric = r.value;
+      if (r.active) active = true;
+    });
+    const res = requestScale(so, st.kedaState, { now: t, currentReplicas: st.specReplicas, isActive: active, isError: error });
+    st.kedaState = res.state;
+    this.emit({ type: "keda-poll", t, metric: firstMetric, active, error, lastActiveTime: res.state.lastActiveTime, condition: res.condition, stage: st.name });
+    if (res.replicas !== null && res.replicas !== st.specReplicas) this.setSpec(st, res.replicas, t, "keda", res.reason);
+    this.env.schedule(t + so.pollingInterval, this.K.keda, st.i);
+  }
+
+  private onHpaSync(st: Stage, t: number): void {
+    const sc = st.spec.scaling!;
+    const so = sc.scaledObject;
+    const metrics: MetricReading[] = so.triggers.map((trig, i) => {
+      if (trig.useCachedMetrics && st.cached[i] !== null && !this.scalerErrorAt(st, t)) {
+        return { ok: true, targetType: trig.targetType, target: trig.target, value: st.cached[i]! };
+      }
+      if (this.scalerErrorAt(st, t)) {
+        st.health[i] = recordQuery(st.health[i], false);
+        if (fallbackActive(st.health[i], so.fallback)) {
+          return { ok: true, targetType: trig.targetType, target: trig.target, value: fallbackMetricValue(so.fallback!, trig.target, trig.targetType, st.specReplicas, st.readyCount) };
+        }
+        return { ok: false };
+      }
+      st.health[i] = recordQuery(st.health[i], true);
+      return { ok: true, targetType: trig.targetType, target: trig.target, value: trig.read(this.snapshotFor(st, trig, t)).value };
+    });
+    const res = reconcile(st.hpaCfg!, st.hpaState, {
+      now: t,
+      specReplicas: st.specReplicas,
+      statusReplicas: st.nonTerminating,
+      readyReplicas: st.readyCount,
+      metrics,
+    });
+    st.hpaState = res.state;
+    this.emit({
+      type: "hpa-sync",
+      t,
+      metric: res.metricValue,
+      specReplicas: st.specReplicas,
+      statusReplicas: st.nonTerminating,
+      raw: res.raw,
+      desired: res.desired,
+      condition: res.condition,
+      stage: st.name,
+    });
+    if (res.rescale && res.desired !== st.specReplicas) this.setSpec(st, res.desired, t, "hpa", res.reason);
+    st.hpaSyncs++;
+    this.env.schedule(t + sc.hpa.syncPeriod + sc.hpa.drift, this.K.hpa, st.i);
+  }
+
+  // ---------------------------------------------------------------- samples & end
+  private restReplicas(st: Stage): number {
+    const sc = st.spec.scaling;
+    if (!sc) return st.spec.initialReplicas;
+    return sc.scaledObject.idleReplicaCount ?? sc.scaledObject.minReplicaCount;
+  }
+
+  private isSettled(): boolean {
+    if (this.producersActive > 0) return false;
+    for (const src of this.sources) if (!this.sourceDone(src)) return false;
+    for (const ib of this.inboxes) if (ib.stages.length > 0 && (ib.ready.length > 0 || ib.unacked > 0)) return false;
+    for (const g of this.groups) if (this.groupPending(g) > 0 || g.inFlight > 0 || g.rebalancing) return false;
+    for (const st of this.stages) {
+      if (st.busyPods > 0 || st.terminatingCount > 0) return false;
+      if (st.specReplicas !== this.restReplicas(st) || st.nonTerminating !== st.specReplicas || st.pods.size !== st.nonTerminating) return false;
+    }
+    return true;
+  }
+
+  private stageQueued(st: Stage): number {
+    if (st.group) return this.groupPending(st.group) - st.group.inFlight;
+    return st.inbox ? st.inbox.ready.length : 0;
+  }
+
+  private stageInFlight(st: Stage): number {
+    if (st.group) return st.group.inFlight;
+    return st.unacked;
+  }
+
+  private stageProduced(st: Stage): number {
+    if (st.group) return st.group.log.appended;
+    return st.inbox ? st.inbox.enqueued : 0;
+  }
+
+  private onSample(t: number): void {
+    let queued = 0;
+    let inFlight = 0;
+    let lost = this.droppedNoQueue;
+    let redelivered = 0;
+    let desired = 0;
+    let current = 0;
+    let ready = 0;
+    let terminating = 0;
+    let busy = 0;
+    for (const st of this.stages) {
+      this.accountReplicas(st, t);
+      const lat = histTake(st.lat);
+      const q = this.stageQueued(st);
+      const f = this.stageInFlight(st);
+      this.emit({
+        type: "sample",
+        t,
+        metric: this.currentMetric(st, t),
+        queued: q,
+        inFlight: f,
+        produced: this.stageProduced(st),
+        completed: st.completed,
+        deadLettered: 0,
+        redelivered: st.redelivered,
+        lost: st.lost,
+        desired: st.specReplicas,
+        current: st.nonTerminating,
+        ready: st.readyCount,
+        terminating: st.terminatingCount,
+        busy: st.busyPods,
+        ...(lat ? { lat } : {}),
+        stage: st.name,
+      });
+      if (!st.inbox || st.inbox.stages[0] === st) queued += q;
+      inFlight += f;
+      lost += st.lost;
+      redelivered += st.redelivered;
+      desired += st.specReplicas;
+      current += st.nonTerminating;
+      ready += st.readyCount;
+      terminating += st.terminatingCount;
+      busy += st.busyPods;
+    }
+    for (const src of this.sources) redelivered += src.resent;
+    const lat = histTake(this.e2eHist);
+    this.emit({
+      type: "sample",
+      t,
+      metric: queued + inFlight,
+      queued,
+      inFlight,
+      produced: this.payloads,
+      completed: this.sinkCompletions,
+      deadLettered: 0,
+      redelivered,
+      lost,
+      desired,
+      current,
+      ready,
+      terminating,
+      busy,
+      ...(lat ? { lat } : {}),
+      stage: RESERVED_STAGE_NAME,
+    });
+    for (const ib of this.inboxes) {
+      if (t - ib.rateWindow.t >= ib.pollingInterval) ib.rateWindow = { t, produced: ib.enqueued, delivered: ib.delivered };
+    }
+    if (this.s.duration === null) {
+      if (this.isSettled()) {
+        if (this.settledSince < 0) this.settledSince = t;
+        if (t - this.settledSince >= this.maxPolling) {
+          this.env.stop();
+          return;
+        }
+      } else this.settledSince = -1;
+    }
+    for (const ib of this.inboxes) {
+      if (ib.statsIdle && !this.isSettled()) {
+        ib.statsIdle = false;
+        this.env.schedule(t, this.K.stats, ib.i);
+      }
+    }
+    const next = t + this.s.sampleInterval;
+    if (next <= this.end) this.env.schedule(next, this.K.sample);
+  }
+
+  // ---------------------------------------------------------------- reports for tests and summary
+  inboxReports(): InboxReport[] {
+    return this.inboxes.map((ib) => ({
+      id: ib.spec.id,
+      broker: ib.spec.broker,
+      delivery: ib.spec.delivery,
+      enqueued: ib.enqueued,
+      acked: ib.acked,
+      lost: ib.lost,
+      ready: ib.ready.length,
+      unacked: ib.unacked,
+      delivered: ib.delivered,
+    }));
+  }
+
+  groupReports(): GroupReport[] {
+    return this.groups.map((g) => ({
+      log: g.log.spec.name,
+      group: g.spec.group,
+      stage: g.stage.name,
+      partitions: g.log.spec.partitions,
+      appended: g.log.appended,
+      completedUnique: g.completedUnique,
+      skipped: g.skipped,
+      pending: this.groupPending(g),
+      committed: g.committed.map((c) => (c >= 0 ? c : null)),
+      latest: [...g.log.latest],
+    }));
+  }
+
+  sourceReports(): SourceReport[] {
+    return this.sources.map((src) => ({
+      source: src.spec.name,
+      chunks: src.spec.chunks,
+      sent: src.sent,
+      resent: src.resent,
+      confirmed: src.confirmedCount,
+      duplicateConfirmations: src.duplicateConfirmations,
+    }));
+  }
+
+  /** Distinct payloads a stage processed at least once. */
+  uniqueProcessed(stage: string): number {
+    const st = this.stages.find((x) => x.name === stage)!;
+    let n = 0;
+    for (let i = 0; i < st.done.length; i++) n += st.done[i];
+    return n;
+  }
+
+  summary(): Summary {
+    const stages: StageSummary[] = this.stages.map((st) => ({
+      stage: st.name,
+      deployment: st.spec.deployment,
+      messages: {
+        received: st.received,
+        completed: st.completed,
+        redelivered: st.redelivered,
+        lost: st.lost,
+        duplicates: st.duplicates,
+        stillInStage: st.group ? this.groupPending(st.group) : st.inbox && st.inbox.stages[0] === st ? st.inbox.ready.length + st.inbox.unacked : st.unacked,
+      },
+      latencyS: st.soj.stats(),
+      replicas: { peak: st.peak, replicaSeconds: round6(st.replicaSeconds), readyReplicaSeconds: round6(st.readyReplicaSeconds), peakBusy: st.peakBusy },
+      scaleEvents: st.scaleEvents.length,
+      notes: {
+        processed: st.processed,
+        uniqueProcessed: this.uniqueProcessed(st.name),
+        peakDesired: st.peakDesired,
+        peakReady: st.peakReady,
+        firstReplicaReadyS: st.firstReadyAt === null ? null : round6(st.firstReadyAt),
+        hpaSyncs: st.hpaSyncs,
+        ...(st.group ? { rebalances: st.rebalances, partitions: st.group.log.spec.partitions, group: st.group.spec.group } : {}),
+      },
+    }));
+    let replicaSeconds = 0;
+    let readyReplicaSeconds = 0;
+    let firstReady: number | null = null;
+    let lost = this.droppedNoQueue;
+    let redelivered = 0;
+    let duplicates = 0;
+    for (const st of this.stages) {
+      replicaSeconds += st.replicaSeconds;
+      readyReplicaSeconds += st.readyReplicaSeconds;
+      if (st.firstReadyAt !== null && (firstReady === null || st.firstReadyAt < firstReady)) firstReady = st.firstReadyAt;
+      lost += st.lost;
+      redelivered += st.redelivered;
+      duplicates += st.duplicates;
+    }
+    for (const src of this.sources) redelivered += src.resent;
+    const scaleEvents = this.stages.flatMap((st) => st.scaleEvents).sort((a, b) => a.t - b.t);
+    const e2e = this.e2e.stats();
+    return {
+      scenario: this.s.name,
+      seed: this.s.seed,
+      source: "sim",
+      simulatedSeconds: round6(this.env.now),
+      messages: { produced: this.payloads, completed: this.sinkCompletions, deadLettered: 0, redelivered, lost, duplicates },
+      drainTimeS: this.firstArrivalAt >= 0 && this.lastSinkAt >= 0 ? round6(this.lastSinkAt - this.firstArrivalAt) : null,
+      latencyS: { ...e2e, wait: this.e2eWait.stats(), service: this.e2eService.stats() },
+      replicas: { peak: this.peakTotal, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
+      firstReplicaReadyS: firstReady === null ? null : round6(firstReady),
+      scaleEvents,
+      notes: {
+        events: this.env.processed,
+        endedBy: this.s.duration !== null ? "duration" : this.settledSince >= 0 ? "settled" : "maxDurationSeconds",
+        latency: "end-to-end: first publication of a payload → its first completion at a sink stage (a stage that publishes nothing); wait/service split at the sink's processing",
+        sinks: this.stages.filter((st) => st.sink).map((st) => st.name),
+        inboxes: this.inboxReports(),
+        groups: this.groupReports().map(({ committed: _c, latest: _l, ...g }) => g),
+        sources: this.sourceReports(),
+        droppedNoQueue: this.droppedNoQueue,
+      },
+      stages,
+    };
+  }
+}
