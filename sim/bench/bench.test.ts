@@ -1,0 +1,81 @@
+// The benchmark's own plumbing on tiny sizes: outputs are well-formed. No timings are asserted here
+// (speed targets live only in `npm run bench`).
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bigRun, burstBatch, heapHold, machine, runMd10, stat } from "./lib.js";
+import { runBench, SMOKE, type BenchConfig } from "./bench.js";
+
+describe("bench helpers", () => {
+  it("stat: median, min, max", () => {
+    expect(stat([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3, n: 3 });
+    expect(stat([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4, n: 4 });
+    expect(() => stat([])).toThrow();
+  });
+
+  it("machine: CPU model, cores, Node version", () => {
+    const m = machine();
+    expect(m.cpuModel.length).toBeGreaterThan(0);
+    expect(m.cores).toBeGreaterThanOrEqual(1);
+    expect(m.node).toMatch(/^v\d+\./);
+  });
+
+  it("heap hold model keeps the heap size and returns a rate", () => {
+    for (const size of [16, 1024]) expect(heapHold(size, 2000)).toBeGreaterThan(0);
+  });
+
+  it("M/D/10 through the scenario path: events, messages, a mean wait", () => {
+    const r = runMd10(0.25, 1);
+    expect(r.messages).toBeGreaterThan(1000);
+    expect(r.events).toBeGreaterThan(2 * r.messages);
+    expect(Number.isFinite(r.meanWaitS)).toBe(true);
+  });
+
+  it("seed burst batch: one time per seed, all 50 messages done", () => {
+    const b = burstBatch(3);
+    expect(b.runMs).toHaveLength(3);
+    expect(b.runsPerS).toBeGreaterThan(0);
+  });
+
+  it("steady run in a child process reports peak RSS and the trace it wrote", () => {
+    const b = bigRun(300);
+    expect(b.messages).toBe(300);
+    expect(b.peakRssMB).toBeGreaterThan(10);
+    expect(b.traceLines).toBeGreaterThan(1);
+    expect(b.traceBytes).toBeGreaterThan(100);
+  });
+});
+
+describe("runBench (tiny, SimPy disabled)", () => {
+  it("writes results.json with the six items and a PNG", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kedasim-bench-test-"));
+    try {
+      const cfg: BenchConfig = {
+        ...SMOKE,
+        heap: { sizes: [16], pairs: () => 2000, reps: 2 },
+        md10: { hours: 0.1, simpyHours: 0.1, reps: 1 },
+        burst: { seeds: 2, reps: 1 },
+        pipeline: { reps: 1 },
+        steady: { messages: 200, reps: 1 },
+        simpy: false,
+      };
+      const lines: string[] = [];
+      await runBench(cfg, dir, (s) => lines.push(s));
+      const res = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
+      expect(res.items.map((i: { id: number }) => i.id)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(res.machine.cores).toBeGreaterThanOrEqual(1);
+      expect(res.items[0].results[0].pairsPerS.n).toBe(2);
+      expect(res.items[1].eventsPerS.median).toBeGreaterThan(0);
+      expect(res.items[2]).toMatchObject({ status: "skipped", reason: "disabled by the caller" });
+      expect(res.items[4]).toMatchObject({ status: "ok", reason: null });
+      expect(res.items[4].runs[0].chunksCompleted).toBe(1000);
+      expect(res.items[5].peakRssMB.median).toBeGreaterThan(0);
+      const png = readFileSync(join(dir, "bench.png"));
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect(lines.join("\n")).toContain("5. Seed 003 pipeline");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
