@@ -731,6 +731,7 @@ export class Simulation {
     };
     this.pods.set(uid, pod);
     this.podByUid[uid] = pod;
+    this.accountReplicas(t); // close the interval at the old count before this pod counts
     this.nonTerminating++;
     if (this.nonTerminating > this.peakReplicas) this.peakReplicas = this.nonTerminating;
     if (alreadyReady) {
