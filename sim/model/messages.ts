@@ -1,3 +1,5 @@
+import { SimulationLimitError } from "./limits.js";
+
 // Message storage for the broker model. Memory grows with the number of messages *in the system*
 // (waiting or in flight), never with the number produced: slots are recycled through a free list,
 // and fields live in typed arrays (no object per message).
@@ -82,7 +84,9 @@ export class MessageStore {
 
   private grow(): void {
     const cap = this.capacity * 2;
-    if (cap > 16777216) throw new RangeError("more than 16.7 million messages in the system at once");
+    if (cap > 16777216) {
+      throw new SimulationLimitError("messages in the system", "more than 16,777,216 messages waiting or in flight at once (the broker model's capacity); the consumers cannot keep up with this arrival rate");
+    }
     const g64 = (a: Float64Array) => {
       const b = new Float64Array(cap);
       b.set(a);

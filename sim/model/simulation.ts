@@ -22,15 +22,8 @@ import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaS
 import { recordQuery, fallbackActive, fallbackMetricValue, type MetricHealth } from "../decisions/fallback.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 
-export class SimulationLimitError extends Error {
-  constructor(
-    public limit: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "SimulationLimitError";
-  }
-}
+export { SimulationLimitError } from "./limits.js";
+import { SimulationLimitError } from "./limits.js";
 
 export interface SimOptions {
   /** Write one "done" record per completed message (off by default: the trace grows with time, not messages). */

@@ -88,7 +88,7 @@ export interface Scenario {
   /** Which phases were drawn from the seed (reported in the trace header). */
   drawn: { pollPhase: boolean; syncPhase: boolean };
   daprComponent: { name: string; type: string } | null;
-  limits: { maxMessages: number; maxReplicas: number; maxEvents: number };
+  limits: { maxMessages: number; maxReplicas: number; maxEvents: number; maxTraceRecords: number };
   /** Things that load but that real KEDA would treat differently (e.g. deprecated trigger keys). */
   warnings: string[];
 }
@@ -419,6 +419,17 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   const expectedCount = producers.reduce((n, p) => n + (p.type === "burst" || p.type === "interval" ? p.count : p.type === "times" ? p.times.length : 0), 0);
   if (expectedCount > s.limits.maxMessages) {
     throw new ScenarioError(displayFile, "producers", `${expectedCount} messages exceed limits.maxMessages (${s.limits.maxMessages})`);
+  }
+
+  // ---- trace size: a 10-year run at one sample a second must not start at all ----
+  const horizon = s.duration ?? s.maxDurationSeconds;
+  const estRecords = horizon / s.sampleIntervalSeconds + horizon / s.hpa.syncPeriodSeconds + horizon / soCfg.pollingInterval;
+  if (estRecords > s.limits.maxTraceRecords) {
+    throw new ScenarioError(
+      displayFile,
+      s.duration !== undefined ? "duration" : "maxDurationSeconds",
+      `${horizon} s would write ~${Math.round(estRecords).toLocaleString("en-US")} trace records (samples every ${s.sampleIntervalSeconds} s, HPA syncs, KEDA polls), more than limits.maxTraceRecords (${s.limits.maxTraceRecords.toLocaleString("en-US")}); raise sampleIntervalSeconds or the limit`,
+    );
   }
 
   // ---- phases (default: drawn from the seed) ----

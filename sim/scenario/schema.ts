@@ -157,8 +157,10 @@ export const scenarioSchema = z.strictObject({
       maxMessages: z.number().int().positive().default(50_000_000),
       maxReplicas: z.number().int().positive().default(10_000),
       maxEvents: z.number().int().positive().default(2_000_000_000),
+      /** Trace records the run may write (samples + KEDA polls + HPA syncs, estimated up front). */
+      maxTraceRecords: z.number().int().positive().default(20_000_000),
     })
-    .default({ maxMessages: 50_000_000, maxReplicas: 10_000, maxEvents: 2_000_000_000 }),
+    .default({ maxMessages: 50_000_000, maxReplicas: 10_000, maxEvents: 2_000_000_000, maxTraceRecords: 20_000_000 }),
 });
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioParsed = z.infer<typeof scenarioSchema>;
@@ -179,7 +181,7 @@ const hpaRules = z.strictObject({
   stabilizationWindowSeconds: z.number().int().min(0).max(3600).optional(),
   selectPolicy: z.enum(["Max", "Min", "Disabled"]).optional(),
   policies: z.array(hpaPolicy).optional(),
-  tolerance: z.union([z.number().nonnegative(), z.string()]).optional(),
+  tolerance: z.union([z.number().nonnegative(), z.string().regex(/^[0-9]+(\.[0-9]+)?m?$/, "a Kubernetes quantity such as 0.05 or 50m")]).optional(),
 });
 
 const fallback = z.strictObject({
