@@ -7,6 +7,7 @@ import { sampler, stream, type Sampler, type Uniform } from "../rng.js";
 import type { Scenario } from "../scenario/load.js";
 import { MessageStore, MsgState, SlotDeque } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
+import { ArrivalSource } from "./arrivals.js";
 import {
   TRACE_VERSION,
   latencyBucket,
@@ -161,7 +162,7 @@ export class Simulation {
 
   // kinds
   private K: Record<string, number> = {};
-  private producerState: Array<{ next: number; remaining: number; tNext: number }> = [];
+  private arrivals: ArrivalSource[] = [];
   private producersActive = 0;
   private end = Infinity;
   private settledSince = -1;
@@ -283,30 +284,10 @@ export class Simulation {
 
   // ---------------------------------------------------------------- producers
   private startProducer(i: number): void {
-    const p = this.s.producers[i];
-    const st = { next: 0, remaining: 0, tNext: 0 };
-    this.producerState[i] = st;
-    switch (p.type) {
-      case "burst":
-        if (p.count > 0) this.scheduleArrival(i, p.at);
-        break;
-      case "interval":
-        st.remaining = p.count;
-        if (p.count > 0) this.scheduleArrival(i, p.at);
-        break;
-      case "poisson":
-        st.remaining = p.count ?? Infinity;
-        this.nextPoisson(i, p.from);
-        break;
-      case "rate":
-      case "sine":
-        st.tNext = p.type === "rate" ? p.points[0][0] : p.from;
-        this.nextThinned(i);
-        break;
-      case "times":
-        if (p.times.length > 0) this.scheduleArrival(i, p.times[0]);
-        break;
-    }
+    const src = new ArrivalSource(this.s.producers[i], this.arrivalsU[i], this.s.duration);
+    this.arrivals[i] = src;
+    const t = src.first();
+    if (t !== null) this.scheduleArrival(i, t);
   }
 
   private scheduleArrival(i: number, t: number): void {
@@ -314,111 +295,11 @@ export class Simulation {
     this.env.schedule(t, this.K.arrival, i);
   }
 
-  private nextPoisson(i: number, from: number): void {
-    const p = this.s.producers[i] as Extract<Scenario["producers"][number], { type: "poisson" }>;
-    const st = this.producerState[i];
-    if (st.remaining <= 0) return;
-    const t = from - Math.log(1 - this.arrivalsU[i]()) / p.ratePerSecond;
-    const until = p.until ?? this.s.duration ?? Infinity;
-    if (t >= until) return;
-    this.scheduleArrival(i, t);
-  }
-
-  /** Next arrival of a time-varying rate: thinning (Lewis & Shedler), or even spacing if deterministic. */
-  private nextThinned(i: number): void {
-    const p = this.s.producers[i];
-    const st = this.producerState[i];
-    const u = this.arrivalsU[i];
-    if (p.type === "rate") {
-      const pts = p.points;
-      const last = pts[pts.length - 1][0];
-      const rateAt = (t: number) => {
-        for (let j = 1; j < pts.length; j++) {
-          if (t <= pts[j][0]) {
-            const [t0, r0] = pts[j - 1];
-            const [t1, r1] = pts[j];
-            return r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
-          }
-        }
-        return 0;
-      };
-      if (p.deterministic) {
-        // Arrival when the integrated rate crosses the next whole number. The step is a power-of-two
-        // fraction of the schedule's span, so a time-scaled schedule integrates to exactly scaled times.
-        let t = st.tNext;
-        let acc = st.next; // fractional mass carried
-        const dt = (last - pts[0][0]) / 1048576;
-        while (t < last) {
-          const r = rateAt(t + dt / 2);
-          if (acc + r * dt >= 1) {
-            const tt = t + ((1 - acc) / (r || 1)) * 1;
-            st.tNext = tt;
-            st.next = 0;
-            this.scheduleArrival(i, tt);
-            return;
-          }
-          acc += r * dt;
-          t += dt;
-        }
-        return;
-      }
-      let lmax = 0;
-      for (const [, r] of pts) lmax = Math.max(lmax, r);
-      if (lmax <= 0) return;
-      let t = st.tNext;
-      for (;;) {
-        t -= Math.log(1 - u()) / lmax;
-        if (t >= last) return;
-        if (u() * lmax <= rateAt(t)) break;
-      }
-      st.tNext = t;
-      this.scheduleArrival(i, t);
-      return;
-    }
-    if (p.type === "sine") {
-      const lmax = p.meanPerSecond + p.amplitudePerSecond;
-      let t = st.tNext;
-      for (;;) {
-        t -= Math.log(1 - u()) / lmax;
-        if (t >= p.until) return;
-        const r = p.meanPerSecond + p.amplitudePerSecond * Math.sin((2 * Math.PI * (t - p.phaseSeconds)) / p.periodSeconds);
-        if (u() * lmax <= r) break;
-      }
-      st.tNext = t;
-      this.scheduleArrival(i, t);
-    }
-  }
-
   private onArrival(i: number, t: number): void {
     this.producersActive--;
-    const p = this.s.producers[i];
-    const st = this.producerState[i];
-    switch (p.type) {
-      case "burst":
-        for (let k = 0; k < p.count; k++) this.produce(t);
-        break;
-      case "interval":
-        this.produce(t);
-        st.remaining--;
-        st.next++;
-        if (st.remaining > 0) this.scheduleArrival(i, p.at + st.next * p.intervalSeconds);
-        break;
-      case "poisson":
-        this.produce(t);
-        st.remaining--;
-        this.nextPoisson(i, t);
-        break;
-      case "rate":
-      case "sine":
-        this.produce(t);
-        this.nextThinned(i);
-        break;
-      case "times":
-        this.produce(t);
-        st.next++;
-        if (st.next < p.times.length) this.scheduleArrival(i, p.times[st.next]);
-        break;
-    }
+    const { count, next } = this.arrivals[i].fire(t);
+    for (let k = 0; k < count; k++) this.produce(t);
+    if (next !== null) this.scheduleArrival(i, next);
     this.dispatch(t);
   }
 

@@ -1,0 +1,134 @@
+// When messages arrive: one ArrivalSource per producer of a scenario, shared by the single-queue
+// and the topology models. It knows nothing of the engine: the model asks for the first arrival
+// time, and at each arrival asks how many messages to publish and when the next arrival is.
+// Every draw inverts one uniform, and time-varying rates use thinning (Lewis & Shedler), so a
+// time-scaled producer (times × k, rates ÷ k, k a power of two) gives exactly scaled times.
+import type { Uniform } from "../rng.js";
+import type { Producer } from "../scenario/load.js";
+
+export class ArrivalSource {
+  private next = 0; // index of the next arrival (interval, times), or carried mass (deterministic rate)
+  private remaining: number;
+  private tNext: number;
+
+  /** `horizon`: Poisson producers without `until` stop here (the scenario's duration, if any). */
+  constructor(
+    private readonly p: Producer,
+    private readonly u: Uniform,
+    private readonly horizon: number | null,
+  ) {
+    this.remaining = p.type === "interval" ? p.count : p.type === "poisson" ? (p.count ?? Infinity) : 0;
+    this.tNext = p.type === "rate" ? p.points[0][0] : p.type === "sine" ? p.from : 0;
+  }
+
+  /** Time of the first arrival, or null if this producer never publishes. */
+  first(): number | null {
+    const p = this.p;
+    switch (p.type) {
+      case "burst":
+        return p.count > 0 ? p.at : null;
+      case "interval":
+        return p.count > 0 ? p.at : null;
+      case "poisson":
+        return this.poissonAfter(p.from);
+      case "rate":
+      case "sine":
+        return this.thinned();
+      case "times":
+        return p.times.length > 0 ? p.times[0] : null;
+    }
+  }
+
+  /** At an arrival instant `t`: how many messages to publish now, and when the next arrival is (or null). */
+  fire(t: number): { count: number; next: number | null } {
+    const p = this.p;
+    switch (p.type) {
+      case "burst":
+        return { count: p.count, next: null };
+      case "interval":
+        this.remaining--;
+        this.next++;
+        return { count: 1, next: this.remaining > 0 ? p.at + this.next * p.intervalSeconds : null };
+      case "poisson":
+        this.remaining--;
+        return { count: 1, next: this.poissonAfter(t) };
+      case "rate":
+      case "sine":
+        return { count: 1, next: this.thinned() };
+      case "times":
+        this.next++;
+        return { count: 1, next: this.next < p.times.length ? p.times[this.next] : null };
+    }
+  }
+
+  private poissonAfter(from: number): number | null {
+    const p = this.p as Extract<Producer, { type: "poisson" }>;
+    if (this.remaining <= 0) return null;
+    const t = from - Math.log(1 - this.u()) / p.ratePerSecond;
+    const until = p.until ?? this.horizon ?? Infinity;
+    return t >= until ? null : t;
+  }
+
+  /** Next arrival of a time-varying rate: thinning, or even spacing of the integrated rate if deterministic. */
+  private thinned(): number | null {
+    const p = this.p;
+    const u = this.u;
+    if (p.type === "rate") {
+      const pts = p.points;
+      const last = pts[pts.length - 1][0];
+      const rateAt = (t: number) => {
+        for (let j = 1; j < pts.length; j++) {
+          if (t <= pts[j][0]) {
+            const [t0, r0] = pts[j - 1];
+            const [t1, r1] = pts[j];
+            return r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
+          }
+        }
+        return 0;
+      };
+      if (p.deterministic) {
+        // An arrival each time the integrated rate crosses a whole number. The step is a power-of-two
+        // fraction of the schedule's span, so a time-scaled schedule integrates to exactly scaled times.
+        let t = this.tNext;
+        let acc = this.next; // fractional mass carried
+        const dt = (last - pts[0][0]) / 1048576;
+        while (t < last) {
+          const r = rateAt(t + dt / 2);
+          if (acc + r * dt >= 1) {
+            const tt = t + ((1 - acc) / (r || 1)) * 1;
+            this.tNext = tt;
+            this.next = 0;
+            return tt;
+          }
+          acc += r * dt;
+          t += dt;
+        }
+        return null;
+      }
+      let lmax = 0;
+      for (const [, r] of pts) lmax = Math.max(lmax, r);
+      if (lmax <= 0) return null;
+      let t = this.tNext;
+      for (;;) {
+        t -= Math.log(1 - u()) / lmax;
+        if (t >= last) return null;
+        if (u() * lmax <= rateAt(t)) break;
+      }
+      this.tNext = t;
+      return t;
+    }
+    if (p.type === "sine") {
+      const lmax = p.meanPerSecond + p.amplitudePerSecond;
+      let t = this.tNext;
+      for (;;) {
+        t -= Math.log(1 - u()) / lmax;
+        if (t >= p.until) return null;
+        const r = p.meanPerSecond + p.amplitudePerSecond * Math.sin((2 * Math.PI * (t - p.phaseSeconds)) / p.periodSeconds);
+        if (u() * lmax <= r) break;
+      }
+      this.tNext = t;
+      return t;
+    }
+    return null;
+  }
+}
