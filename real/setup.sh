@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# kedasim "real" mode setup: a real Dapr sidecar (daprd) and a local RabbitMQ.
+# kedasim "real" mode setup: a real Dapr sidecar (daprd) and local brokers (RabbitMQ, Kafka, NATS).
 #
-#   real/setup.sh                 # daprd + brokers
+#   real/setup.sh                 # daprd + brokers (RabbitMQ, Kafka, NATS)
 #   real/setup.sh --daprd-only    # only locate/build daprd
-#   real/setup.sh --brokers-only  # only install/configure/start RabbitMQ
+#   real/setup.sh --brokers-only  # only install/configure/start the brokers
+#   real/setup.sh --kafka         # only Kafka (combine with --nats / --rabbitmq)
+#   real/setup.sh --nats          # only nats-server with JetStream
+#   real/setup.sh --rabbitmq      # only RabbitMQ
+#
+# Kafka (seed 002): Apache Kafka's jars resolved from Maven Central with Maven
+# (mvn dependency:copy-dependencies on a generated pom) into <cache>/kafka-<version>/libs,
+# run with the machine's Java (>= 17) as one KRaft node (broker + controller) on
+# 127.0.0.1:19092 (controller 19093). No Docker, no tarball.
+# NATS (seed 003): Debian's nats-server with JetStream (store <cache>/nats/js),
+# 127.0.0.1:4222, monitoring 127.0.0.1:8222.
 #
 # daprd is looked up in this order: $DAPRD, ~/.dapr/bin/daprd, daprd on PATH,
 # then the build cache ${KEDASIM_CACHE:-~/.cache/kedasim}/daprd-<sha256(go.sum)[:16]>/daprd.
@@ -27,6 +37,13 @@ readonly DURABLETASK_VER="v0.12.4"
 # download ~10 s (729 MB module cache); warm rebuild ~10 s.
 readonly COLD_BUILD_MINUTES="~3"
 readonly RABBIT_WAIT_SECONDS=60
+readonly KAFKA_VERSION="3.9.1"
+readonly KAFKA_PORT=19092
+readonly KAFKA_CONTROLLER_PORT=19093
+readonly KAFKA_WAIT_SECONDS=60
+readonly NATS_PORT=4222
+readonly NATS_MONITOR_PORT=8222
+readonly NATS_WAIT_SECONDS=20
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
@@ -38,19 +55,31 @@ log() { printf '[real:setup] %s\n' "$*"; }
 die() { printf '[real:setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 DO_DAPRD=1
 DO_BROKERS=1
+DO_RABBIT=1
+DO_KAFKA=1
+DO_NATS=1
+ONLY=""
 for arg in "$@"; do
   case "$arg" in
     --daprd-only) DO_BROKERS=0 ;;
     --brokers-only) DO_DAPRD=0 ;;
+    --kafka|--nats|--rabbitmq) ONLY="$ONLY ${arg#--}" ;;
     -h|--help) usage; exit 0 ;;
-    *) die "unknown option '$arg' (use --daprd-only, --brokers-only or --help)" ;;
+    *) die "unknown option '$arg' (use --daprd-only, --brokers-only, --kafka, --nats, --rabbitmq or --help)" ;;
   esac
 done
+if [[ -n "$ONLY" ]]; then
+  DO_DAPRD=0
+  DO_RABBIT=0; DO_KAFKA=0; DO_NATS=0
+  if [[ "$ONLY" == *rabbitmq* ]]; then DO_RABBIT=1; fi
+  if [[ "$ONLY" == *kafka* ]]; then DO_KAFKA=1; fi
+  if [[ "$ONLY" == *nats* ]]; then DO_NATS=1; fi
+fi
 if [[ $DO_DAPRD -eq 0 && $DO_BROKERS -eq 0 ]]; then
   die "--daprd-only and --brokers-only are mutually exclusive"
 fi
@@ -276,11 +305,153 @@ SERVER_ADDITIONAL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\""; the
 }
 
 # ---------------------------------------------------------------------------
+# Kafka (KRaft, single node) from Maven Central jars
+# ---------------------------------------------------------------------------
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# start_daemon LOGFILE PIDFILE CMD...: runs CMD in its own session, stdin /dev/null, output appended to
+# LOGFILE, no other inherited file descriptors (so nothing waits on our pipes); its pid goes to PIDFILE.
+start_daemon() {
+  local logf="$1" pidf="$2"
+  shift 2
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "$@" >>"$logf" 2>&1 </dev/null
+  ) &
+  echo $! >"$pidf"
+}
+
+kafka_pom() {
+  cat <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>kedasim</groupId><artifactId>kafka-libs</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+  </dependencies>
+</project>
+POM
+}
+
+setup_kafka() {
+  local home="$KEDASIM_CACHE/kafka-$KAFKA_VERSION"
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  local jv
+  jv="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
+  [[ -n "$jv" && "$jv" -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java >= 17 (found: ${jv:-none})"
+  mkdir -p "$home/config" "$home/logs"
+  if [[ ! -f "$home/libs/kafka_2.13-$KAFKA_VERSION.jar" || ! -f "$home/libs/kafka-tools-$KAFKA_VERSION.jar" ]]; then
+    command -v mvn >/dev/null 2>&1 || apt_install maven
+    kafka_pom >"$home/pom.xml"
+    log "resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION + kafka-tools and their runtime dependencies from Maven Central into $home/libs"
+    local start=$SECONDS
+    (cd "$home" && mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$KEDASIM_CACHE/m2" dependency:copy-dependencies -DoutputDirectory=libs -DincludeScope=runtime) \
+      || die "mvn dependency:copy-dependencies failed (is Maven Central reachable?)"
+    log "resolved $(ls "$home/libs" | wc -l) jars in $((SECONDS - start)) s ($(du -sh "$home/libs" | cut -f1))"
+  else
+    log "Kafka $KAFKA_VERSION jars are in $home/libs"
+  fi
+  if write_if_changed "$home/config/server.properties" "# managed by kedasim real/setup.sh: single-node KRaft, loopback only
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$home/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false"; then
+    log "wrote $home/config/server.properties (127.0.0.1:$KAFKA_PORT, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)"
+  fi
+  write_if_changed "$home/config/log4j.properties" "log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.BrokerServer=INFO" || true
+  write_if_changed "$home/config/tools-log4j.properties" "log4j.rootLogger=ERROR, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=%p %m%n" || true
+  local cp="$home/libs/*"
+  local tools_log="-Dlog4j.configuration=file:$home/config/tools-log4j.properties"
+  if port_open "$KAFKA_PORT"; then
+    log "something already listens on 127.0.0.1:$KAFKA_PORT (a running Kafka)"
+  else
+    if [[ ! -f "$home/data/meta.properties" ]]; then
+      local cid
+      cid="$(java -cp "$cp" "$tools_log" kafka.tools.StorageTool random-uuid)" || die "kafka-storage random-uuid failed"
+      log "formatting KRaft storage $home/data (cluster id $cid)"
+      java -cp "$cp" "$tools_log" kafka.tools.StorageTool format -t "$cid" -c "$home/config/server.properties" >/dev/null \
+        || die "kafka-storage format failed"
+    fi
+    log "starting Kafka $KAFKA_VERSION (java -cp 'libs/*' kafka.Kafka, KRaft), log $home/logs/kafka.out"
+    start_daemon "$home/logs/kafka.out" "$home/kafka.pid" java -Xms256m -Xmx512m -cp "$cp" \
+      "-Dlog4j.configuration=file:$home/config/log4j.properties" kafka.Kafka "$home/config/server.properties"
+  fi
+  log "waiting up to ${KAFKA_WAIT_SECONDS}s for Kafka on 127.0.0.1:$KAFKA_PORT"
+  local deadline=$((SECONDS + KAFKA_WAIT_SECONDS))
+  until java -cp "$cp" "$tools_log" org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      tail -20 "$home/logs/kafka.out" >&2 || true
+      die "Kafka did not come up within ${KAFKA_WAIT_SECONDS}s (see $home/logs/kafka.out)"
+    fi
+    sleep 1
+  done
+  log "Kafka $KAFKA_VERSION (KRaft) is up: bootstrap 127.0.0.1:$KAFKA_PORT"
+}
+
+# ---------------------------------------------------------------------------
+# NATS with JetStream (Debian nats-server)
+# ---------------------------------------------------------------------------
+
+nats_jetstream_up() {
+  curl -fsS -m 2 "http://127.0.0.1:$NATS_MONITOR_PORT/varz" 2>/dev/null | grep -q '"jetstream"'
+}
+
+setup_nats() {
+  command -v nats-server >/dev/null 2>&1 || apt_install nats-server
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  local dir="$KEDASIM_CACHE/nats"
+  mkdir -p "$dir/js"
+  if port_open "$NATS_PORT"; then
+    nats_jetstream_up || die "something listens on 127.0.0.1:$NATS_PORT, but not a nats-server with JetStream and monitoring on :$NATS_MONITOR_PORT (Debian's nats-server.service? stop it: systemctl disable --now nats-server)"
+    log "nats-server with JetStream is already running on 127.0.0.1:$NATS_PORT"
+  else
+    log "starting $(nats-server --version) with JetStream (store $dir/js), 127.0.0.1:$NATS_PORT, monitoring 127.0.0.1:$NATS_MONITOR_PORT"
+    start_daemon "$dir/nats.log" "$dir/nats.pid" nats-server -js -sd "$dir/js" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
+  fi
+  local deadline=$((SECONDS + NATS_WAIT_SECONDS))
+  until nats_jetstream_up; do
+    ((SECONDS < deadline)) || die "nats-server did not come up within ${NATS_WAIT_SECONDS}s (see $dir/nats.log)"
+    sleep 0.5
+  done
+  log "nats-server $(curl -fsS -m 2 "http://127.0.0.1:$NATS_MONITOR_PORT/varz" | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' | head -1) with JetStream is up: nats://127.0.0.1:$NATS_PORT"
+}
+
+# ---------------------------------------------------------------------------
 
 if [[ $DO_DAPRD -eq 1 ]]; then
   setup_daprd
 fi
 if [[ $DO_BROKERS -eq 1 ]]; then
-  setup_rabbitmq
+  if [[ $DO_RABBIT -eq 1 ]]; then setup_rabbitmq; fi
+  if [[ $DO_KAFKA -eq 1 ]]; then setup_kafka; fi
+  if [[ $DO_NATS -eq 1 ]]; then setup_nats; fi
 fi
 log "done"
