@@ -5,6 +5,15 @@
 // time-scaled producer (times × k, rates ÷ k, k a power of two) gives exactly scaled times.
 import type { Uniform } from "../rng.js";
 import type { Producer } from "../scenario/load.js";
+import { SimulationLimitError } from "./limits.js";
+
+/** Thinning proposals allowed for one arrival: a bound on the work inside a single event. */
+const MAX_PROPOSALS = 10_000_000;
+const tooSteep = (t: number) =>
+  new SimulationLimitError(
+    "limits.maxEvents",
+    `stopped at t=${t} s: the arrival rate schedule needed more than ${MAX_PROPOSALS.toLocaleString("en-US")} thinning proposals for one arrival (a rate near zero next to a huge peak)`,
+  );
 
 export class ArrivalSource {
   private next = 0; // index of the next arrival (interval, times), or carried mass (deterministic rate)
@@ -105,22 +114,44 @@ export class ArrivalSource {
         }
         return null;
       }
-      let lmax = 0;
-      for (const [, r] of pts) lmax = Math.max(lmax, r);
-      if (lmax <= 0) return null;
+      // Thin each linear segment with its own maximum rate (Lewis & Shedler; Poisson arrivals are
+      // memoryless, so a proposal past a segment's end restarts at that end). With one global
+      // maximum a steep spike would cost ~peak × (length of the quiet stretches) proposals.
       let t = this.tNext;
-      for (;;) {
-        t -= Math.log(1 - u()) / lmax;
-        if (t >= last) return null;
-        if (u() * lmax <= rateAt(t)) break;
+      let proposals = 0;
+      for (let j = 1; j < pts.length; j++) {
+        const [t0, r0] = pts[j - 1];
+        const [t1, r1] = pts[j];
+        if (t >= t1) continue;
+        if (t < t0) t = t0;
+        const lmax = Math.max(r0, r1);
+        if (lmax <= 0) {
+          t = t1;
+          continue;
+        }
+        for (;;) {
+          if (++proposals > MAX_PROPOSALS) throw tooSteep(t);
+          const cand = t - Math.log(1 - u()) / lmax;
+          if (cand >= t1) {
+            t = t1;
+            break;
+          }
+          t = cand;
+          if (u() * lmax <= r0 + ((r1 - r0) * (t - t0)) / (t1 - t0)) {
+            this.tNext = t;
+            return t;
+          }
+        }
       }
-      this.tNext = t;
-      return t;
+      this.tNext = last;
+      return null;
     }
     if (p.type === "sine") {
       const lmax = p.meanPerSecond + p.amplitudePerSecond;
       let t = this.tNext;
+      let proposals = 0;
       for (;;) {
+        if (++proposals > MAX_PROPOSALS) throw tooSteep(t);
         t -= Math.log(1 - u()) / lmax;
         if (t >= p.until) return null;
         const r = p.meanPerSecond + p.amplitudePerSecond * Math.sin((2 * Math.PI * (t - p.phaseSeconds)) / p.periodSeconds);

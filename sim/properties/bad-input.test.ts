@@ -1,60 +1,61 @@
 // Bad input. Every case ends in either a valid run or a ScenarioError that names the file, the
-// field path and what was expected — never another exception — and each case is bounded: a valid
-// run gets small limits (limits.maxEvents 200 000, maxMessages 100 000, at most 2 simulated hours)
-// and must finish or stop on one of them (SimulationLimitError naming it). A run still going after
-// 10× that many engine events, or past 3 000 000 trace records (one event can emit many records: a
-// crash or a kill abandons every message of a pod), is a runaway: no limit stopped it.
-import { afterAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// field path and what was expected — never another exception — and each case is bounded. Cases
+// run in a worker thread (sandbox.ts) with a heap cap and a wall-clock timeout, so even a loop that
+// never returns inside one event handler, or a memory blow-up, is reported instead of hanging or
+// killing the test run. A valid fuzzed run gets small limits (limits.maxEvents 200 000,
+// maxMessages 100 000, at most 2 simulated hours) and must finish or stop on one of them
+// (SimulationLimitError naming it); still going after 10× that many engine events, or past
+// 3 000 000 trace records (one event can emit many: a crash or a kill abandons every message of a
+// pod), it is a runaway — no limit stopped it.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { scenarioArb, type RawScenario } from "./arbitraries.js";
 import { DEEP, timeout } from "./budget.js";
-import { guardedRun } from "./checks.js";
-import { checkProperty } from "./replay.js";
-import { loadScenario, ScenarioError, type Scenario } from "../scenario/load.js";
-import { Simulation, SimulationLimitError } from "../model/simulation.js";
+import { checkPropertyAsync } from "./replay.js";
+import { Sandbox, type SandboxOutcome } from "./sandbox.js";
 
-const TMP = mkdtempSync(join(tmpdir(), "kedasim-fuzz-"));
-afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+const CASE_TIMEOUT_MS = 10_000;
+let fuzzBox: Sandbox;
+let absurdBox: Sandbox;
+beforeAll(async () => {
+  [fuzzBox, absurdBox] = await Promise.all([
+    Sandbox.start({ timeoutMs: CASE_TIMEOUT_MS, maxHeapMb: 1024 }),
+    Sandbox.start({ timeoutMs: DEEP ? 120_000 : 30_000, maxHeapMb: 2048 }),
+  ]);
+}, 60_000);
+afterAll(async () => {
+  await fuzzBox?.close();
+  await absurdBox?.close();
+});
 
-const isLimit = (e: unknown): e is SimulationLimitError => e instanceof SimulationLimitError;
+export type Outcome = { kind: "error"; error: Extract<SandboxOutcome, { kind: "error" }> } | { kind: "run"; limit: string | null; events: number };
 
-export type Outcome = { kind: "error"; error: ScenarioError } | { kind: "run"; limit: string | null; events: number };
-
-/**
- * Load `text` as a scenario file; if valid, run it under the runaway guard — with small limits
- * (fuzzing), or with the scenario's own (default) limits and a larger guard (absurd values).
- */
-export function outcomeOf(text: string, opts: { small?: boolean } = {}): Outcome {
-  const small = opts.small ?? true;
-  const name = "case.yaml";
-  const file = join(TMP, name);
-  writeFileSync(file, text);
-  let sc: Scenario;
-  try {
-    sc = loadScenario(file);
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw new Error(`the loader threw ${(e as Error)?.name ?? typeof e} instead of a ScenarioError: ${(e as Error)?.message ?? String(e)}`);
-    const ok = typeof e.file === "string" && e.file.length > 0 && typeof e.path === "string" && typeof e.expected === "string" && e.expected.trim().length > 0 && e.message.startsWith(e.file);
-    if (!ok) throw new Error(`malformed ScenarioError: file=${JSON.stringify(e.file)} path=${JSON.stringify(e.path)} expected=${JSON.stringify(e.expected)} message=${JSON.stringify(e.message)}`);
-    return { kind: "error", error: e };
+/** Throw unless the sandbox outcome is a well-formed ScenarioError or a run that ended (or stopped on a limits.* field). */
+function judge(o: SandboxOutcome): Outcome {
+  switch (o.kind) {
+    case "error": {
+      const ok = o.file.length > 0 && typeof o.path === "string" && o.expected.trim().length > 0 && o.message.startsWith(o.file);
+      if (!ok) throw new Error(`malformed ScenarioError: file=${JSON.stringify(o.file)} path=${JSON.stringify(o.path)} expected=${JSON.stringify(o.expected)} message=${JSON.stringify(o.message)}`);
+      return { kind: "error", error: o };
+    }
+    case "run":
+      // A limit the user can raise (limits.*) or a hard capacity of the model, named ("messages in the system").
+      if (o.limit !== null && o.limit.trim() === "") throw new Error("a SimulationLimitError that names no limit");
+      return { kind: "run", limit: o.limit, events: o.events };
+    case "runaway":
+      throw new Error(`runaway run: ${o.message}`);
+    case "exception":
+      throw new Error(`the ${o.where === "loader" ? "loader" : "simulation"} threw ${o.name} instead of a ScenarioError / SimulationLimitError: ${o.message}`);
+    case "timeout":
+      throw new Error(`did not finish within ${o.ms} ms: a loop that never returns (no limit can stop it)`);
+    case "crashed":
+      throw new Error(`the run crashed its worker (heap capped): ${o.message}`);
   }
-  const run: Scenario = small
-    ? {
-        ...sc,
-        duration: sc.duration === null ? null : Math.min(sc.duration, 7200),
-        maxDuration: Math.min(sc.maxDuration, 7200),
-        limits: { ...sc.limits, maxEvents: Math.min(sc.limits.maxEvents, 200_000), maxMessages: Math.min(sc.limits.maxMessages, 100_000) },
-      }
-    : sc;
-  const guard = small ? { maxSteps: 2_000_000, maxRecords: 3_000_000 } : { maxSteps: 20_000_000, maxRecords: 5_000_000 };
-  const r = guardedRun(new Simulation(run), guard, isLimit);
-  if (r.limit !== null && !r.limit.startsWith("limits.")) throw new Error(`SimulationLimitError names "${r.limit}", not a limits.* field`);
-  return { kind: "run", limit: r.limit, events: r.events };
 }
+
+/** Load `text` as a scenario file and, if valid, run it (fuzzing: small limits). */
+export const outcomeOf = async (text: string): Promise<Outcome> => judge(await fuzzBox.run(text, true, { maxSteps: 2_000_000, maxRecords: 3_000_000 }));
 
 // ---------------------------------------------------------------------------------------------
 // mutations of valid scenarios
@@ -205,13 +206,13 @@ const garbageArb = fc.oneof(
 );
 
 describe("bad input", () => {
-  it("garbage YAML/JSON text: a ScenarioError (file, path, expected) or a bounded valid run — never another exception", () => {
+  it("garbage YAML/JSON text: a ScenarioError (file, path, expected) or a bounded valid run — never another exception", async () => {
     const counters = { "ScenarioError": 0, "valid runs": 0 };
-    checkProperty(
+    await checkPropertyAsync(
       "garbage input",
       garbageArb,
-      (text) => {
-        const o = outcomeOf(text);
+      async (text) => {
+        const o = await outcomeOf(text);
         counters[o.kind === "error" ? "ScenarioError" : "valid runs"]++;
       },
       {
@@ -223,14 +224,14 @@ describe("bad input", () => {
     );
   }, timeout(30_000));
 
-  it("mutated valid scenarios (dropped fields, wrong types, key typos, negative/huge/tiny/fractional/non-finite numbers): ScenarioError or bounded run", () => {
+  it("mutated valid scenarios (dropped fields, wrong types, key typos, negative/huge/tiny/fractional/non-finite numbers): ScenarioError or bounded run", async () => {
     const counters = { "ScenarioError": 0, "valid runs": 0, "stopped by a limit": 0 };
-    checkProperty(
+    await checkPropertyAsync(
       "mutated scenarios",
       fc.record({ scenario: scenarioArb(), mutations: fc.array(mutationArb, { minLength: 1, maxLength: 3 }), json: fc.boolean() }),
-      ({ scenario, mutations, json }) => {
+      async ({ scenario, mutations, json }) => {
         const raw = mutations.reduce(mutate, scenario);
-        const o = outcomeOf(json ? JSON.stringify(raw) : stringify(raw));
+        const o = await outcomeOf(json ? JSON.stringify(raw) : stringify(raw));
         counters[o.kind === "error" ? "ScenarioError" : "valid runs"]++;
         if (o.kind === "run" && o.limit) counters["stopped by a limit"]++;
       },
@@ -251,40 +252,41 @@ describe("absurd but well-typed values: run within bounds or stop early naming t
     metadata: { name: "so" },
     spec: { scaleTargetRef: { name: "consumer" }, maxReplicaCount: 10, triggers: [{ type: "azure-servicebus", metadata: { queueName: "q" } }], ...spec },
   });
-  const absurd = (text: string) => outcomeOf(text, { small: false });
+  // The scenario's own (default) limits; a larger runaway guard; a 2 GB heap and 30 s per case.
+  const absurd = async (text: string) => judge(await absurdBox.run(text, false, { maxSteps: 20_000_000, maxRecords: 5_000_000 }));
   const base = (extra: Record<string, unknown>) => stringify({ name: "absurd", producers: [{ type: "burst", count: 10 }], manifests: [so()], ...extra });
 
-  it("10⁹ messages in a burst or an interval producer: ScenarioError naming limits.maxMessages", () => {
+  it("10⁹ messages in a burst or an interval producer: ScenarioError naming limits.maxMessages", async () => {
     for (const p of [{ type: "burst", count: 1e9 }, { type: "interval", count: 1e9, intervalMilliseconds: 1 }]) {
-      const o = absurd(base({ producers: [p] }));
+      const o = await absurd(base({ producers: [p] }));
       expect(o.kind).toBe("error");
       if (o.kind === "error") expect(o.error.message).toContain("limits.maxMessages");
     }
   });
 
-  it("10⁵ replicas: maxReplicaCount is a ScenarioError naming limits.maxReplicas", () => {
-    const o = absurd(base({ manifests: [so({ maxReplicaCount: 100_000 })] }));
+  it("10⁵ replicas: maxReplicaCount is a ScenarioError naming limits.maxReplicas", async () => {
+    const o = await absurd(base({ manifests: [so({ maxReplicaCount: 100_000 })] }));
     expect(o.kind).toBe("error");
     if (o.kind === "error") expect(o.error.message).toContain("limits.maxReplicas");
   });
 
-  it("10⁵ initial replicas: a ScenarioError naming limits.maxReplicas, or a run to the end (the HPA brings them to max)", () => {
-    const o = absurd(base({ consumer: { initialReplicas: 100_000 } }));
+  it("10⁵ initial replicas: a ScenarioError naming limits.maxReplicas, or a run to the end (the HPA brings them to max)", async () => {
+    const o = await absurd(base({ consumer: { initialReplicas: 100_000 } }));
     if (o.kind === "error") expect(o.error.message).toContain("limits.maxReplicas");
     else expect(o.limit).toBeNull();
   }, timeout(20_000));
 
-  it("10⁹ messages from a Poisson producer (no count known up front): a ScenarioError or SimulationLimitError naming a limit", () => {
-    // Runs until limits.maxMessages; deep mode only (found-bugs #10: the message store gives up
-    // first, with a RangeError, at 2^24 messages in the system — ~1.2 GB).
+  it("10⁹ messages from a Poisson producer (no count known up front): a ScenarioError or SimulationLimitError naming a limit", async () => {
+    // Deep mode only: ~4 s and ~1.2 GB until the message store's capacity (2^24 messages in the
+    // system) stops it — a SimulationLimitError since found-bugs #10 (was a RangeError).
     if (!DEEP) return;
-    const o = absurd(base({ producers: [{ type: "poisson", ratePerSecond: 1e9, count: 1e9 }] }));
+    const o = await absurd(base({ producers: [{ type: "poisson", ratePerSecond: 1e9, count: 1e9 }] }));
     if (o.kind === "error") expect(o.error.message).toContain("limits.");
-    else expect(o.limit).toMatch(/^limits\./);
-  }, timeout(1_200));
+    else expect(o.limit).toBeTruthy(); // limits.maxMessages, or the store's capacity ("messages in the system")
+  }, timeout(1_500));
 
-  it("zero processing time with 10⁶ messages: runs to the end", () => {
-    const o = absurd(base({ producers: [{ type: "burst", count: 1_000_000 }], consumer: { processingTime: 0 } }));
+  it("zero processing time with 10⁶ messages: runs to the end", async () => {
+    const o = await absurd(base({ producers: [{ type: "burst", count: 1_000_000 }], consumer: { processingTime: 0 } }));
     expect(o).toMatchObject({ kind: "run", limit: null });
   }, timeout(20_000));
 });

@@ -88,17 +88,37 @@ function looksLikeScenario(v: unknown): v is RawScenario {
  */
 export function checkProperty<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => boolean | void, opts: PropertyOptions<T>): fc.RunDetails<[T]> {
   const seed = opts.seed ?? fcSeed();
-  const numRuns = runs(opts.numRuns);
   const property = fc.property(arb, predicate);
-  const base = { numRuns, seed, examples: opts.examples?.map((e) => [e] as [T]) };
+  const params = baseParams(opts, seed);
   // Phase 1: search (no shrinking), capped at timeLimitMs (×100 in deep mode).
-  let details = fc.check(property, { ...base, endOnFailure: true, interruptAfterTimeLimit: timeout(opts.timeLimitMs ?? 20_000) });
+  let details = fc.check(property, { ...params, endOnFailure: true, interruptAfterTimeLimit: timeout(opts.timeLimitMs ?? 20_000) });
   if (details.failed && opts.shrink !== false && details.counterexamplePath) {
     // Phase 2: replay the failure from its path and shrink it, capped at 60 s in every mode.
-    const found = details;
-    const shrunk = fc.check(property, { ...base, path: found.counterexamplePath!, interruptAfterTimeLimit: 60_000 });
-    if (shrunk.failed) details = { ...shrunk, numRuns: found.numRuns, interrupted: shrunk.interrupted };
+    const shrunk = fc.check(property, { ...params, path: details.counterexamplePath, interruptAfterTimeLimit: 60_000 });
+    if (shrunk.failed) details = { ...shrunk, numRuns: details.numRuns };
   }
+  return report(name, details, opts, seed);
+}
+
+/** checkProperty for an async predicate (the sandboxed bad-input cases). */
+export async function checkPropertyAsync<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<boolean | void>, opts: PropertyOptions<T>): Promise<fc.RunDetails<[T]>> {
+  const seed = opts.seed ?? fcSeed();
+  const property = fc.asyncProperty(arb, predicate);
+  const params = baseParams(opts, seed);
+  let details = await fc.check(property, { ...params, endOnFailure: true, interruptAfterTimeLimit: timeout(opts.timeLimitMs ?? 20_000) });
+  if (details.failed && opts.shrink !== false && details.counterexamplePath) {
+    const shrunk = await fc.check(property, { ...params, path: details.counterexamplePath, interruptAfterTimeLimit: 60_000 });
+    if (shrunk.failed) details = { ...shrunk, numRuns: details.numRuns };
+  }
+  return report(name, details, opts, seed);
+}
+
+function baseParams<T>(opts: PropertyOptions<T>, seed: number) {
+  return { numRuns: runs(opts.numRuns), seed, examples: opts.examples?.map((e) => [e] as [T]) };
+}
+
+function report<T>(name: string, details: fc.RunDetails<[T]>, opts: PropertyOptions<T>, seed: number): fc.RunDetails<[T]> {
+  const numRuns = runs(opts.numRuns);
   const extra = opts.counters ? Object.entries(opts.counters).map(([k, v]) => `, ${k} ${v}`).join("") : "";
   if (!details.failed) {
     const cut = details.interrupted ? ` (interrupted by the time limit before ${numRuns})` : "";
