@@ -93,7 +93,7 @@ export interface Scenario {
   warnings: string[];
 }
 
-function zodPath(path: ReadonlyArray<PropertyKey>): string {
+export function zodPath(path: ReadonlyArray<PropertyKey>): string {
   let out = "";
   for (const p of path) {
     if (typeof p === "number") out += `[${p}]`;
@@ -122,7 +122,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-function firstIssue(err: z.ZodError, file: string, prefix = ""): ScenarioError {
+export function firstIssue(err: z.ZodError, file: string, prefix = ""): ScenarioError {
   const issue = err.issues[0];
   let path = zodPath(issue.path);
   let expected = describeIssue(issue);
@@ -144,7 +144,7 @@ function toDistribution(d: DistributionInput): Distribution {
   return d as Distribution;
 }
 
-function readText(file: string, displayFile: string, path: string): string {
+export function readText(file: string, displayFile: string, path: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
@@ -153,7 +153,7 @@ function readText(file: string, displayFile: string, path: string): string {
   }
 }
 
-function parseYamlDocs(text: string, displayFile: string): unknown[] {
+export function parseYamlDocs(text: string, displayFile: string): unknown[] {
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: unknown[] = [];

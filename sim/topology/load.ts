@@ -2,11 +2,8 @@
 // ScenarioError naming the file, the field path and what was expected (same contract as the single-queue
 // loader). Each stage's ScaledObject + Deployment go through the single-queue resolver
 // (../scenario/load.ts resolveScenario), so a stage is scaled exactly as a single-queue consumer would be.
-import { readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { parseAllDocuments } from "yaml";
-import type { z } from "zod";
-import { resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
+import { firstIssue, parseYamlDocs, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
 import { daprComponent, deployment as deploymentSchema, type DistributionInput } from "../scenario/schema.js";
 import { stream, type Distribution } from "../rng.js";
 import type { Trigger } from "../triggers/types.js";
@@ -125,59 +122,7 @@ export function isTopologyScenario(raw: unknown): boolean {
 
 // ---------------------------------------------------------------- helpers
 
-function zodPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = "";
-  for (const p of path) {
-    if (typeof p === "number") out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
-}
-
-function firstIssue(err: z.ZodError, file: string): ScenarioError {
-  const issue = err.issues[0];
-  let path = zodPath(issue.path);
-  let expected: string = issue.message;
-  if (issue.code === "unrecognized_keys") expected = `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`;
-  else if (issue.code === "invalid_type") expected = `expected ${issue.expected}${"input" in issue && issue.input === undefined ? " (missing)" : ""}`;
-  else if (issue.code === "invalid_union") {
-    const errs = (issue as unknown as { errors?: z.core.$ZodIssue[][] }).errors;
-    if (errs && errs.length) {
-      const best = [...errs].sort((a, b) => (b[0]?.path.length ?? 0) - (a[0]?.path.length ?? 0))[0];
-      if (best?.[0]) {
-        const sub = zodPath(best[0].path);
-        if (sub) path = path ? `${path}${sub.startsWith("[") ? "" : "."}${sub}` : sub;
-        expected = best[0].code === "invalid_type" ? `expected ${best[0].expected}` : best[0].message;
-      }
-    }
-  }
-  return new ScenarioError(file, path, expected);
-}
-
-function readText(file: string, displayFile: string, path: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScenarioError(displayFile, path, code === "ENOENT" ? `file not found: ${file}` : `cannot read ${file} (${code})`);
-  }
-}
-
-function parseYamlDocs(text: string, displayFile: string): unknown[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: unknown[] = [];
-  for (const doc of list) {
-    if ("errors" in doc && doc.errors.length > 0) {
-      const e = doc.errors[0];
-      const line = e.linePos?.[0]?.line;
-      throw new ScenarioError(displayFile, line ? `line ${line}` : "", `invalid YAML: ${e.message.split("\n")[0]}`);
-    }
-    const js = doc.toJS({ maxAliasCount: 100 });
-    if (js !== null && js !== undefined) out.push(js);
-  }
-  return out;
-}
+// zodPath, firstIssue, readText and parseYamlDocs are the single-queue loader's (../scenario/load.ts).
 
 interface ManifestDoc {
   doc: Record<string, unknown>;
