@@ -67,7 +67,7 @@ const C = {
   black: "#222222",
 };
 
-function alpha(hex: string, a: number): string {
+export function alpha(hex: string, a: number): string {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
 }
@@ -111,7 +111,8 @@ export function ensureFont(): string | null {
 
 // ---------------------------------------------------------------- common chart scaffolding
 
-const whiteBackground: Plugin = {
+/** Paints the canvas white before drawing (PNG backgrounds are transparent otherwise). */
+export const whiteBackground: Plugin = {
   id: "whiteBackground",
   beforeDraw(chart) {
     const ctx = chart.ctx;
@@ -122,7 +123,7 @@ const whiteBackground: Plugin = {
   },
 };
 
-type LineDataset = ChartDataset<"line", Point[]>;
+export type LineDataset = ChartDataset<"line", Point[]>;
 
 /**
  * Legend items with usePointStyle take their style from the first *point*, which has no dash: copy the line
@@ -140,7 +141,7 @@ function legendLabels(chart: Chart): LegendItem[] {
   return items;
 }
 
-interface AxisSpec {
+export interface AxisSpec {
   title: string;
   min?: number;
   max?: number;
@@ -148,7 +149,7 @@ interface AxisSpec {
   integer?: boolean;
 }
 
-interface ChartSpec {
+export interface ChartSpec {
   title: string;
   subtitle: string;
   xMax: number;
@@ -235,7 +236,8 @@ function configOf(spec: ChartSpec): ChartConfiguration<"line", Point[]> {
   };
 }
 
-async function renderTo(spec: ChartSpec, file: string): Promise<string> {
+/** Render one chart spec to a PNG file (also used by reports/topology.ts). */
+export async function renderTo(spec: ChartSpec, file: string): Promise<string> {
   ensureFont();
   const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
   const ctx = canvas.getContext("2d");
@@ -250,7 +252,7 @@ async function renderTo(spec: ChartSpec, file: string): Promise<string> {
 }
 
 /** A line dataset; `step` draws the value held until the next point. */
-function line(label: string, data: Point[], color: string, o: Partial<LineDataset> & { step?: boolean } = {}): LineDataset {
+export function line(label: string, data: Point[], color: string, o: Partial<LineDataset> & { step?: boolean } = {}): LineDataset {
   const { step, ...rest } = o;
   return {
     label,

@@ -5,13 +5,11 @@
 // Same readability rules as reports/charts.ts (white background, title + subtitle, axis titles with units,
 // legend, the same fonts and plot geometry); its exported helpers are reused.
 
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { createCanvas } from "@napi-rs/canvas";
-import { Chart, type ChartConfiguration, type ChartDataset, type LegendItem, type Plugin, type Scale } from "chart.js";
-import { CHART_HEIGHT, CHART_WIDTH, LATENCY_WINDOW_S, RATE_WINDOW_S, axisEnd, ensureFont, niceStep, renderCharts, shorten } from "./charts.js";
-import { compressSteps, decimate, fmtS, fmtT, seriesOf, slidingLatency, slidingRate, traceEnd, type Point, type Trace } from "./derive.js";
+import { LATENCY_WINDOW_S, RATE_WINDOW_S, alpha, axisEnd, line, renderCharts, renderTo, shorten, type ChartSpec, type LineDataset } from "./charts.js";
+import { fmtS, fmtT, seriesOf, slidingLatency, slidingRate, traceEnd, type Trace } from "./derive.js";
 import type { LatencyStats, SampleRecord, ScaleRecord, StageSummary, Summary, TraceHeader, TraceStage } from "../sim/trace.js";
 import type { ComparedRun } from "../sim/topology/run.js";
 
@@ -19,13 +17,7 @@ export const END_TO_END = "end-to-end";
 
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8E44AD", "#222222"];
 const GREY = "#666666";
-const LEFT_AXIS_W = 84;
-const RIGHT_AXIS_W = 84;
 
-function alpha(hex: string, a: number): string {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
-}
 
 // ---------------------------------------------------------------- selection
 
@@ -53,131 +45,8 @@ export function stageTrace(trace: Trace, stage: TraceStage): Trace {
   };
 }
 
-// ---------------------------------------------------------------- chart scaffolding (charts.ts look)
-
-const whiteBackground: Plugin = {
-  id: "whiteBackgroundTopology",
-  beforeDraw(chart) {
-    const ctx = chart.ctx;
-    ctx.save();
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, chart.width, chart.height);
-    ctx.restore();
-  },
-};
-
-type LineDataset = ChartDataset<"line", Point[]>;
-
-function legendLabels(chart: Chart): LegendItem[] {
-  const items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
-  for (const item of items) {
-    const ds = chart.data.datasets[item.datasetIndex ?? -1] as LineDataset | undefined;
-    if (!ds || ds.pointStyle !== "line") continue;
-    item.lineDash = (ds.borderDash as number[] | undefined) ?? [];
-    item.lineWidth = Math.min(Number(ds.borderWidth ?? 2), 7);
-    item.strokeStyle = ds.borderColor as string;
-  }
-  return items;
-}
-
-interface AxisSpec {
-  title: string;
-  max?: number;
-  suggestedMax?: number;
-  integer?: boolean;
-}
-
-export interface TopologyChartSpec {
-  title: string;
-  subtitle: string;
-  xMax: number;
-  y: AxisSpec;
-  datasets: LineDataset[];
-}
-
-function configOf(spec: TopologyChartSpec): ChartConfiguration<"line", Point[]> {
-  return {
-    type: "line",
-    data: { datasets: spec.datasets },
-    options: {
-      animation: false,
-      responsive: false,
-      devicePixelRatio: 1,
-      parsing: false,
-      spanGaps: false,
-      layout: { padding: { left: 8, top: 4, bottom: 6, right: 12 + RIGHT_AXIS_W } },
-      elements: { point: { radius: 0, hitRadius: 0 }, line: { borderJoinStyle: "round" } },
-      scales: {
-        x: {
-          type: "linear",
-          min: 0,
-          max: spec.xMax,
-          title: { display: true, text: "scenario time (s)", font: { size: 16, weight: "bold" } },
-          ticks: { stepSize: niceStep(spec.xMax), maxTicksLimit: 20, maxRotation: 0, font: { size: 15 } },
-          grid: { color: "#e4e4e4" },
-        },
-        y: {
-          type: "linear",
-          position: "left",
-          min: 0,
-          max: spec.y.max,
-          suggestedMax: spec.y.suggestedMax,
-          title: { display: true, text: spec.y.title, font: { size: 16, weight: "bold" } },
-          ticks: spec.y.integer ? { stepSize: 1, precision: 0, font: { size: 15 } } : { font: { size: 15 } },
-          grid: { color: "#e4e4e4" },
-          afterFit(scale: Scale) {
-            scale.width = LEFT_AXIS_W;
-          },
-        },
-      } as never,
-      plugins: {
-        title: { display: true, text: spec.title, font: { size: 20, weight: "bold" }, padding: { top: 6, bottom: 2 } },
-        subtitle: { display: true, text: spec.subtitle, font: { size: 15 }, color: "#444444", padding: { bottom: 6 } },
-        legend: {
-          position: "top",
-          labels: {
-            usePointStyle: true,
-            pointStyleWidth: 36,
-            padding: 14,
-            font: { size: 15 },
-            sort: (a, b) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0),
-            generateLabels: legendLabels,
-          },
-        },
-        tooltip: { enabled: false },
-      },
-    },
-    plugins: [whiteBackground as Plugin<"line">],
-  };
-}
-
-async function renderTo(spec: TopologyChartSpec, file: string): Promise<string> {
-  ensureFont();
-  const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
-  const chart = new Chart(canvas.getContext("2d") as unknown as CanvasRenderingContext2D, configOf(spec));
-  try {
-    await writeFile(file, await canvas.encode("png"));
-  } finally {
-    chart.destroy();
-  }
-  return file;
-}
-
-function line(label: string, data: Point[], color: string, o: Partial<LineDataset> & { step?: boolean } = {}): LineDataset {
-  const { step, ...rest } = o;
-  return {
-    label,
-    data: step ? compressSteps(data) : decimate(data),
-    borderColor: color,
-    backgroundColor: color,
-    borderWidth: 2.5,
-    pointRadius: 0,
-    pointStyle: "line",
-    stepped: step ? "before" : false,
-    fill: false,
-    ...rest,
-  };
-}
+/** The topology charts use charts.ts's scaffolding (configOf, renderTo, line). */
+export type TopologyChartSpec = ChartSpec;
 
 // ---------------------------------------------------------------- the topology charts
 

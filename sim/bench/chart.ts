@@ -18,7 +18,7 @@ import {
   type ChartConfiguration,
   type Plugin,
 } from "chart.js";
-import { ensureFont } from "../../reports/charts.js";
+import { ensureFont, whiteBackground } from "../../reports/charts.js";
 import type { Stat } from "./lib.js";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, Legend, Title, SubTitle);
@@ -40,16 +40,6 @@ export interface ChartInput {
   steady: { messages: number; peakRssMB: Stat; wallS: Stat; limitMB: number };
 }
 
-const whiteBackground: Plugin = {
-  id: "benchWhiteBackground",
-  beforeDraw(chart) {
-    const ctx = chart.ctx;
-    ctx.save();
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, chart.width, chart.height);
-    ctx.restore();
-  },
-};
 
 /** Min–max whiskers over bar datasets that carry `whiskers: Array<[min, max] | null>`. */
 const whiskers: Plugin = {
