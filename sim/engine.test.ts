@@ -6,8 +6,8 @@ describe("Environment", () => {
   it("runs events in time order, then priority, then insertion order", () => {
     const env = new Environment(16);
     const log: string[] = [];
-    const low = env.kind("low", 1, (a, t) => log.push(`low${a}@${t}`));
-    const high = env.kind("high", 0, (a, t) => log.push(`high${a}@${t}`));
+    const low = env.kind("low", 1, () => log.push(`low${env.arg}@${env.now}`));
+    const high = env.kind("high", 0, () => log.push(`high${env.arg}@${env.now}`));
     env.schedule(2, low, 1);
     env.schedule(1, low, 2);
     env.schedule(2, high, 3);
@@ -23,7 +23,8 @@ describe("Environment", () => {
   it("lets handlers schedule further events, including at the current instant", () => {
     const env = new Environment(16);
     const seen: number[] = [];
-    const k = env.kind("tick", 0, (a) => {
+    const k = env.kind("tick", 0, () => {
+      const a = env.arg;
       seen.push(a);
       if (a < 5) env.after(a % 2 === 0 ? 0 : 1, k, a + 1);
     });
@@ -36,16 +37,16 @@ describe("Environment", () => {
   it("refuses to schedule in the past", () => {
     const env = new Environment(16);
     const k = env.kind("x", 0, () => {});
-    env.schedule(5, k);
+    env.schedule(5, k, 0);
     env.run();
-    expect(() => env.schedule(4, k)).toThrow(/cannot schedule x at 4 < now 5/);
+    expect(() => env.schedule(4, k, 0)).toThrow(/cannot schedule x at 4 < now 5/);
   });
 
   it("run(until) executes events at exactly `until` and advances the clock to it", () => {
     const env = new Environment(16);
     const seen: number[] = [];
-    const k = env.kind("x", 0, (_a, t) => seen.push(t));
-    for (const t of [1, 2, 3, 4]) env.schedule(t, k);
+    const k = env.kind("x", 0, () => seen.push(env.now));
+    for (const t of [1, 2, 3, 4]) env.schedule(t, k, 0);
     env.run(3);
     expect(seen).toEqual([1, 2, 3]);
     expect(env.pending).toBe(1);
@@ -57,8 +58,8 @@ describe("Environment", () => {
 
   it("stop() returns from run() after the current event", () => {
     const env = new Environment(16);
-    const k = env.kind("x", 0, (a) => {
-      if (a === 2) env.stop();
+    const k = env.kind("x", 0, () => {
+      if (env.arg === 2) env.stop();
     });
     for (let i = 0; i < 5; i++) env.schedule(i, k, i);
     expect(env.run()).toBe(3);
@@ -74,7 +75,7 @@ describe("Environment", () => {
         (events) => {
           const env = new Environment(16); // small start: exercises grow()
           const out: number[] = [];
-          const kinds = [0, 1, 2, 3].map((p) => env.kind(`p${p}`, p, (a) => out.push(a)));
+          const kinds = [0, 1, 2, 3].map((p) => env.kind(`p${p}`, p, () => out.push(env.arg)));
           events.forEach((e, i) => env.schedule(e.t, kinds[e.p], i));
           env.run();
           const expected = events

@@ -5,8 +5,16 @@
 //
 // Ordering (makes runs deterministic): time, then the kind's fixed priority (lower first),
 // then insertion sequence. Same scenario + seed => same event order => byte-identical trace.
+//
+// No floating-point number crosses a call boundary on the hot path (issue 6 profile): V8 passes
+// arguments and return values as tagged values, so a double handed to a call that the optimiser
+// did not inline is boxed into a fresh heap number — two or three allocations per event, which
+// cost more than the heap itself. Hence handlers take no arguments and read the event's time and
+// argument from `env.now` and `env.arg` (fields: stored unboxed), and schedule() is a front small
+// enough to be inlined everywhere that parks its doubles in fields before calling push().
 
-export type Handler = (arg: number, now: number) => void;
+/** An event handler: reads `env.now` (its time) and `env.arg` (the number it was scheduled with). */
+export type Handler = () => void;
 
 const INITIAL_CAPACITY = 1024;
 // Priority and sequence are packed into one float64 key: prio * 2^44 + seq.
@@ -19,6 +27,11 @@ export class Environment {
   now = 0;
   /** Events executed so far. */
   processed = 0;
+  /** The argument of the event being executed (what schedule() was given for it). */
+  arg = 0;
+  // schedule()'s arguments on their way to push() (see the header comment).
+  private nextTime = 0;
+  private nextArg = 0;
 
   private times: Float64Array;
   private keys: Float64Array;
@@ -59,8 +72,26 @@ export class Environment {
     return this.size;
   }
 
-  /** Schedule `kind` at absolute time `t` (must not be in the past). */
-  schedule(t: number, kind: number, arg = 0): void {
+  /**
+   * Schedule `kind` at absolute time `t` (must not be in the past) with argument `arg`. Kept tiny
+   * (under V8's always-inline size) so that no call site boxes `t` or `arg`.
+   */
+  schedule(t: number, kind: number, arg: number): void {
+    this.nextTime = t;
+    this.nextArg = arg;
+    this.push(kind);
+  }
+
+  /** Schedule `kind` after `delay` seconds from now. */
+  after(delay: number, kind: number, arg: number): void {
+    this.nextTime = this.now + delay;
+    this.nextArg = arg;
+    this.push(kind);
+  }
+
+  private push(kind: number): void {
+    const t = this.nextTime;
+    const arg = this.nextArg;
     if (!(t >= this.now)) {
       throw new RangeError(`cannot schedule ${this.names[kind] ?? kind} at ${t} < now ${this.now}`);
     }
@@ -85,11 +116,6 @@ export class Environment {
     keys[i] = key;
     this.kinds[i] = kind;
     this.args[i] = arg;
-  }
-
-  /** Schedule `kind` after `delay` seconds from now. */
-  after(delay: number, kind: number, arg = 0): void {
-    this.schedule(this.now + delay, kind, arg);
   }
 
   /** Time of the next event, or Infinity. */
@@ -134,8 +160,9 @@ export class Environment {
       args[i] = larg;
     }
     this.now = t;
+    this.arg = arg;
     this.processed++;
-    this.handlers[kind](arg, t);
+    this.handlers[kind]();
     return true;
   }
 

@@ -7,9 +7,97 @@ import seedrandom from "seedrandom";
 
 export type Uniform = () => number; // in [0, 1)
 
+// 1 / d = 2^-(56 - k) for a draw whose 7 bytes were shifted right k = 0..3 times (a power of two: exact).
+const SCALE = new Float64Array([2 ** -56, 2 ** -55, 2 ** -54, 2 ** -53]);
+
+/**
+ * seedrandom's ARC4 on a Uint8Array, continuing from a state seedrandom produced. double() is
+ * seedrandom's `prng`, to the bit:
+ *   n = g(6), d = 2^48, x = 0; while (n < 2^52) { n = (n + x) * 256; d *= 256; x = g(1) }
+ *   while (n >= 2^53) { n /= 2; d /= 2; x >>>= 1 }  return (n + x) / d
+ * Every step there is exact integer arithmetic on doubles, so computing the same n, x, d by other
+ * exact means gives the identical result.
+ */
+class Arc4 {
+  private readonly s: Uint8Array;
+  private i: number;
+  private j: number;
+
+  constructor(state: { i: number; j: number; S: number[] }) {
+    this.s = Uint8Array.from(state.S);
+    this.i = state.i | 0;
+    this.j = state.j | 0;
+  }
+
+  /** seedrandom's g(1): i += 1; j += S[i]; swap S[i], S[j]; output S[S[i] + S[j]], all mod 256. */
+  private byte(): number {
+    const s = this.s;
+    const i = (this.i = (this.i + 1) & 255);
+    const t = s[i];
+    const j = (this.j = (this.j + t) & 255);
+    const u = s[j];
+    s[i] = u;
+    s[j] = t;
+    return s[(u + t) & 255];
+  }
+
+  private double(): number {
+    // g(6) as two 24-bit halves: n = hi * 2^24 + lo < 2^48.
+    const hi = (this.byte() << 16) | (this.byte() << 8) | this.byte();
+    const lo = (this.byte() << 16) | (this.byte() << 8) | this.byte();
+    // seedrandom's fill loop always runs once (n < 2^48 < 2^52): n = g(6) * 256, d = 2^56, x = 7th byte.
+    let x = this.byte();
+    if (hi >= 0x100000) {
+      // g(6) >= 2^44 (15 draws in 16): n = g(6) * 256 >= 2^52, so no more bytes. The shift loop
+      // halves n (< 2^56) k = 0..3 times, k = bitLength(hi) - 21; the sum stays an exact integer < 2^53.
+      const k = 11 - Math.clz32(hi);
+      return ((hi * 0x1000000 + lo) * (256 >> k) + (x >>> k)) * SCALE[k];
+    }
+    // g(6) < 2^44 (the draw is < 2^-4): seedrandom's loops verbatim (a further byte while g(6) < 2^36, 2^28, ...).
+    let n = (hi * 0x1000000 + lo) * 256;
+    let d = 72057594037927936; // 2^56
+    while (n < 4503599627370496) {
+      // 2^52
+      n = (n + x) * 256;
+      d *= 256;
+      x = this.byte();
+    }
+    while (n >= 9007199254740992) {
+      // 2^53
+      n /= 2;
+      d /= 2;
+      x >>>= 1;
+    }
+    return (n + x) / d;
+  }
+
+  fill(buf: Float64Array): void {
+    for (let k = 0; k < buf.length; k++) buf[k] = this.double();
+  }
+}
+
+/** Draws computed per refill of a stream's buffer. */
+const BATCH = 64;
+
+/**
+ * The same doubles as seedrandom("kedasim:<seed>:<name>").double(), about 2–3× as fast. seedrandom
+ * (v3) still does the key schedule and the RC4-drop[256]; we take its ARC4 state right after
+ * construction and run ARC4 ourselves (seedrandom's arc4.g() is a generic loop over a plain array).
+ * Draws are made BATCH at a time into a buffer, so the function a model calls per draw is tiny and
+ * gets inlined: a double returned from a call that is not inlined is boxed (see engine.ts). The
+ * sequence is the same — a stream is only ever read in order by its one owner.
+ */
 export function stream(seed: number, name: string): Uniform {
-  const prng = seedrandom(`kedasim:${seed}:${name}`);
-  return () => prng.double();
+  const arc4 = new Arc4(seedrandom(`kedasim:${seed}:${name}`, { state: true }).state());
+  const buf = new Float64Array(BATCH);
+  let next = BATCH;
+  return () => {
+    if (next === BATCH) {
+      arc4.fill(buf);
+      next = 0;
+    }
+    return buf[next++];
+  };
 }
 
 /** A duration distribution, in seconds. */

@@ -3,6 +3,8 @@
 // (seconds of *scenario* time: real mode divides wall time by its time scale).
 // Reports and comparisons read only Traces (and summary.json), never model internals.
 
+import { LAT_GROWTH, LAT_LOW } from "./latency-bucket.js";
+
 export const TRACE_VERSION = 1;
 
 export type Source = "sim" | "real-local";
@@ -190,14 +192,8 @@ export type TraceRecord =
 // Log-spaced buckets of 1 % relative width from 1 ms up; bucket 0 holds everything <= 1 ms.
 // Bucket b > 0 covers (L * G^(b-1), L * G^b]; its representative value is the upper edge,
 // so a percentile read from buckets is never below the true value and at most 1 % above.
-const LAT_LOW = 0.001;
-const LAT_GROWTH = 1.01;
-const LN_G = Math.log(LAT_GROWTH);
-
-export function latencyBucket(seconds: number): number {
-  if (!(seconds > LAT_LOW)) return 0;
-  return Math.ceil(Math.log(seconds / LAT_LOW) / LN_G - 1e-9);
-}
+// The formula and its table-driven fast path (equal for every double) live in latency-bucket.ts.
+export { latencyBucket, latencyBucketExact } from "./latency-bucket.js";
 
 export function bucketUpperEdge(bucket: number): number {
   return bucket <= 0 ? LAT_LOW : LAT_LOW * Math.pow(LAT_GROWTH, bucket);

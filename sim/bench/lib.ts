@@ -99,10 +99,10 @@ export function heapHold(size: number, pairs: number): number {
   const inc = increments();
   const mask = inc.length - 1;
   let k = 0;
-  const kind = env.kind("hold", 0, (_arg, now) => {
-    env.schedule(now + inc[k++ & mask], kind);
+  const kind = env.kind("hold", 0, () => {
+    env.schedule(env.now + inc[k++ & mask], kind, 0);
   });
-  for (let i = 0; i < size; i++) env.schedule(inc[k++ & mask] * size, kind);
+  for (let i = 0; i < size; i++) env.schedule(inc[k++ & mask] * size, kind, 0);
   for (let i = 0; i < Math.min(pairs, 50_000); i++) env.step(); // warm-up (JIT)
   const t0 = performance.now();
   for (let i = 0; i < pairs; i++) env.step();

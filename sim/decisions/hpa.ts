@@ -283,14 +283,17 @@ export function stabilizeRecommendation(
   const recs = recommendations ?? [];
   let max = raw;
   let oldIndex = -1;
-  recs.forEach((r, i) => {
-    const expired =
-      boundary === "upstreamStrict"
-        ? isBeforeCutoff(r.timestamp, now, windowSeconds)
-        : !isAfterCutoff(r.timestamp, now, windowSeconds); // age >= window
+  // The cutoff (isAfterCutoff/isBeforeCutoff's ns(now) - ns(window)) once per call, not per entry:
+  // the window holds ~20 entries and this runs every sync (issue 6 profile).
+  const cutoff = ns(now) - ns(windowSeconds);
+  const strict = boundary === "upstreamStrict";
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i];
+    const ts = ns(r.timestamp);
+    const expired = strict ? ts < cutoff : !(ts > cutoff); // default: age >= window
     if (expired) oldIndex = i;
     else if (r.replicas > max) max = r.replicas;
-  });
+  }
   const entry: Recommendation = { replicas: raw, timestamp: now };
   // Shallow copy: entries are never mutated, only replaced, so the input stays untouched (a deep
   // copy per sync was a top item in the simulator's profile — issue 6).
@@ -566,6 +569,62 @@ export function storeScaleEvent(
 
 const fmtNum = (v: number): string => (Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000));
 
+/** What a reconcile() branch decided; `reason` may be a function that builds the text when it is read. */
+type BranchResult = Omit<ReconcileResult, "desired" | "state" | "reason"> & { reason: string | (() => string) };
+
+/**
+ * reconcile()'s result: immutable data like the interface says, except that `reason` is built when
+ * it is first read — most syncs change nothing and nobody reads their text, and formatting it was
+ * most of a sync's cost in the issue 6 profile. (A getter in an object literal would make every
+ * result a slow dictionary object; here it sits on the prototype, so spreads and JSON do not see it.)
+ */
+class SyncResult implements ReconcileResult {
+  constructor(
+    readonly rescale: boolean,
+    readonly raw: number | null,
+    readonly stabilized: number | null,
+    readonly condition: string,
+    private readonly why: string | (() => string),
+    readonly metricValue: number | null,
+    readonly ableToScaleReason: string,
+    readonly scalingLimitedReason: string | null,
+    readonly scalingActiveReason: string,
+    readonly desired: number,
+    readonly state: HpaState,
+  ) {}
+
+  get reason(): string {
+    const w = this.why;
+    return typeof w === "string" ? w : w();
+  }
+}
+
+/**
+ * The end of every reconcile() branch: the next state (recommendations as they stand, scale events
+ * stored on a rescale) and the result. A module-level function: closures inside reconcile() were
+ * re-created on every sync.
+ */
+function finishReconcile(cfg: HpaConfig, state: HpaState, recommendations: Recommendation[], current: number, now: number, desired: number, r: BranchResult): ReconcileResult {
+  let st: HpaState = { recommendations, scaleUpEvents: state.scaleUpEvents.slice(), scaleDownEvents: state.scaleDownEvents.slice() };
+  if (r.rescale) {
+    const ev = storeScaleEvent(cfg.behavior, st, current, desired, now);
+    st = { ...st, ...ev };
+  }
+  return new SyncResult(
+    r.rescale,
+    r.raw,
+    r.stabilized,
+    r.condition,
+    r.reason,
+    r.metricValue,
+    r.ableToScaleReason,
+    r.scalingLimitedReason,
+    r.scalingActiveReason,
+    r.rescale ? desired : current,
+    st,
+  );
+}
+
 /**
  * One HPA sync. Order (spec A.2):
  *  1. recordInitialRecommendation: if the key has no list yet, store {specReplicas, now}. Upstream
@@ -583,30 +642,11 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
   const maxReplicas = cfg.maxReplicas;
 
   // Shallow copies throughout: entries are immutable in practice (replaced, never mutated).
-  let recommendations: Recommendation[] | null = state.recommendations ? state.recommendations.slice() : null;
-  if (recommendations === null) recommendations = [{ replicas: current, timestamp: now }];
-  const baseState = (): HpaState => ({
-    recommendations,
-    scaleUpEvents: state.scaleUpEvents.slice(),
-    scaleDownEvents: state.scaleDownEvents.slice(),
-  });
-
-  const finish = (
-    desired: number,
-    rest: Omit<ReconcileResult, "desired" | "rescale" | "state"> & { rescale: boolean },
-  ): ReconcileResult => {
-    let st = baseState();
-    if (rest.rescale) {
-      const ev = storeScaleEvent(cfg.behavior, st, current, desired, now);
-      st = { ...st, ...ev };
-    }
-    // Object.assign onto the call site's fresh literal, not a spread into a new object: the spread
-    // went through V8's slow clone path (its result shapes vary) and cost ~1.5 µs per sync (issue 6).
-    return Object.assign(rest, { desired: rest.rescale ? desired : current, state: st });
-  };
+  // recordInitialRecommendation: no list yet => {spec, now}.
+  let recommendations: Recommendation[] = state.recommendations ? state.recommendations.slice() : [{ replicas: current, timestamp: now }];
 
   if (current === 0 && minReplicas !== 0) {
-    return finish(0, {
+    return finishReconcile(cfg, state, recommendations, current, now, 0, {
       rescale: false,
       raw: null,
       stabilized: null,
@@ -619,7 +659,7 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
     });
   }
   if (current > maxReplicas) {
-    return finish(maxReplicas, {
+    return finishReconcile(cfg, state, recommendations, current, now, maxReplicas, {
       rescale: true,
       raw: null,
       stabilized: null,
@@ -632,7 +672,7 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
     });
   }
   if (current < minReplicas) {
-    return finish(minReplicas, {
+    return finishReconcile(cfg, state, recommendations, current, now, minReplicas, {
       rescale: true,
       raw: null,
       stabilized: null,
@@ -679,7 +719,7 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
         : invalid >= input.metrics.length
           ? `invalid metrics (${invalid} invalid out of ${input.metrics.length}), first error is: ${firstInvalid}`
           : `invalid metrics (${invalid} invalid out of ${input.metrics.length}) and valid ones propose ${raw} < ${current}: not scaling down while a metric is broken`;
-    return finish(current, {
+    return finishReconcile(cfg, state, recommendations, current, now, current, {
       rescale: false,
       raw: null,
       stabilized: null,
@@ -693,11 +733,6 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
   }
   const w: Winner = winner;
   const metricValue = w.proposal.usageMilli / 1000;
-  const metricText =
-    w.reading.targetType === "AverageValue"
-      ? `metric ${fmtNum(metricValue)} / target ${fmtNum(w.reading.target)}`
-      : `metric ${fmtNum(metricValue)} / target value ${fmtNum(w.reading.target)} x ${input.readyReplicas} ready`;
-  const rawText = w.proposal.withinTolerance ? `${metricText} within tolerance => ${raw}` : `${metricText} => ${raw}`;
 
   let stabilized: number;
   let limited: LimitResult;
@@ -748,24 +783,35 @@ export function reconcile(cfg: HpaConfig, state: HpaState, input: ReconcileInput
   else if (stabilized !== raw) condition = ableToScaleReason;
   else if (w.proposal.withinTolerance && raw === current) condition = "ToleranceHold";
   else condition = limited.condition;
-  let stabWhy = `max over the last ${fmtNum(cfg.downscaleStabilizationSeconds)} s`;
-  if (cfg.behavior !== null) {
-    const rb = resolveBehavior(cfg.behavior, cfg.downscaleStabilizationSeconds);
-    stabWhy =
-      ableToScaleReason === "ScaleUpStabilized"
-        ? `lowest recommendation of the last ${fmtNum(rb.scaleUp.stabilizationWindowSeconds)} s`
-        : `highest recommendation of the last ${fmtNum(rb.scaleDown.stabilizationWindowSeconds)} s`;
-  }
-  const stabText = stabilized !== raw ? `, stabilized to ${stabilized} (${stabWhy})` : "";
-  const clampText = limited.replicas !== stabilized && !limitText ? `, clamped to ${limited.replicas} (${limited.condition})` : "";
-  const reason = `${rawText}${stabText}${limitText}${clampText}${rescale ? "" : " (no change)"}`;
+  const limitedTo = limited;
+  const ableTo = ableToScaleReason;
+  const stabilizedTo = stabilized;
 
-  return finish(desired, {
+  return finishReconcile(cfg, state, recommendations, current, now, desired, {
     rescale,
     raw,
     stabilized,
     condition,
-    reason,
+    // Method shorthand, not an arrow: esbuild's keepNames (tsx) wraps a named arrow in __name(), a
+    // defineProperty call on every sync.
+    reason(): string {
+      const metricText =
+        w.reading.targetType === "AverageValue"
+          ? `metric ${fmtNum(metricValue)} / target ${fmtNum(w.reading.target)}`
+          : `metric ${fmtNum(metricValue)} / target value ${fmtNum(w.reading.target)} x ${input.readyReplicas} ready`;
+      const rawText = w.proposal.withinTolerance ? `${metricText} within tolerance => ${raw}` : `${metricText} => ${raw}`;
+      let stabWhy = `max over the last ${fmtNum(cfg.downscaleStabilizationSeconds)} s`;
+      if (cfg.behavior !== null) {
+        const rb = resolveBehavior(cfg.behavior, cfg.downscaleStabilizationSeconds);
+        stabWhy =
+          ableTo === "ScaleUpStabilized"
+            ? `lowest recommendation of the last ${fmtNum(rb.scaleUp.stabilizationWindowSeconds)} s`
+            : `highest recommendation of the last ${fmtNum(rb.scaleDown.stabilizationWindowSeconds)} s`;
+      }
+      const stabText = stabilizedTo !== raw ? `, stabilized to ${stabilizedTo} (${stabWhy})` : "";
+      const clampText = limitedTo.replicas !== stabilizedTo && !limitText ? `, clamped to ${limitedTo.replicas} (${limitedTo.condition})` : "";
+      return `${rawText}${stabText}${limitText}${clampText}${rescale ? "" : " (no change)"}`;
+    },
     metricValue,
     ableToScaleReason: rescale ? "SucceededRescale" : ableToScaleReason,
     scalingLimitedReason: limited.condition,

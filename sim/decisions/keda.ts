@@ -88,6 +88,12 @@ export function isTriggerActive(value: number, activationThreshold: number): boo
 /** Go `time.Time.Before` on whole nanoseconds. */
 const before = (a: number, b: number): boolean => Math.round(a * 1e9) < Math.round(b * 1e9);
 
+/** A RequestScale outcome that leaves the replica count alone. Module-level: a closure inside
+ * requestScale() was re-created (and, under tsx, re-named) on every poll (issue 6 profile). */
+function keep(state: KedaState, condition: string, reason: string): RequestScaleResult {
+  return { replicas: null, state: { ...state }, condition, reason };
+}
+
 /**
  * One RequestScale call (spec B.3), after the scalers were queried.
  * isActive: any trigger active. isError: some trigger errored.
@@ -97,14 +103,13 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
   const gran = so.timeGranularitySeconds ?? 1;
   const min = so.minReplicaCount;
   const idle = so.idleReplicaCount;
-  const keep = (condition: string, reason: string): RequestScaleResult => ({ replicas: null, state: { ...state }, condition, reason });
 
-  if (so.paused) return keep("ScaledObjectPaused", "autoscaling.keda.sh/paused annotation set");
+  if (so.paused) return keep(state, "ScaledObjectPaused", "autoscaling.keda.sh/paused annotation set");
 
   if (input.isActive || so.forceActivation) {
     if ((idle !== null && current < min) || current === 0) {
       // scaleFromZeroOrIdle
-      if (so.pausedScaleOut) return keep("ScalerActive", "active, but paused-scale-out is set: not scaling out");
+      if (so.pausedScaleOut) return keep(state, "ScalerActive", "active, but paused-scale-out is set: not scaling out");
       const replicas = min > 0 ? min : 1;
       return {
         replicas,
@@ -113,7 +118,7 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
         reason: `active: scaled from ${current} to ${replicas}${idle !== null && current !== 0 ? " (from idle)" : ""}`,
       };
     }
-    if (input.isError) return keep("PartialTriggerError", "some triggers are active, but some responded with an error; LastActiveTime not refreshed");
+    if (input.isError) return keep(state, "PartialTriggerError", "some triggers are active, but some responded with an error; LastActiveTime not refreshed");
     return {
       replicas: null,
       state: { ...state, lastActiveTime: truncateToSeconds(now, gran) },
@@ -124,14 +129,14 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
 
   // inactive
   if (input.isError && so.fallback !== null && so.fallback.replicas !== 0) {
-    return keep("ScalerNotActive", "trigger error: the HPA will get fallback metrics after failureThreshold");
+    return keep(state, "ScalerNotActive", "trigger error: the HPA will get fallback metrics after failureThreshold");
   }
   if (input.isError && so.fallback === null) {
-    return keep("TriggerError", "triggers are not working correctly and no fallback is configured");
+    return keep(state, "TriggerError", "triggers are not working correctly and no fallback is configured");
   }
   if ((idle !== null && current > idle) || (current > 0 && min === 0)) {
     // scaleToZeroOrIdle
-    if (so.pausedScaleIn) return keep("ScalerNotActive", "inactive, but paused-scale-in is set: not scaling in");
+    if (so.pausedScaleIn) return keep(state, "ScalerNotActive", "inactive, but paused-scale-in is set: not scaling in");
     const last = state.lastActiveTime;
     const creation = truncateToSeconds(state.creationTime, gran);
     const expired =
@@ -150,10 +155,10 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
       };
     }
     const until = last === null ? creation + so.initialCooldownPeriod : last + so.cooldownPeriod;
-    return keep("ScalerCooldown", `inactive, cooling down until after ${until}`);
+    return keep(state, "ScalerCooldown", `inactive, cooling down until after ${until}`);
   }
   if (idle === null && current < min) {
     return { replicas: min, state: { ...state }, condition: "BelowMinReplicas", reason: `inactive and ${current} < minReplicaCount: set to ${min}` };
   }
-  return keep("ScalerNotActive", "inactive, nothing to do");
+  return keep(state, "ScalerNotActive", "inactive, nothing to do");
 }

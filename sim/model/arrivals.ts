@@ -15,10 +15,24 @@ const tooSteep = (t: number) =>
     `stopped at t=${t} s: the arrival rate schedule needed more than ${MAX_PROPOSALS.toLocaleString("en-US")} thinning proposals for one arrival (a rate near zero next to a huge peak)`,
   );
 
+/** The piecewise-linear rate of a `rate` producer at time t (0 after the last point). */
+function rateAt(pts: ReadonlyArray<readonly [number, number]>, t: number): number {
+  for (let j = 1; j < pts.length; j++) {
+    if (t <= pts[j][0]) {
+      const [t0, r0] = pts[j - 1];
+      const [t1, r1] = pts[j];
+      return r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
+    }
+  }
+  return 0;
+}
+
 export class ArrivalSource {
   private next = 0; // index of the next arrival (interval, times), or carried mass (deterministic rate)
   private remaining: number;
   private tNext: number;
+  /** Poisson producers stop here: `until`, else the scenario's duration, else never. */
+  private readonly until: number;
 
   /** `horizon`: Poisson producers without `until` stop here (the scenario's duration, if any). */
   constructor(
@@ -28,6 +42,7 @@ export class ArrivalSource {
   ) {
     this.remaining = p.type === "interval" ? p.count : p.type === "poisson" ? (p.count ?? Infinity) : 0;
     this.tNext = p.type === "rate" ? p.points[0][0] : p.type === "sine" ? p.from : 0;
+    this.until = (p.type === "poisson" ? p.until : null) ?? horizon ?? Infinity;
   }
 
   /** Time of the first arrival, or null if this producer never publishes. */
@@ -38,8 +53,10 @@ export class ArrivalSource {
         return p.count > 0 ? p.at : null;
       case "interval":
         return p.count > 0 ? p.at : null;
-      case "poisson":
-        return this.poissonAfter(p.from);
+      case "poisson": {
+        const t = this.poissonAfter(p.from);
+        return t === Infinity ? null : t;
+      }
       case "rate":
       case "sine":
         return this.thinned();
@@ -48,34 +65,46 @@ export class ArrivalSource {
     }
   }
 
-  /** At an arrival instant `t`: how many messages to publish now, and when the next arrival is (or null). */
-  fire(t: number): { count: number; next: number | null } {
+  /**
+   * When the next arrival is, after fire(): a time, or Infinity when this producer is done. A field
+   * that only ever holds numbers, not part of fire()'s result: fire() runs once per message, and an
+   * object (or a boxed number) per call showed in the profile.
+   */
+  nextArrival = Infinity;
+
+  /** At an arrival instant `t`: how many messages to publish now; sets nextArrival. */
+  fire(t: number): number {
     const p = this.p;
     switch (p.type) {
+      case "poisson":
+        this.remaining--;
+        this.nextArrival = this.poissonAfter(t);
+        return 1;
       case "burst":
-        return { count: p.count, next: null };
+        this.nextArrival = Infinity;
+        return p.count;
       case "interval":
         this.remaining--;
         this.next++;
-        return { count: 1, next: this.remaining > 0 ? p.at + this.next * p.intervalSeconds : null };
-      case "poisson":
-        this.remaining--;
-        return { count: 1, next: this.poissonAfter(t) };
+        this.nextArrival = this.remaining > 0 ? p.at + this.next * p.intervalSeconds : Infinity;
+        return 1;
       case "rate":
       case "sine":
-        return { count: 1, next: this.thinned() };
+        this.nextArrival = this.thinned() ?? Infinity;
+        return 1;
       case "times":
         this.next++;
-        return { count: 1, next: this.next < p.times.length ? p.times[this.next] : null };
+        this.nextArrival = this.next < p.times.length ? p.times[this.next] : Infinity;
+        return 1;
     }
   }
 
-  private poissonAfter(from: number): number | null {
+  /** The next Poisson arrival after `from`, or Infinity when there is none. */
+  private poissonAfter(from: number): number {
     const p = this.p as Extract<Producer, { type: "poisson" }>;
-    if (this.remaining <= 0) return null;
+    if (this.remaining <= 0) return Infinity;
     const t = from - Math.log(1 - this.u()) / p.ratePerSecond;
-    const until = p.until ?? this.horizon ?? Infinity;
-    return t >= until ? null : t;
+    return t >= this.until ? Infinity : t;
   }
 
   /** Next arrival of a time-varying rate: thinning, or even spacing of the integrated rate if deterministic. */
@@ -85,16 +114,6 @@ export class ArrivalSource {
     if (p.type === "rate") {
       const pts = p.points;
       const last = pts[pts.length - 1][0];
-      const rateAt = (t: number) => {
-        for (let j = 1; j < pts.length; j++) {
-          if (t <= pts[j][0]) {
-            const [t0, r0] = pts[j - 1];
-            const [t1, r1] = pts[j];
-            return r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
-          }
-        }
-        return 0;
-      };
       if (p.deterministic) {
         // An arrival each time the integrated rate crosses a whole number. The step is a power-of-two
         // fraction of the schedule's span, so a time-scaled schedule integrates to exactly scaled times.
@@ -102,7 +121,7 @@ export class ArrivalSource {
         let acc = this.next; // fractional mass carried
         const dt = (last - pts[0][0]) / 1048576;
         while (t < last) {
-          const r = rateAt(t + dt / 2);
+          const r = rateAt(pts, t + dt / 2);
           if (acc + r * dt >= 1) {
             const tt = t + ((1 - acc) / (r || 1)) * 1;
             this.tNext = tt;

@@ -166,6 +166,16 @@ export class Simulation {
   private producersActive = 0;
   private end = Infinity;
   private settledSince = -1;
+
+  // Scenario constants read on the per-message path, copied once (a nested property chain per
+  // message showed in the profile).
+  private readonly prefetchLimit: number; // RabbitMQ prefetch; Infinity when 0 (unlimited)
+  private readonly concurrency: number;
+  private readonly maxMessages: number;
+  private readonly perMessage: boolean;
+  /** Service Bus without lock renewal: a run longer than the lock loses it (lock-expiry events). */
+  private readonly locksLapse: boolean;
+  private readonly lockDuration: number;
   private lastProgress = 0;
 
   constructor(scenario: Scenario, opts: SimOptions = {}) {
@@ -188,21 +198,29 @@ export class Simulation {
     };
     this.health = so.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const }));
     this.cached = so.triggers.map(() => null);
+    this.prefetchLimit = scenario.queue.prefetch === 0 ? Infinity : scenario.queue.prefetch;
+    this.concurrency = scenario.consumer.concurrency;
+    this.maxMessages = scenario.limits.maxMessages;
+    this.perMessage = opts.perMessage === true;
+    this.locksLapse = scenario.queue.broker === "azure-servicebus" && scenario.queue.lockRenewal === 0;
+    this.lockDuration = scenario.queue.lockDuration;
     this.registerKinds();
   }
 
   // ---------------------------------------------------------------- setup
   private registerKinds(): void {
     const e = this.env;
-    this.K.complete = e.kind("complete", P_COMPLETE, (tok, t) => this.onComplete(tok, t));
-    this.K.lock = e.kind("lock-expiry", P_LOCK, (tok, t) => this.onLockExpiry(tok, t));
-    this.K.arrival = e.kind("arrival", P_ARRIVAL, (i, t) => this.onArrival(i, t));
-    this.K.pod = e.kind("pod", P_POD, (code, t) => this.onPodEvent(code, t));
-    this.K.kill = e.kind("kill", P_FAULT, (i, t) => this.onKill(i, t));
-    this.K.stats = e.kind("stats", P_STATS, (_a, t) => this.onStats(t));
-    this.K.keda = e.kind("keda-poll", P_KEDA, (_a, t) => this.onKedaPoll(t));
-    this.K.hpa = e.kind("hpa-sync", P_HPA, (_a, t) => this.onHpaSync(t));
-    this.K.sample = e.kind("sample", P_SAMPLE, (_a, t) => this.onSample(t));
+    // The per-message kinds (complete, arrival) read env.now/env.arg themselves: a double passed
+    // into a method the optimiser did not inline would be boxed (see engine.ts).
+    this.K.complete = e.kind("complete", P_COMPLETE, () => this.onComplete());
+    this.K.lock = e.kind("lock-expiry", P_LOCK, () => this.onLockExpiry(e.arg, e.now));
+    this.K.arrival = e.kind("arrival", P_ARRIVAL, () => this.onArrival());
+    this.K.pod = e.kind("pod", P_POD, () => this.onPodEvent(e.arg, e.now));
+    this.K.kill = e.kind("kill", P_FAULT, () => this.onKill(e.arg, e.now));
+    this.K.stats = e.kind("stats", P_STATS, () => this.onStats(e.now));
+    this.K.keda = e.kind("keda-poll", P_KEDA, () => this.onKedaPoll(e.now));
+    this.K.hpa = e.kind("hpa-sync", P_HPA, () => this.onHpaSync(e.now));
+    this.K.sample = e.kind("sample", P_SAMPLE, () => this.onSample(e.now));
   }
 
   header(): TraceHeader {
@@ -255,10 +273,10 @@ export class Simulation {
     // Faults
     s.consumer.kills.forEach((k, i) => e.schedule(k.at, this.K.kill, i));
     // Control loops
-    e.schedule(s.keda.createdAt + s.keda.pollPhase, this.K.keda);
-    e.schedule(s.hpa.syncPhase, this.K.hpa);
-    if (s.queue.broker === "rabbitmq" && s.queue.statsInterval > 0) e.schedule(0, this.K.stats);
-    e.schedule(0, this.K.sample);
+    e.schedule(s.keda.createdAt + s.keda.pollPhase, this.K.keda, 0);
+    e.schedule(s.hpa.syncPhase, this.K.hpa, 0);
+    if (s.queue.broker === "rabbitmq" && s.queue.statsInterval > 0) e.schedule(0, this.K.stats, 0);
+    e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
     const maxEvents = s.limits.maxEvents;
     // Run in chunks so progress can be reported and the event limit enforced.
@@ -295,16 +313,20 @@ export class Simulation {
     this.env.schedule(t, this.K.arrival, i);
   }
 
-  private onArrival(i: number, t: number): void {
+  private onArrival(): void {
+    const i = this.env.arg;
+    const t = this.env.now;
     this.producersActive--;
-    const { count, next } = this.arrivals[i].fire(t);
+    const src = this.arrivals[i];
+    const count = src.fire(t);
+    const next = src.nextArrival;
     for (let k = 0; k < count; k++) this.produce(t);
-    if (next !== null) this.scheduleArrival(i, next);
-    this.dispatch(t);
+    if (next !== Infinity) this.scheduleArrival(i, next);
+    this.dispatch();
   }
 
   private produce(t: number): void {
-    if (this.produced >= this.s.limits.maxMessages) {
+    if (this.produced >= this.maxMessages) {
       throw new SimulationLimitError("limits.maxMessages", `stopped at t=${round6(t)} s: more than limits.maxMessages (${this.s.limits.maxMessages}) messages produced`);
     }
     if (this.firstArrivalAt < 0) this.firstArrivalAt = t;
@@ -314,12 +336,11 @@ export class Simulation {
 
   // ---------------------------------------------------------------- broker ↔ pods
   /** Deliver ready messages to Ready pods with free prefetch capacity, round-robin (RabbitMQ-like). */
-  private dispatch(t: number): void {
+  private dispatch(): void {
     const consumers = this.consumers;
     if (consumers.length === 0 || this.consumersFull) return;
-    const prefetch = this.s.queue.prefetch;
-    const conc = this.s.consumer.concurrency;
-    const limit = prefetch === 0 ? Infinity : prefetch;
+    const limit = this.prefetchLimit;
+    const conc = this.concurrency;
     while (this.ready.length > 0) {
       // Find the next consumer with capacity, starting at the round-robin pointer
       // (idx walks (rr + k) % n without a modulo per step).
@@ -340,11 +361,12 @@ export class Simulation {
         return;
       }
       const slot = this.ready.popFront();
-      this.deliver(chosen, slot, t, conc);
+      this.deliver(chosen, slot, conc);
     }
   }
 
-  private deliver(pod: Pod, slot: number, t: number, conc: number): void {
+  private deliver(pod: Pod, slot: number, conc: number): void {
+    const t = this.env.now;
     const m = this.msgs;
     m.deliveries[slot]++;
     m.dseq[slot]++;
@@ -356,7 +378,7 @@ export class Simulation {
       this.emit({ type: "message", t, event: "redelivered", id: m.id[slot], pod: pod.name });
     }
     pod.unacked++;
-    if (pod.processing < conc) this.startProcessing(pod, slot, t);
+    if (pod.processing < conc) this.startProcessing(pod, slot);
     else {
       m.state[slot] = MsgState.Buffered;
       pod.bufferedSlots.push(slot);
@@ -364,7 +386,8 @@ export class Simulation {
     }
   }
 
-  private startProcessing(pod: Pod, slot: number, t: number): void {
+  private startProcessing(pod: Pod, slot: number): void {
+    const t = this.env.now;
     const m = this.msgs;
     m.state[slot] = MsgState.Processing;
     if (m.firstStartedAt[slot] < 0) m.firstStartedAt[slot] = t;
@@ -378,12 +401,14 @@ export class Simulation {
     m.endsAt[slot] = t + d;
     this.env.schedule(t + d, this.K.complete, tok);
     // Service Bus: the lock lapses lockDuration after delivery unless the binding renews it.
-    if (this.s.queue.broker === "azure-servicebus" && this.s.queue.lockRenewal === 0 && d > this.s.queue.lockDuration) {
-      this.env.schedule(t + this.s.queue.lockDuration, this.K.lock, tok);
+    if (this.locksLapse && d > this.lockDuration) {
+      this.env.schedule(t + this.lockDuration, this.K.lock, tok);
     }
   }
 
-  private onComplete(tok: number, t: number): void {
+  private onComplete(): void {
+    const tok = this.env.arg;
+    const t = this.env.now;
     const m = this.msgs;
     const slot = MessageStore.slotOf(tok);
     if (!m.isCurrent(tok) || m.state[slot] !== MsgState.Processing) {
@@ -414,13 +439,13 @@ export class Simulation {
       }
       this.sampleLatTouched[this.sampleLatN++] = b;
     }
-    if (this.opts.perMessage) {
+    if (this.perMessage) {
       this.emit({ type: "done", t, id: m.id[slot], arrivedAt: arrived, startedAt: m.startedAt[slot], pod: pod.name, deliveries: m.deliveries[slot] });
     }
     this.completed++;
     this.lastDepartureAt = t;
     m.release(slot);
-    this.afterPodFreed(pod, t);
+    this.afterPodFreed(pod);
   }
 
   /** Common bookkeeping when a processing run ends (completion or abandonment). */
@@ -428,7 +453,7 @@ export class Simulation {
     pod.processing--;
     // Remove `slot` keeping the order of the others (what Set.delete did); absent: no-op.
     const ps = pod.processingSlots;
-    const i = ps.indexOf(slot);
+    const i = ps.length === 1 ? (ps[0] === slot ? 0 : -1) : ps.indexOf(slot); // concurrency 1: no scan
     if (i >= 0) {
       for (let j = i + 1; j < ps.length; j++) ps[j - 1] = ps[j];
       ps.pop();
@@ -439,17 +464,17 @@ export class Simulation {
     this.inFlight--;
   }
 
-  private afterPodFreed(pod: Pod, t: number): void {
+  private afterPodFreed(pod: Pod): void {
     // Start a buffered message, if any.
     if (pod.bufferedSlots.length > 0 && pod.phase !== "Gone") {
       const next = pod.bufferedSlots.shift()!;
       this.buffered--;
-      this.startProcessing(pod, next, t);
+      this.startProcessing(pod, next);
     }
     if (pod.phase === "Terminating" && pod.processing === 0) {
-      this.podGone(pod, t, "exited after finishing in-flight work");
+      this.podGone(pod, this.env.now, "exited after finishing in-flight work");
     }
-    this.dispatch(t);
+    this.dispatch();
   }
 
   /** Service Bus lock expired (no renewal, or its pod died): the message becomes visible again. */
@@ -468,11 +493,11 @@ export class Simulation {
       const msgId = m.id[slot];
       this.requeueOrDeadLetter(slot, t, "lock expired");
       this.occupyPhantom(pod, endsAt, msgId);
-      this.dispatch(t);
+      this.dispatch();
     } else if (st === MsgState.Orphaned) {
       this.orphaned--;
       this.requeueOrDeadLetter(slot, t, "lock expired after its pod let go of it");
-      this.dispatch(t);
+      this.dispatch();
     }
   }
 
@@ -480,7 +505,8 @@ export class Simulation {
   /** Keep a pod busy until `endsAt` with a run whose message was taken away (lock expiry). */
   private occupyPhantom(pod: Pod, endsAt: number, msgId: number): void {
     if (this.phantomKind < 0) {
-      this.phantomKind = this.env.kind("phantom-end", P_COMPLETE, (seq, tt) => {
+      this.phantomKind = this.env.kind("phantom-end", P_COMPLETE, () => {
+        const seq = this.env.arg;
         const run = this.phantomRuns.get(seq)!;
         this.phantomRuns.delete(seq);
         const w = this.phantomWork.get(run.msgId)!;
@@ -500,7 +526,7 @@ export class Simulation {
         if (p.processing === 0) this.busyPods--;
         p.unacked--;
         this.consumersFull = false;
-        this.afterPodFreed(p, tt);
+        this.afterPodFreed(p);
       });
     }
     const w = this.phantomWork.get(msgId) ?? { done: false, outstanding: 0, departed: false };
@@ -637,7 +663,7 @@ export class Simulation {
       case POD_STARTING_DONE:
         if (pod.phase !== "Starting") return;
         this.setPhase(pod, "Ready", t, "ready; consuming");
-        this.dispatch(t);
+        this.dispatch();
         return;
       case POD_GRACE_END:
         if (pod.phase !== "Terminating") return;
@@ -649,7 +675,7 @@ export class Simulation {
         this.releaseHeld(pod, t, "container crashed");
         this.setPhase(pod, "Starting", t, "container crashed; restarting");
         this.schedulePod(pod, POD_STARTING_DONE, t + this.startDelay());
-        this.dispatch(t);
+        this.dispatch();
         return;
     }
   }
@@ -755,7 +781,7 @@ export class Simulation {
     this.scaleEvents.push({ t: round6(t), from, to, actor, reason });
     this.emit({ type: "scale", t, actor, from, to, reason });
     this.reconcileReplicaSet(t);
-    this.dispatch(t);
+    this.dispatch();
   }
 
   private onKill(i: number, t: number): void {
@@ -768,7 +794,7 @@ export class Simulation {
       this.podGone(pod, t, "SIGKILL (fault injection)");
     }
     this.reconcileReplicaSet(t); // the ReplicaSet replaces them
-    this.dispatch(t);
+    this.dispatch();
   }
 
   private accountReplicas(t: number): void {
@@ -804,7 +830,7 @@ export class Simulation {
       deliverRate: dt > 0 ? (this.deliveredTotal - this.statsPrev.delivered) / dt : 0,
     };
     this.statsPrev = { t, produced: this.produced, delivered: this.deliveredTotal };
-    if (!this.isSettled()) this.env.schedule(t + this.s.queue.statsInterval, this.K.stats);
+    if (!this.isSettled()) this.env.schedule(t + this.s.queue.statsInterval, this.K.stats, 0);
     else this.statsIdle = true;
   }
   private statsIdle = false;
@@ -856,7 +882,7 @@ export class Simulation {
       condition: res.condition,
     });
     if (res.replicas !== null && res.replicas !== this.specReplicas) this.setSpec(res.replicas, t, "keda", res.reason);
-    this.env.schedule(t + so.pollingInterval, this.K.keda);
+    this.env.schedule(t + so.pollingInterval, this.K.keda, 0);
   }
 
   // ---------------------------------------------------------------- HPA
@@ -899,7 +925,7 @@ export class Simulation {
     });
     if (res.rescale && res.desired !== this.specReplicas) this.setSpec(res.desired, t, "hpa", res.reason);
     this.hpaSyncs++;
-    this.env.schedule(t + this.s.hpa.syncPeriod + this.s.hpa.drift, this.K.hpa);
+    this.env.schedule(t + this.s.hpa.syncPeriod + this.s.hpa.drift, this.K.hpa, 0);
   }
 
   // ---------------------------------------------------------------- samples & end
@@ -973,10 +999,10 @@ export class Simulation {
     }
     if (this.statsIdle && !this.isSettled()) {
       this.statsIdle = false;
-      this.env.schedule(t, this.K.stats);
+      this.env.schedule(t, this.K.stats, 0);
     }
     const next = t + this.s.sampleInterval;
-    if (next <= this.end) this.env.schedule(next, this.K.sample);
+    if (next <= this.end) this.env.schedule(next, this.K.sample, 0);
   }
 
   summary(): Summary {

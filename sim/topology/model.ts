@@ -613,21 +613,21 @@ export class TopologySimulation {
   // ---------------------------------------------------------------- setup
   private registerKinds(): void {
     const e = this.env;
-    this.K.complete = e.kind("complete", P_COMPLETE, (a, t) => this.onComplete(a, t));
-    this.K.ackWait = e.kind("ack-wait", P_LOCK, (a, t) => this.onAckWait(a, t));
-    this.K.arrival = e.kind("arrival", P_ARRIVAL, (i, t) => this.onArrival(i, t));
-    this.K.sourceStart = e.kind("source-start", P_ARRIVAL, (i, t) => this.onSourceStart(i, t));
-    this.K.resend = e.kind("resend-due", P_ARRIVAL, (a, t) => this.onResendDue(a, t));
-    this.K.pod = e.kind("pod", P_POD, (a, t) => this.onPodEvent(a, t));
-    this.K.rebalance = e.kind("rebalance", P_POD, (g, t) => this.tryFinishRebalance(this.groups[g], t));
-    this.K.kill = e.kind("kill", P_FAULT, (a, t) => this.onKill(a, t));
-    this.K.crash = e.kind("crash", P_FAULT, (a, t) => this.onCrashInjection(a, t));
-    this.K.session = e.kind("session-expiry", P_FAULT, (a, t) => this.onSessionExpiry(a, t));
-    this.K.stats = e.kind("stats", P_STATS, (i, t) => this.onStats(i, t));
-    this.K.commit = e.kind("auto-commit", P_STATS, (g, t) => this.onAutoCommit(g, t));
-    this.K.keda = e.kind("keda-poll", P_KEDA, (i, t) => this.onKedaPoll(this.stages[i], t));
-    this.K.hpa = e.kind("hpa-sync", P_HPA, (i, t) => this.onHpaSync(this.stages[i], t));
-    this.K.sample = e.kind("sample", P_SAMPLE, (_a, t) => this.onSample(t));
+    this.K.complete = e.kind("complete", P_COMPLETE, () => this.onComplete(e.arg, e.now));
+    this.K.ackWait = e.kind("ack-wait", P_LOCK, () => this.onAckWait(e.arg, e.now));
+    this.K.arrival = e.kind("arrival", P_ARRIVAL, () => this.onArrival(e.arg, e.now));
+    this.K.sourceStart = e.kind("source-start", P_ARRIVAL, () => this.onSourceStart(e.arg, e.now));
+    this.K.resend = e.kind("resend-due", P_ARRIVAL, () => this.onResendDue(e.arg, e.now));
+    this.K.pod = e.kind("pod", P_POD, () => this.onPodEvent(e.arg, e.now));
+    this.K.rebalance = e.kind("rebalance", P_POD, () => this.tryFinishRebalance(this.groups[e.arg], e.now));
+    this.K.kill = e.kind("kill", P_FAULT, () => this.onKill(e.arg, e.now));
+    this.K.crash = e.kind("crash", P_FAULT, () => this.onCrashInjection(e.arg, e.now));
+    this.K.session = e.kind("session-expiry", P_FAULT, () => this.onSessionExpiry(e.arg, e.now));
+    this.K.stats = e.kind("stats", P_STATS, () => this.onStats(e.arg, e.now));
+    this.K.commit = e.kind("auto-commit", P_STATS, () => this.onAutoCommit(e.arg, e.now));
+    this.K.keda = e.kind("keda-poll", P_KEDA, () => this.onKedaPoll(this.stages[e.arg], e.now));
+    this.K.hpa = e.kind("hpa-sync", P_HPA, () => this.onHpaSync(this.stages[e.arg], e.now));
+    this.K.sample = e.kind("sample", P_SAMPLE, () => this.onSample(e.now));
   }
 
   private describeConsumes(sp: StageSpec): string | null {
@@ -752,7 +752,7 @@ export class TopologySimulation {
     });
     for (const ib of this.inboxes) if (ib.spec.broker === "rabbitmq" && ib.spec.statsInterval > 0 && this.inboxReadByHttp(ib)) e.schedule(0, this.K.stats, ib.i);
     for (const g of this.groups) e.schedule(g.spec.autoCommitInterval, this.K.commit, g.i);
-    e.schedule(0, this.K.sample);
+    e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
     const maxEvents = s.limits.maxEvents;
     const chunk = Math.max(s.sampleInterval, this.end / 100);
@@ -794,9 +794,11 @@ export class TopologySimulation {
   private onArrival(i: number, t: number): void {
     this.producersActive--;
     const ch = this.channels.get(this.s.producers[i].to)!;
-    const { count, next } = this.arrivals[i].fire(t);
+    const src = this.arrivals[i];
+    const count = src.fire(t);
+    const next = src.nextArrival;
     for (let k = 0; k < count; k++) this.publish(ch, this.newPayload(t), t);
-    if (next !== null) this.scheduleArrival(i, next);
+    if (next !== Infinity) this.scheduleArrival(i, next);
   }
 
   private newPayload(t: number): number {
@@ -2060,7 +2062,7 @@ export class TopologySimulation {
       }
     }
     const next = t + this.s.sampleInterval;
-    if (next <= this.end) this.env.schedule(next, this.K.sample);
+    if (next <= this.end) this.env.schedule(next, this.K.sample, 0);
   }
 
   // ---------------------------------------------------------------- reports for tests and summary
