@@ -11,7 +11,7 @@ export type Uniform = () => number; // in [0, 1)
 const SCALE = new Float64Array([2 ** -56, 2 ** -55, 2 ** -54, 2 ** -53]);
 
 /**
- * seedrandom's ARC4 on a Uint8Array, continuing from a state seedrandom produced. double() is
+ * seedrandom's ARC4 on a Uint8Array, continuing from a state seedrandom produced. fill() computes
  * seedrandom's `prng`, to the bit:
  *   n = g(6), d = 2^48, x = 0; while (n < 2^52) { n = (n + x) * 256; d *= 256; x = g(1) }
  *   while (n >= 2^53) { n /= 2; d /= 2; x >>>= 1 }  return (n + x) / d
@@ -41,19 +41,29 @@ class Arc4 {
     return s[(u + t) & 255];
   }
 
-  private double(): number {
-    // g(6) as two 24-bit halves: n = hi * 2^24 + lo < 2^48.
-    const hi = (this.byte() << 16) | (this.byte() << 8) | this.byte();
-    const lo = (this.byte() << 16) | (this.byte() << 8) | this.byte();
-    // seedrandom's fill loop always runs once (n < 2^48 < 2^52): n = g(6) * 256, d = 2^56, x = 7th byte.
-    let x = this.byte();
-    if (hi >= 0x100000) {
-      // g(6) >= 2^44 (15 draws in 16): n = g(6) * 256 >= 2^52, so no more bytes. The shift loop
-      // halves n (< 2^56) k = 0..3 times, k = bitLength(hi) - 21; the sum stays an exact integer < 2^53.
-      const k = 11 - Math.clz32(hi);
-      return ((hi * 0x1000000 + lo) * (256 >> k) + (x >>> k)) * SCALE[k];
+  /**
+   * buf := the next buf.length doubles. The common case is written inline in the loop, and the loop
+   * writes into the buffer rather than calling a double() that returns: a double returned from a
+   * call that is not inlined is boxed (see engine.ts).
+   */
+  fill(buf: Float64Array): void {
+    for (let k = 0; k < buf.length; k++) {
+      // g(6) as two 24-bit halves: n = hi * 2^24 + lo < 2^48.
+      const hi = (this.byte() << 16) | (this.byte() << 8) | this.byte();
+      const lo = (this.byte() << 16) | (this.byte() << 8) | this.byte();
+      // seedrandom's fill loop always runs once (n < 2^48 < 2^52): n = g(6) * 256, d = 2^56, x = 7th byte.
+      const x = this.byte();
+      if (hi >= 0x100000) {
+        // g(6) >= 2^44 (15 draws in 16): n = g(6) * 256 >= 2^52, so no more bytes. The shift loop
+        // halves n (< 2^56) k = 0..3 times, kk = bitLength(hi) - 21; the sum stays an exact integer < 2^53.
+        const kk = 11 - Math.clz32(hi);
+        buf[k] = ((hi * 0x1000000 + lo) * (256 >> kk) + (x >>> kk)) * SCALE[kk];
+      } else buf[k] = this.small(hi, lo, x);
     }
-    // g(6) < 2^44 (the draw is < 2^-4): seedrandom's loops verbatim (a further byte while g(6) < 2^36, 2^28, ...).
+  }
+
+  /** g(6) < 2^44 (the draw is < 2^-4): seedrandom's loops verbatim (a further byte while g(6) < 2^36, 2^28, ...). */
+  private small(hi: number, lo: number, x: number): number {
     let n = (hi * 0x1000000 + lo) * 256;
     let d = 72057594037927936; // 2^56
     while (n < 4503599627370496) {
@@ -69,10 +79,6 @@ class Arc4 {
       x >>>= 1;
     }
     return (n + x) / d;
-  }
-
-  fill(buf: Float64Array): void {
-    for (let k = 0; k < buf.length; k++) buf[k] = this.double();
   }
 }
 
@@ -91,13 +97,12 @@ export function stream(seed: number, name: string): Uniform {
   const arc4 = new Arc4(seedrandom(`kedasim:${seed}:${name}`, { state: true }).state());
   const buf = new Float64Array(BATCH);
   let next = BATCH;
-  return () => {
-    if (next === BATCH) {
-      arc4.fill(buf);
-      next = 0;
-    }
-    return buf[next++];
+  const refill = (): number => {
+    arc4.fill(buf);
+    next = 1;
+    return buf[0];
   };
+  return () => (next < BATCH ? buf[next++] : refill());
 }
 
 /** A duration distribution, in seconds. */

@@ -45,8 +45,14 @@ export class ArrivalSource {
     this.until = (p.type === "poisson" ? p.until : null) ?? horizon ?? Infinity;
   }
 
-  /** Time of the first arrival, or null if this producer never publishes. */
+  /** Time of the first arrival, or null if this producer never publishes. Sets nextArrival. */
   first(): number | null {
+    const t = this.firstTime();
+    this.nextArrival = t ?? Infinity;
+    return t;
+  }
+
+  private firstTime(): number | null {
     const p = this.p;
     switch (p.type) {
       case "burst":
@@ -54,8 +60,9 @@ export class ArrivalSource {
       case "interval":
         return p.count > 0 ? p.at : null;
       case "poisson": {
-        const t = this.poissonAfter(p.from);
-        return t === Infinity ? null : t;
+        this.nextArrival = p.from;
+        this.advancePoisson();
+        return this.nextArrival === Infinity ? null : this.nextArrival;
       }
       case "rate":
       case "sine":
@@ -66,19 +73,22 @@ export class ArrivalSource {
   }
 
   /**
-   * When the next arrival is, after fire(): a time, or Infinity when this producer is done. A field
-   * that only ever holds numbers, not part of fire()'s result: fire() runs once per message, and an
-   * object (or a boxed number) per call showed in the profile.
+   * When the next arrival is (after first() or fire()): a time, or Infinity when this producer is
+   * done. A field that only ever holds numbers, not part of fire()'s result: fire() runs once per
+   * message, and an object or a boxed number per call showed in the profile (see engine.ts).
    */
   nextArrival = Infinity;
 
-  /** At an arrival instant `t`: how many messages to publish now; sets nextArrival. */
-  fire(t: number): number {
+  /**
+   * The arrival at nextArrival happens: how many messages to publish now; moves nextArrival on.
+   * (No time argument: the caller fires each arrival at the time this source gave it.)
+   */
+  fire(): number {
     const p = this.p;
     switch (p.type) {
       case "poisson":
         this.remaining--;
-        this.nextArrival = this.poissonAfter(t);
+        this.advancePoisson();
         return 1;
       case "burst":
         this.nextArrival = Infinity;
@@ -99,12 +109,15 @@ export class ArrivalSource {
     }
   }
 
-  /** The next Poisson arrival after `from`, or Infinity when there is none. */
-  private poissonAfter(from: number): number {
+  /** nextArrival := the next Poisson arrival after it, or Infinity when there is none. In place: no double crosses the call. */
+  private advancePoisson(): void {
     const p = this.p as Extract<Producer, { type: "poisson" }>;
-    if (this.remaining <= 0) return Infinity;
-    const t = from - Math.log(1 - this.u()) / p.ratePerSecond;
-    return t >= this.until ? Infinity : t;
+    if (this.remaining <= 0) {
+      this.nextArrival = Infinity;
+      return;
+    }
+    const t = this.nextArrival - Math.log(1 - this.u()) / p.ratePerSecond;
+    this.nextArrival = t >= this.until ? Infinity : t;
   }
 
   /** Next arrival of a time-varying rate: thinning, or even spacing of the integrated rate if deterministic. */

@@ -25,37 +25,40 @@ export class LatencyRecorder {
   }
 
   add(x: number): void {
-    let b: number;
-    if (x === this.lastX) b = this.lastB;
-    else {
-      b = latencyBucket(x);
+    if (x !== this.lastX) {
       this.lastX = x;
-      this.lastB = b;
+      this.lastB = latencyBucket(x);
     }
-    this.addWithBucket(x, b);
+    this.addWithBucket(x, this.lastB);
   }
 
-  /** add(x) when the caller has computed latencyBucket(x) already. */
+  /**
+   * add(x) when the caller has computed latencyBucket(x) already. Only the common case is written
+   * here (growing arrays and leaving exact mode are in cold methods), so the optimiser can inline
+   * this into the per-completion code: a double passed into a call that is not inlined is boxed.
+   */
   addWithBucket(x: number, b: number): void {
-    this.n++;
+    const n = ++this.n;
     this.sum += x;
     if (x > this.maxV) this.maxV = x;
     if (b >= this.counts.length) this.growCounts(b);
     this.counts[b]++;
     if (b > this.maxBucket) this.maxBucket = b;
-    if (this.exact) {
-      if (this.n > this.cap) {
-        this.exact = false;
-        this.values = new Float64Array(0);
-        return;
-      }
-      if (this.n > this.values.length) {
-        const v = new Float64Array(Math.min(this.cap, this.values.length * 2));
-        v.set(this.values);
-        this.values = v;
-      }
-      this.values[this.n - 1] = x;
+    if (n <= this.values.length) this.values[n - 1] = x;
+    else if (this.exact) this.spill(x);
+  }
+
+  /** Exact mode and values is full: grow it, or, past the cap, drop the values and keep buckets only. */
+  private spill(x: number): void {
+    if (this.n > this.cap) {
+      this.exact = false;
+      this.values = new Float64Array(0);
+      return;
     }
+    const v = new Float64Array(Math.min(this.cap, this.values.length * 2));
+    v.set(this.values);
+    this.values = v;
+    this.values[this.n - 1] = x;
   }
 
   private growCounts(b: number): void {

@@ -38,7 +38,8 @@ export class MessageStore {
     this.free = new Int32Array(initial);
   }
 
-  alloc(id: number, t: number): number {
+  /** A slot for message `id`, arrived now; the caller sets arrivedAt[slot] (no double crosses this call). */
+  alloc(id: number): number {
     let slot: number;
     if (this.freeTop > 0) slot = this.free[--this.freeTop];
     else {
@@ -46,7 +47,6 @@ export class MessageStore {
       slot = this.used++;
     }
     this.id[slot] = id;
-    this.arrivedAt[slot] = t;
     this.firstStartedAt[slot] = -1;
     this.startedAt[slot] = -1;
     this.lastRenewalAt[slot] = -1;

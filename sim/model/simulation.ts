@@ -318,19 +318,24 @@ export class Simulation {
     const t = this.env.now;
     this.producersActive--;
     const src = this.arrivals[i];
-    const count = src.fire(t);
+    const count = src.fire(); // the arrival this source scheduled for t
     const next = src.nextArrival;
-    for (let k = 0; k < count; k++) this.produce(t);
-    if (next !== Infinity) this.scheduleArrival(i, next);
+    for (let k = 0; k < count; k++) this.produce();
+    if (next !== Infinity) {
+      this.producersActive++;
+      this.env.schedule(next, this.K.arrival, i);
+    }
     this.dispatch();
   }
 
-  private produce(t: number): void {
+  private produce(): void {
+    const t = this.env.now;
     if (this.produced >= this.maxMessages) {
       throw new SimulationLimitError("limits.maxMessages", `stopped at t=${round6(t)} s: more than limits.maxMessages (${this.s.limits.maxMessages}) messages produced`);
     }
     if (this.firstArrivalAt < 0) this.firstArrivalAt = t;
-    const slot = this.msgs.alloc(this.produced++, t);
+    const slot = this.msgs.alloc(this.produced++);
+    this.msgs.arrivedAt[slot] = t;
     this.ready.pushBack(slot);
   }
 
@@ -426,26 +431,36 @@ export class Simulation {
     this.sojourn.addWithBucket(soj, b);
     this.service.add(svc);
     this.wait.add(soj - svc);
-    if (b >= this.sampleLatCounts.length) {
-      const c = new Float64Array(Math.max(b + 257, this.sampleLatCounts.length * 2));
-      c.set(this.sampleLatCounts);
-      this.sampleLatCounts = c;
-    }
-    if (this.sampleLatCounts[b]++ === 0) {
-      if (this.sampleLatN === this.sampleLatTouched.length) {
-        const tt = new Int32Array(this.sampleLatN * 2);
-        tt.set(this.sampleLatTouched);
-        this.sampleLatTouched = tt;
-      }
-      this.sampleLatTouched[this.sampleLatN++] = b;
-    }
-    if (this.perMessage) {
-      this.emit({ type: "done", t, id: m.id[slot], arrivedAt: arrived, startedAt: m.startedAt[slot], pod: pod.name, deliveries: m.deliveries[slot] });
-    }
+    if (b >= this.sampleLatCounts.length) this.growSampleLatency(b);
+    if (this.sampleLatCounts[b]++ === 0) this.touchSampleLatency(b);
+    if (this.perMessage) this.emitDone(pod, slot);
     this.completed++;
     this.lastDepartureAt = t;
     m.release(slot);
     this.afterPodFreed(pod);
+  }
+
+  // Cold parts of onComplete(), kept out of it so that its hot part stays small enough for the
+  // optimiser to inline what it calls (see engine.ts on boxed doubles).
+  private growSampleLatency(b: number): void {
+    const c = new Float64Array(Math.max(b + 257, this.sampleLatCounts.length * 2));
+    c.set(this.sampleLatCounts);
+    this.sampleLatCounts = c;
+  }
+
+  /** First completion in bucket b since the last sample: remember b for the sample's histogram. */
+  private touchSampleLatency(b: number): void {
+    if (this.sampleLatN === this.sampleLatTouched.length) {
+      const tt = new Int32Array(this.sampleLatN * 2);
+      tt.set(this.sampleLatTouched);
+      this.sampleLatTouched = tt;
+    }
+    this.sampleLatTouched[this.sampleLatN++] = b;
+  }
+
+  private emitDone(pod: Pod, slot: number): void {
+    const m = this.msgs;
+    this.emit({ type: "done", t: this.env.now, id: m.id[slot], arrivedAt: m.arrivedAt[slot], startedAt: m.startedAt[slot], pod: pod.name, deliveries: m.deliveries[slot] });
   }
 
   /** Common bookkeeping when a processing run ends (completion or abandonment). */

@@ -795,7 +795,7 @@ export class TopologySimulation {
     this.producersActive--;
     const ch = this.channels.get(this.s.producers[i].to)!;
     const src = this.arrivals[i];
-    const count = src.fire(t);
+    const count = src.fire(); // the arrival this source scheduled for t
     const next = src.nextArrival;
     for (let k = 0; k < count; k++) this.publish(ch, this.newPayload(t), t);
     if (next !== Infinity) this.scheduleArrival(i, next);
