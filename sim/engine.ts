@@ -6,12 +6,12 @@
 // Ordering (makes runs deterministic): time, then the kind's fixed priority (lower first),
 // then insertion sequence. Same scenario + seed => same event order => byte-identical trace.
 //
-// No floating-point number crosses a call boundary on the hot path (issue 6 profile): V8 passes
-// arguments and return values as tagged values, so a double handed to a call that the optimiser
-// did not inline is boxed into a fresh heap number — two or three allocations per event, which
-// cost more than the heap itself. Hence handlers take no arguments and read the event's time and
-// argument from `env.now` and `env.arg` (fields: stored unboxed), and schedule() is a front small
-// enough to be inlined everywhere that parks its doubles in fields before calling push().
+// The engine hands no floating-point number across a call (issue 6 profile): V8 passes arguments
+// and return values as tagged values, so a double given to a call that the optimiser did not
+// inline (a handler is never inlined: the call site sees every kind) is boxed into a fresh heap
+// number. Hence handlers take no arguments and read the event's time and argument from `env.now`
+// and `env.arg` (fields: stored unboxed), and schedule() is a front small enough to be inlined
+// everywhere that parks its doubles in fields before calling push().
 
 /** An event handler: reads `env.now` (its time) and `env.arg` (the number it was scheduled with). */
 export type Handler = () => void;
