@@ -121,3 +121,43 @@ describe("loadScenario", () => {
     expect(r2.stderr).toMatch(/nonexistent\.yaml: file not found/);
   });
 });
+
+describe("manifest files are parsed once per version (issue 6: resolveScenario per seed)", () => {
+  const soFile = (max: number) => `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: c}
+spec:
+  scaleTargetRef: {name: consumer}
+  maxReplicaCount: ${max}
+  triggers:
+  - type: azure-servicebus
+    metadata: {queueName: q, messageCount: "5"}
+`;
+  const scenario = `name: x\nproducers: [{type: burst, count: 3}]\nmanifests: [so.yaml]\n`;
+
+  it("a manifest file that changes on disk is read again", () => {
+    const f = tmpScenario(scenario, { "so.yaml": soFile(7) });
+    expect(loadScenario(f).scaledObject.maxReplicaCount).toBe(7);
+    expect(loadScenario(f).scaledObject.maxReplicaCount).toBe(7); // from the cache
+    writeFileSync(join(f, "..", "so.yaml"), soFile(12)); // another size: a new version
+    expect(loadScenario(f).scaledObject.maxReplicaCount).toBe(12);
+  });
+
+  it("a broken manifest is not cached: fixing it takes effect, and the error repeats until then", () => {
+    const f = tmpScenario(scenario, { "so.yaml": "kind: [" });
+    expect(() => loadScenario(f)).toThrow(/invalid YAML/);
+    expect(() => loadScenario(f)).toThrow(/invalid YAML/);
+    writeFileSync(join(f, "..", "so.yaml"), soFile(9));
+    expect(loadScenario(f).scaledObject.maxReplicaCount).toBe(9);
+  });
+
+  it("resolving many seeds of one scenario gives the same result as resolving each from a cold cache", () => {
+    const f = tmpScenario(scenario, { "so.yaml": soFile(5) });
+    const warm = [1, 2, 3].map((seed) => loadScenario(f, { seed }));
+    const cold = [1, 2, 3].map((seed) => {
+      writeFileSync(join(f, "..", "so.yaml"), soFile(5) + `# seed ${seed}\n`); // new size: forces a fresh parse
+      return loadScenario(f, { seed });
+    });
+    for (let i = 0; i < 3; i++) expect(JSON.stringify(warm[i])).toBe(JSON.stringify(cold[i]));
+  });
+});

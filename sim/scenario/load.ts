@@ -1,7 +1,7 @@
 // Scenario loading: YAML → validated, fully resolved Scenario (defaults filled, manifests read,
 // phases drawn from the seed). Every problem becomes one ScenarioError naming the file, the field
 // path and what was expected; the CLI prints it and exits 2.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
@@ -207,13 +207,42 @@ interface ManifestDoc {
   file: string;
 }
 
+// Parsed manifest files by absolute path, reused while the file's size and mtime are unchanged.
+// A property suite or the bench resolves the same scenario for thousands of seeds, and reading
+// and parsing its manifest YAML was ~70 % of resolveScenario() (issue 6). Cached documents are
+// deep-frozen, so a consumer that tried to modify one would fail loudly instead of corrupting the
+// next scenario. Files that fail to read or parse are not cached (the error repeats).
+const manifestCache = new Map<string, { mtimeMs: number; size: number; docs: unknown[] }>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+function manifestDocs(abs: string, displayFile: string, path: string): unknown[] {
+  let stat: { mtimeMs: number; size: number } | null = null;
+  try {
+    stat = statSync(abs);
+  } catch {
+    // readText below reports the error with the file and field path.
+  }
+  const hit = manifestCache.get(abs);
+  if (stat && hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.docs;
+  const text = readText(abs, displayFile, path);
+  const docs = deepFreeze(parseYamlDocs(text, relative(process.cwd(), abs) || abs));
+  if (stat) manifestCache.set(abs, { mtimeMs: stat.mtimeMs, size: stat.size, docs });
+  return docs;
+}
+
 function collectManifests(refs: ScenarioParsed["manifests"], baseDir: string, displayFile: string): ManifestDoc[] {
   const out: ManifestDoc[] = [];
   refs.forEach((ref, i) => {
     if (typeof ref === "string") {
       const abs = resolve(baseDir, ref);
-      const text = readText(abs, displayFile, `manifests[${i}]`);
-      const docs = parseYamlDocs(text, relative(process.cwd(), abs) || abs);
+      const docs = manifestDocs(abs, displayFile, `manifests[${i}]`);
       docs.forEach((d, j) => {
         if (typeof d !== "object" || d === null || Array.isArray(d)) {
           throw new ScenarioError(relative(process.cwd(), abs), `document ${j + 1}`, "expected a Kubernetes object");
