@@ -14,6 +14,11 @@ const tooSteep = (t: number) =>
     "limits.maxEvents",
     `stopped at t=${t} s: the arrival rate schedule needed more than ${MAX_PROPOSALS.toLocaleString("en-US")} thinning proposals for one arrival (a rate near zero next to a huge peak)`,
   );
+const tooManyProposals = (t: number, budget: number) =>
+  new SimulationLimitError(
+    "limits.maxEvents",
+    `stopped at t=${t} s: the arrival rate schedule needed more than limits.maxEvents (${budget}) thinning proposals in total (each is a step of work like an event; a steep ramp is thinned at its peak rate)`,
+  );
 
 /** The piecewise-linear rate of a `rate` producer at time t (0 after the last point). */
 function rateAt(pts: ReadonlyArray<readonly [number, number]>, t: number): number {
@@ -34,11 +39,20 @@ export class ArrivalSource {
   /** Poisson producers stop here: `until`, else the scenario's duration, else never. */
   private readonly until: number;
 
-  /** `horizon`: Poisson producers without `until` stop here (the scenario's duration, if any). */
+  /** Thinning proposals so far, over the whole run. */
+  private proposalsTotal = 0;
+
+  /**
+   * `horizon`: Poisson producers without `until` stop here (the scenario's duration, if any).
+   * `maxProposals`: thinning proposals allowed over the whole run (the scenario's limits.maxEvents):
+   * each is a step of work like an event, and a steep ramp can need ~1000 per arrival, so a run
+   * with a small event limit must not spend minutes inside its arrivals (found by the fuzzer, #12).
+   */
   constructor(
     private readonly p: Producer,
     private readonly u: Uniform,
     private readonly horizon: number | null,
+    private readonly maxProposals = Infinity,
   ) {
     this.remaining = p.type === "interval" ? p.count : p.type === "poisson" ? (p.count ?? Infinity) : 0;
     this.tNext = p.type === "rate" ? p.points[0][0] : p.type === "sine" ? p.from : 0;
@@ -163,6 +177,7 @@ export class ArrivalSource {
         }
         for (;;) {
           if (++proposals > MAX_PROPOSALS) throw tooSteep(t);
+          if (++this.proposalsTotal > this.maxProposals) throw tooManyProposals(t, this.maxProposals);
           const cand = t - Math.log(1 - u()) / lmax;
           if (cand >= t1) {
             t = t1;
@@ -184,6 +199,7 @@ export class ArrivalSource {
       let proposals = 0;
       for (;;) {
         if (++proposals > MAX_PROPOSALS) throw tooSteep(t);
+        if (++this.proposalsTotal > this.maxProposals) throw tooManyProposals(t, this.maxProposals);
         t -= Math.log(1 - u()) / lmax;
         if (t >= p.until) return null;
         const r = p.meanPerSecond + p.amplitudePerSecond * Math.sin((2 * Math.PI * (t - p.phaseSeconds)) / p.periodSeconds);

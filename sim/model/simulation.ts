@@ -302,7 +302,7 @@ export class Simulation {
 
   // ---------------------------------------------------------------- producers
   private startProducer(i: number): void {
-    const src = new ArrivalSource(this.s.producers[i], this.arrivalsU[i], this.s.duration);
+    const src = new ArrivalSource(this.s.producers[i], this.arrivalsU[i], this.s.duration, this.s.limits.maxEvents);
     this.arrivals[i] = src;
     const t = src.first();
     if (t !== null) this.scheduleArrival(i, t);

@@ -1,7 +1,7 @@
 // Minimal failing cases of the bugs the property suite found, one `it` each. Marked `it.fails`
 // while the bug is open: vitest reports them as passing as long as they FAIL. When a fix lands, the
 // case starts passing, `it.fails` turns red — then change it to `it` (it is the regression test).
-// All fixed (plain `it`, now regression tests): #1–#11 and the two time-scale cases.
+// All fixed (plain `it`, now regression tests): #1–#12 and the two time-scale cases.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -172,6 +172,22 @@ describe("found by the property suite: fixed in c4a3180 (regression tests) and o
     const text = stringify(scenario({ duration: 60, limits: { maxMessages: 1000 }, producers: [{ type: "rate", points: [[0, 0.5], [24, 1e12], [144, 0.5]] }] }));
     const o = await box.run(text, false, { maxSteps: 1_000_000, maxRecords: 1_000_000 });
     expect(o.kind === "error" || (o.kind === "run" && o.limit !== null), JSON.stringify(o)).toBe(true); // observed: {"kind":"timeout"} (still looping after 2 s)
+  }, 30_000);
+
+  it("#12 a steep ramp with a small limits.maxEvents stops on it quickly (was: 10^8 thinning proposals, >10 s for 100 000 messages)", async () => {
+    // Each proposal is thinned at the segment's peak rate (2^31 msg/s) while the ramp is still low:
+    // ~1000 proposals per arrival, and maxMessages (10^5) was the only bound — ~10^8 proposals, 10–14 s,
+    // which the fuzzer's 10 s budget reported as a loop that never returns. Thinning proposals now
+    // count against limits.maxEvents over the whole run. Found (shrunk): the ramp below, mutated by "huge".
+    const text = stringify(
+      scenario({
+        duration: 4116,
+        limits: { maxEvents: 200_000, maxMessages: 100_000 },
+        producers: [{ type: "rate", points: [[49, 0.5], [136, 2147483648], [185, 1], [230, 0], [344, 0.5]] }],
+      }),
+    );
+    const o = await box.run(text, false, { maxSteps: 1_000_000, maxRecords: 1_000_000 });
+    expect(o.kind === "run" && o.limit === "limits.maxEvents", JSON.stringify(o)).toBe(true); // observed: {"kind":"timeout"} (2 s sandbox)
   }, 30_000);
 
   // ~4 s and ~1.2 GB: deep mode only.

@@ -222,7 +222,8 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-function manifestDocs(abs: string, displayFile: string, path: string): unknown[] {
+/** The YAML documents of a manifest file (cached, deep-frozen); errors name `displayFile` and `path`. */
+export function manifestDocs(abs: string, displayFile: string, path: string): unknown[] {
   let stat: { mtimeMs: number; size: number } | null = null;
   try {
     stat = statSync(abs);

@@ -3,7 +3,7 @@
 // loader). Each stage's ScaledObject + Deployment go through the single-queue resolver
 // (../scenario/load.ts resolveScenario), so a stage is scaled exactly as a single-queue consumer would be.
 import { dirname, relative, resolve } from "node:path";
-import { firstIssue, parseYamlDocs, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
+import { firstIssue, manifestDocs, parseYamlDocs, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
 import { daprComponent, deployment as deploymentSchema, type DistributionInput } from "../scenario/schema.js";
 import { stream, type Distribution } from "../rng.js";
 import type { Trigger } from "../triggers/types.js";
@@ -122,7 +122,8 @@ export function isTopologyScenario(raw: unknown): boolean {
 
 // ---------------------------------------------------------------- helpers
 
-// zodPath, firstIssue, readText and parseYamlDocs are the single-queue loader's (../scenario/load.ts).
+// zodPath, firstIssue, readText, parseYamlDocs and manifestDocs (cached manifest files) are the
+// single-queue loader's (../scenario/load.ts).
 
 interface ManifestDoc {
   doc: Record<string, unknown>;
@@ -136,7 +137,7 @@ function collectManifests(refs: unknown[], baseDir: string, displayFile: string,
     if (typeof ref === "string") {
       const abs = resolve(baseDir, ref);
       const shown = relative(process.cwd(), abs) || abs;
-      const docs = parseYamlDocs(readText(abs, displayFile, `${prefix}[${i}]`), shown);
+      const docs = manifestDocs(abs, displayFile, `${prefix}[${i}]`);
       docs.forEach((d, j) => {
         if (typeof d !== "object" || d === null || Array.isArray(d)) throw new ScenarioError(shown, `document ${j + 1}`, "expected a Kubernetes object");
         out.push({ doc: d as Record<string, unknown>, where: docs.length > 1 ? `document ${j + 1}` : "", file: shown });

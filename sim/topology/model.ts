@@ -780,7 +780,7 @@ export class TopologySimulation {
 
   // ---------------------------------------------------------------- producers (shared with ../model/simulation.ts)
   private startProducer(i: number): void {
-    const src = new ArrivalSource(this.s.producers[i].producer, this.arrivalsU[i], this.s.duration);
+    const src = new ArrivalSource(this.s.producers[i].producer, this.arrivalsU[i], this.s.duration, this.s.limits.maxEvents);
     this.arrivals[i] = src;
     const t = src.first();
     if (t !== null) this.scheduleArrival(i, t);
