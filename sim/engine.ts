@@ -84,9 +84,7 @@ export class Environment {
 
   /** Schedule `kind` after `delay` seconds from now. */
   after(delay: number, kind: number, arg: number): void {
-    this.nextTime = this.now + delay;
-    this.nextArg = arg;
-    this.push(kind);
+    this.schedule(this.now + delay, kind, arg);
   }
 
   private push(kind: number): void {

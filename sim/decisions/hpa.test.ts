@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { deepFreeze } from "../freeze.js";
 import {
   calculateScaleDownLimitWithBehaviors,
   calculateScaleUpLimit,
@@ -26,13 +27,6 @@ const TOL = { scaleDown: 0.1, scaleUp: 0.1 };
 const avg = (value: number, target = 5): MetricReading => ({ ok: true, targetType: "AverageValue", target, value });
 const counts = (spec: number, status = spec, ready = status) => ({ specReplicas: spec, statusReplicas: status, readyReplicas: ready });
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === "object") {
-    Object.freeze(o);
-    for (const v of Object.values(o as object)) deepFreeze(v);
-  }
-  return o;
-}
 
 describe("tolerance", () => {
   it("is inclusive on both bounds and never contains NaN", () => {

@@ -51,7 +51,7 @@ export class ArrivalSource {
   constructor(
     private readonly p: Producer,
     private readonly u: Uniform,
-    private readonly horizon: number | null,
+    horizon: number | null,
     private readonly maxProposals = Infinity,
   ) {
     this.remaining = p.type === "interval" ? p.count : p.type === "poisson" ? (p.count ?? Infinity) : 0;

@@ -304,27 +304,22 @@ export class Simulation {
   private startProducer(i: number): void {
     const src = new ArrivalSource(this.s.producers[i], this.arrivalsU[i], this.s.duration, this.s.limits.maxEvents);
     this.arrivals[i] = src;
-    const t = src.first();
-    if (t !== null) this.scheduleArrival(i, t);
+    if (src.first() !== null) this.scheduleArrival(i);
   }
 
-  private scheduleArrival(i: number, t: number): void {
+  /** Schedule producer i's next arrival, at its source's nextArrival (read here: no double crosses the call). */
+  private scheduleArrival(i: number): void {
     this.producersActive++;
-    this.env.schedule(t, this.K.arrival, i);
+    this.env.schedule(this.arrivals[i].nextArrival, this.K.arrival, i);
   }
 
   private onArrival(): void {
     const i = this.env.arg;
-    const t = this.env.now;
     this.producersActive--;
     const src = this.arrivals[i];
-    const count = src.fire(); // the arrival this source scheduled for t
-    const next = src.nextArrival;
+    const count = src.fire(); // the arrival this source scheduled for now
     for (let k = 0; k < count; k++) this.produce();
-    if (next !== Infinity) {
-      this.producersActive++;
-      this.env.schedule(next, this.K.arrival, i);
-    }
+    if (src.nextArrival !== Infinity) this.scheduleArrival(i);
     this.dispatch();
   }
 

@@ -18,6 +18,7 @@ import { checkProperty } from "./replay.js";
 import { resolveRaw, scenarioArb } from "./arbitraries.js";
 import { syncsOf, Violation } from "./checks.js";
 import { simulate } from "../run.js";
+import { deepFreeze } from "../freeze.js";
 import {
   defaultHpaConfig,
   reconcile,
@@ -117,13 +118,6 @@ function stateOf(c: Case): HpaState {
   return { recommendations: c.history.recs.length ? c.history.recs : null, scaleUpEvents: c.history.up, scaleDownEvents: c.history.down };
 }
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === "object" && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o as object)) deepFreeze(v);
-  }
-  return o;
-}
 
 function run(c: Case, targetType: MetricTargetType) {
   const base = targetType === "AverageValue" ? c.targetMilli * c.status : c.targetMilli;

@@ -15,6 +15,7 @@ import {
   type ScenarioParsed,
 } from "./schema.js";
 import { type Distribution, stream, scaleDistribution } from "../rng.js";
+import { deepFreeze } from "../freeze.js";
 import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import type { ScaledObjectConfig } from "../decisions/keda.js";
@@ -213,14 +214,6 @@ interface ManifestDoc {
 // deep-frozen, so a consumer that tried to modify one would fail loudly instead of corrupting the
 // next scenario. Files that fail to read or parse are not cached (the error repeats).
 const manifestCache = new Map<string, { mtimeMs: number; size: number; docs: unknown[] }>();
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
-}
 
 /** The YAML documents of a manifest file (cached, deep-frozen); errors name `displayFile` and `path`. */
 export function manifestDocs(abs: string, displayFile: string, path: string): unknown[] {

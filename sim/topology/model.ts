@@ -782,13 +782,13 @@ export class TopologySimulation {
   private startProducer(i: number): void {
     const src = new ArrivalSource(this.s.producers[i].producer, this.arrivalsU[i], this.s.duration, this.s.limits.maxEvents);
     this.arrivals[i] = src;
-    const t = src.first();
-    if (t !== null) this.scheduleArrival(i, t);
+    if (src.first() !== null) this.scheduleArrival(i);
   }
 
-  private scheduleArrival(i: number, t: number): void {
+  /** Schedule producer i's next arrival, at its source's nextArrival. */
+  private scheduleArrival(i: number): void {
     this.producersActive++;
-    this.env.schedule(t, this.K.arrival, i);
+    this.env.schedule(this.arrivals[i].nextArrival, this.K.arrival, i);
   }
 
   private onArrival(i: number, t: number): void {
@@ -796,9 +796,8 @@ export class TopologySimulation {
     const ch = this.channels.get(this.s.producers[i].to)!;
     const src = this.arrivals[i];
     const count = src.fire(); // the arrival this source scheduled for t
-    const next = src.nextArrival;
     for (let k = 0; k < count; k++) this.publish(ch, this.newPayload(t), t);
-    if (next !== Infinity) this.scheduleArrival(i, next);
+    if (src.nextArrival !== Infinity) this.scheduleArrival(i);
   }
 
   private newPayload(t: number): number {
