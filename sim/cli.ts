@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run sim [-- <scenario.yaml>... [--out DIR] [--seed N] [--per-message] [--no-charts]]
 // npm run sim -- vectors <file.json>
+import "./jit.js"; // first: V8 inlining budget for the hot path (see sim/jit.ts)
 import { readdirSync, readFileSync, existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
