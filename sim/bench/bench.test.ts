@@ -74,6 +74,16 @@ describe("runBench (tiny, SimPy disabled)", () => {
       const png = readFileSync(join(dir, "bench.png"));
       expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
       expect(lines.join("\n")).toContain("5. Seed 003 pipeline");
+      // summary.md: the table the README carries, made from results.json (not copied by hand).
+      const md = readFileSync(join(dir, "summary.md"), "utf8");
+      expect(md).toContain("SMOKE");
+      const md10Row = md.split("\n").find((l) => l.startsWith("| 2 | M/D/10"))!;
+      expect(md10Row).toContain(`${(res.items[1].eventsPerS.median / 1e6).toFixed(2)} M`);
+      expect(md10Row).toMatch(/\*\*(yes|no)\*\* \|$/);
+      expect(md).toContain("| 3 | SimPy, same model | skipped: disabled by the caller |");
+      const rssRow = md.split("\n").find((l) => l.includes("peak RSS"))!;
+      expect(rssRow).toContain(`${Math.round(res.items[5].peakRssMB.median)} MB`);
+      expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(2 + 1 + 5 + 1 + 3 + 1 + 2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

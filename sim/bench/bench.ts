@@ -20,6 +20,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderBenchPng } from "./chart.js";
+import { benchSummaryMarkdown } from "./summary.js";
 import {
   MD10_EXACT_WQ,
   REPO_ROOT,
@@ -297,6 +298,8 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
   mkdirSync(outDir, { recursive: true });
   const jsonFile = join(outDir, "results.json");
   writeFileSync(jsonFile, JSON.stringify(results, null, 2) + "\n");
+  const summaryFile = join(outDir, "summary.md");
+  writeFileSync(summaryFile, benchSummaryMarkdown(results));
   const pngFile = join(outDir, "bench.png");
   await renderBenchPng(
     {
@@ -313,7 +316,7 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     },
     pngFile,
   );
-  log(`\nwrote ${relative(process.cwd(), jsonFile) || jsonFile} and ${relative(process.cwd(), pngFile) || pngFile}`);
+  log(`\nwrote ${[jsonFile, summaryFile, pngFile].map((f) => relative(process.cwd(), f) || f).join(", ")}`);
   return { results, sanityOk };
 }
 
