@@ -31,6 +31,8 @@ const INITIAL_CAPACITY = 1024;
 const SEQ_SPACE = 2 ** 44;
 const MAX_PRIORITY = 255;
 
+const NO_EVENTS = new Float64Array(0);
+
 /** One kind's FIFO of in-order events: a ring buffer (capacity a power of two). */
 class Lane {
   times: Float64Array;
@@ -44,21 +46,21 @@ class Lane {
   /** Position in Environment.active while non-empty, else -1. */
   slot = -1;
 
-  constructor(
-    readonly kind: number,
-    cap = 16,
-  ) {
-    this.times = new Float64Array(cap);
-    this.keys = new Float64Array(cap);
-    this.args = new Float64Array(cap);
-    this.mask = cap - 1;
+  // No storage until the kind's first in-order event: a model registers kinds it may never use,
+  // and a short run (one property-test case) should not pay for their buffers.
+  constructor(readonly kind: number) {
+    this.times = NO_EVENTS;
+    this.keys = NO_EVENTS;
+    this.args = NO_EVENTS;
+    this.mask = -1;
   }
 
   grow(): void {
     const n = this.times.length;
-    const t = new Float64Array(n * 2);
-    const k = new Float64Array(n * 2);
-    const a = new Float64Array(n * 2);
+    const cap = n === 0 ? 16 : n * 2;
+    const t = new Float64Array(cap);
+    const k = new Float64Array(cap);
+    const a = new Float64Array(cap);
     for (let i = 0; i < this.length; i++) {
       const j = (this.head + i) & this.mask;
       t[i] = this.times[j];
@@ -69,7 +71,7 @@ class Lane {
     this.keys = k;
     this.args = a;
     this.head = 0;
-    this.mask = n * 2 - 1;
+    this.mask = cap - 1;
   }
 }
 

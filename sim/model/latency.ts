@@ -103,16 +103,23 @@ export class LatencyRecorder {
 
   stats(): LatencyStats {
     if (this.n === 0) return { n: 0, mean: null, p50: null, p90: null, p95: null, p99: null, max: null, exact: true };
-    const r = (x: number) => Math.round(x * 1e6) / 1e6;
+    // Module-level helpers, not closures: under tsx (keepNames) every closure is named with a
+    // defineProperty call, which showed in short runs (three recorders, each asked once per run).
     if (this.exact) {
       const sorted = this.allValues().sort();
-      // Nearest-rank percentile: smallest value with at least p % of observations at or below it.
-      const pct = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * this.n) - 1)];
-      return { n: this.n, mean: r(this.sum / this.n), p50: r(pct(50)), p90: r(pct(90)), p95: r(pct(95)), p99: r(pct(99)), max: r(this.maxV), exact: true };
+      const n = this.n;
+      return { n, mean: round6(this.sum / n), p50: round6(nearestRank(sorted, n, 50)), p90: round6(nearestRank(sorted, n, 90)), p95: round6(nearestRank(sorted, n, 95)), p99: round6(nearestRank(sorted, n, 99)), max: round6(this.maxV), exact: true };
     }
     const pairs: Array<[number, number]> = [];
     for (let b = 0; b <= this.maxBucket; b++) if (this.counts[b] > 0) pairs.push([b, this.counts[b]]);
-    const pb = (p: number) => Math.min(this.maxV, percentileFromBuckets(pairs, p));
-    return { n: this.n, mean: r(this.sum / this.n), p50: r(pb(50)), p90: r(pb(90)), p95: r(pb(95)), p99: r(pb(99)), max: r(this.maxV), exact: false };
+    const max = this.maxV;
+    return { n: this.n, mean: round6(this.sum / this.n), p50: round6(Math.min(max, percentileFromBuckets(pairs, 50))), p90: round6(Math.min(max, percentileFromBuckets(pairs, 90))), p95: round6(Math.min(max, percentileFromBuckets(pairs, 95))), p99: round6(Math.min(max, percentileFromBuckets(pairs, 99))), max: round6(max), exact: false };
   }
+}
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** Nearest-rank percentile: the smallest value with at least p % of the n observations at or below it. */
+function nearestRank(sorted: Float64Array, n: number, p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * n) - 1)];
 }

@@ -1060,7 +1060,6 @@ export class Simulation {
   }
 
   summary(): Summary {
-    const pct = (x: number | null) => x;
     const soj = this.sojourn.stats();
     return {
       scenario: this.s.name,
@@ -1076,7 +1075,7 @@ export class Simulation {
         duplicates: this.duplicates,
       },
       drainTimeS: this.firstArrivalAt >= 0 && this.lastDepartureAt >= 0 ? round6(this.lastDepartureAt - this.firstArrivalAt) : null,
-      latencyS: { ...soj, p50: pct(soj.p50), wait: this.wait.stats(), service: this.service.stats() },
+      latencyS: { ...soj, wait: this.wait.stats(), service: this.service.stats() },
       replicas: { peak: this.peakReplicas, replicaSeconds: round6(this.replicaSeconds), readyReplicaSeconds: round6(this.readyReplicaSeconds) },
       firstReplicaReadyS: this.firstReadyAt === null ? null : round6(this.firstReadyAt),
       scaleEvents: this.scaleEvents,
