@@ -31,6 +31,25 @@ function extraBytesByValue(v: number): number {
 }
 
 describe("stream", () => {
+  it("fill(out) continues the same sequence as single draws, across refills, interleaved with them", () => {
+    const sizes = [1, 3, 63, 64, 65, 7, 128, 0, 200, 1, 5];
+    for (const seed of [1, 42]) {
+      const ref = reference(seed, "arrivals-0");
+      const u = stream(seed, "arrivals-0");
+      expect(typeof u.fill).toBe("function");
+      for (let round = 0; round < 3; round++) {
+        for (const n of sizes) {
+          const out = new Float64Array(n);
+          u.fill!(out);
+          for (let k = 0; k < n; k++) expect(Object.is(out[k], ref()), `fill of ${n}, item ${k}`).toBe(true);
+          // a few single draws in between keep the stream's position shared by both ways of drawing
+          for (let k = 0; k < (n % 3); k++) expect(Object.is(u(), ref())).toBe(true);
+        }
+      }
+    }
+  });
+
+
   const pairs: [number, string][] = [];
   for (const seed of [0, 1, 2, 7, 42, 1234, 99999, 2 ** 31 - 1])
     for (const name of ["service", "arrivals-0", "partitioner:orders"]) pairs.push([seed, name]);

@@ -7,6 +7,13 @@ import seedrandom from "seedrandom";
 
 export type Uniform = () => number; // in [0, 1)
 
+/**
+ * What stream() makes: a Uniform that can also hand out many draws at once. `fill(out)` writes
+ * the next out.length draws of the same sequence into `out`, for a caller that wants a batch (a
+ * double returned from a call that is not inlined is boxed: see engine.ts).
+ */
+export type Stream = Uniform & { fill(out: Float64Array): void };
+
 // 1 / d = 2^-(56 - k) for a draw whose 7 bytes were shifted right k = 0..3 times (a power of two: exact).
 const SCALE = new Float64Array([2 ** -56, 2 ** -55, 2 ** -54, 2 ** -53]);
 
@@ -93,7 +100,7 @@ const BATCH = 64;
  * gets inlined: a double returned from a call that is not inlined is boxed (see engine.ts). The
  * sequence is the same — a stream is only ever read in order by its one owner.
  */
-export function stream(seed: number, name: string): Uniform {
+export function stream(seed: number, name: string): Stream {
   // The key schedule (seedrandom's mixkey, ARC4 setup and its 256 dropped bytes) runs at the first
   // draw: many streams of a short run are never drawn from (a constant processing time, no crash
   // rate, a burst producer), and for a 50-message scenario that setup was ~10 % of the run.
@@ -106,7 +113,21 @@ export function stream(seed: number, name: string): Uniform {
     next = 1;
     return buf[0];
   };
-  return () => (next < BATCH ? buf[next++] : refill());
+  const u = (() => (next < BATCH ? buf[next++] : refill())) as Stream;
+  u.fill = (out: Float64Array): void => {
+    let k = 0;
+    while (k < out.length) {
+      if (next === BATCH) {
+        refill();
+        next = 0; // refill() handed out buf[0] as its return value; here it is copied below instead
+      }
+      const n = Math.min(BATCH - next, out.length - k);
+      for (let i = 0; i < n; i++) out[k + i] = buf[next + i];
+      next += n;
+      k += n;
+    }
+  };
+  return u;
 }
 
 /** A duration distribution, in seconds. */

@@ -3,9 +3,12 @@
 // time, and at each arrival asks how many messages to publish and when the next arrival is.
 // Every draw inverts one uniform, and time-varying rates use thinning (Lewis & Shedler), so a
 // time-scaled producer (times × k, rates ÷ k, k a power of two) gives exactly scaled times.
-import type { Uniform } from "../rng.js";
+import type { Stream } from "../rng.js";
 import type { Producer } from "../scenario/load.js";
 import { SimulationLimitError } from "./limits.js";
+
+/** Poisson arrival times computed per refill (see refillPoisson). */
+const POISSON_BATCH = 64;
 
 /** Thinning proposals allowed for one arrival: a bound on the work inside a single event. */
 const MAX_PROPOSALS = 10_000_000;
@@ -50,7 +53,7 @@ export class ArrivalSource {
    */
   constructor(
     private readonly p: Producer,
-    private readonly u: Uniform,
+    private readonly u: Stream,
     horizon: number | null,
     private readonly maxProposals = Infinity,
   ) {
@@ -123,15 +126,45 @@ export class ArrivalSource {
     }
   }
 
+  // Poisson arrival times, computed POISSON_BATCH at a time from the stream's draws taken in bulk
+  // (u.fill): per message only a load, no call returning a boxed double. The times are the same
+  // numbers in the same order as one draw per arrival would give: the stream is this source's own.
+  private pTimes: Float64Array | null = null;
+  private pDraws: Float64Array | null = null;
+  private pNext = POISSON_BATCH;
+
   /** nextArrival := the next Poisson arrival after it, or Infinity when there is none. In place: no double crosses the call. */
   private advancePoisson(): void {
-    const p = this.p as Extract<Producer, { type: "poisson" }>;
     if (this.remaining <= 0) {
       this.nextArrival = Infinity;
       return;
     }
-    const t = this.nextArrival - Math.log(1 - this.u()) / p.ratePerSecond;
-    this.nextArrival = t >= this.until ? Infinity : t;
+    if (this.pNext === POISSON_BATCH) this.refillPoisson();
+    this.nextArrival = this.pTimes![this.pNext++];
+  }
+
+  /** The next POISSON_BATCH arrival times after nextArrival (Infinity from `until` on). */
+  private refillPoisson(): void {
+    const p = this.p as Extract<Producer, { type: "poisson" }>;
+    if (this.pTimes === null) {
+      this.pTimes = new Float64Array(POISSON_BATCH);
+      this.pDraws = new Float64Array(POISSON_BATCH);
+    }
+    const times = this.pTimes;
+    const draws = this.pDraws!;
+    const u = this.u;
+    u.fill(draws);
+    const rate = p.ratePerSecond;
+    const until = this.until;
+    let t = this.nextArrival;
+    for (let k = 0; k < POISSON_BATCH; k++) {
+      if (t !== Infinity) {
+        t = t - Math.log(1 - draws[k]) / rate;
+        if (t >= until) t = Infinity;
+      }
+      times[k] = t;
+    }
+    this.pNext = 0;
   }
 
   /** Next arrival of a time-varying rate: thinning, or even spacing of the integrated rate if deterministic. */

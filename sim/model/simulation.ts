@@ -3,7 +3,7 @@
 // every scaling *decision* is delegated to the pure functions in ../decisions and ../triggers.
 import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
-import { sampler, stream, type Sampler, type Uniform } from "../rng.js";
+import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng.js";
 import type { Scenario } from "../scenario/load.js";
 import { MessageStore, MsgState, SlotDeque } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
@@ -158,7 +158,7 @@ export class Simulation {
   private schedDelay: Sampler;
   private startDelay: Sampler;
   private crashU: Uniform;
-  private arrivalsU: Uniform[];
+  private arrivalsU: Stream[];
 
   // kinds
   private K: Record<string, number> = {};

@@ -31,7 +31,7 @@
 //   consumeRetryInterval and blocks the partition.
 import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
-import { sampler, stream, type Sampler, type Uniform } from "../rng.js";
+import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng.js";
 import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
 import { SimulationLimitError } from "../model/simulation.js";
@@ -435,7 +435,7 @@ export class TopologySimulation {
   private peakTotal = 0;
 
   // producers
-  private arrivalsU: Uniform[];
+  private arrivalsU: Stream[];
   private arrivals: ArrivalSource[] = [];
   private producersActive = 0;
 
