@@ -8,7 +8,6 @@ export class MessageStore {
   capacity: number;
   id: Float64Array; // global message number (0, 1, 2, ... in production order)
   arrivedAt: Float64Array;
-  firstStartedAt: Float64Array; // -1 until the first processing start
   startedAt: Float64Array; // start of the current processing run
   endsAt: Float64Array; // scheduled end of the current processing run
   lastRenewalAt: Float64Array; // Service Bus lock: delivery or last renewal
@@ -16,7 +15,6 @@ export class MessageStore {
   dseq: Int32Array; // bumps on every delivery: stale scheduled events are recognised by it
   holder: Int32Array; // pod uid holding the message, -1 when none
   state: Uint8Array; // see MsgState
-  completedOnce: Uint8Array; // the work finished at least once (duplicates detection)
   private free: Int32Array;
   private freeTop = 0;
   private used = 0;
@@ -26,7 +24,6 @@ export class MessageStore {
     this.capacity = initial;
     this.id = new Float64Array(initial);
     this.arrivedAt = new Float64Array(initial);
-    this.firstStartedAt = new Float64Array(initial);
     this.startedAt = new Float64Array(initial);
     this.endsAt = new Float64Array(initial);
     this.lastRenewalAt = new Float64Array(initial);
@@ -34,7 +31,6 @@ export class MessageStore {
     this.dseq = new Int32Array(initial);
     this.holder = new Int32Array(initial);
     this.state = new Uint8Array(initial);
-    this.completedOnce = new Uint8Array(initial);
     this.free = new Int32Array(initial);
   }
 
@@ -47,13 +43,11 @@ export class MessageStore {
       slot = this.used++;
     }
     this.id[slot] = id;
-    this.firstStartedAt[slot] = -1;
     this.startedAt[slot] = -1;
     this.lastRenewalAt[slot] = -1;
     this.deliveries[slot] = 0;
     this.holder[slot] = -1;
     this.state[slot] = MsgState.Ready;
-    this.completedOnce[slot] = 0;
     this.live++;
     return slot;
   }
@@ -104,7 +98,6 @@ export class MessageStore {
     };
     this.id = g64(this.id);
     this.arrivedAt = g64(this.arrivedAt);
-    this.firstStartedAt = g64(this.firstStartedAt);
     this.startedAt = g64(this.startedAt);
     this.endsAt = g64(this.endsAt);
     this.lastRenewalAt = g64(this.lastRenewalAt);
@@ -112,7 +105,6 @@ export class MessageStore {
     this.dseq = g32(this.dseq);
     this.holder = g32(this.holder);
     this.state = g8(this.state);
-    this.completedOnce = g8(this.completedOnce);
     this.free = g32(this.free);
     this.capacity = cap;
   }

@@ -390,7 +390,6 @@ export class Simulation {
     const t = this.env.now;
     const m = this.msgs;
     m.state[slot] = MsgState.Processing;
-    if (m.firstStartedAt[slot] < 0) m.firstStartedAt[slot] = t;
     m.startedAt[slot] = t;
     pod.processing++;
     pod.processingSlots.push(slot);
