@@ -43,6 +43,9 @@ class Lane {
   mask: number;
   /** Time of the last event appended (valid while length > 0). */
   lastTime = 0;
+  /** Time and key of the head event (valid while length > 0): read by every step's comparison. */
+  headTime = 0;
+  headKey = 0;
   /** Position in Environment.active while non-empty, else -1. */
   slot = -1;
 
@@ -163,6 +166,8 @@ export class Environment {
       lane.args[j] = this.nextArg;
       lane.lastTime = t;
       if (lane.length++ === 0) {
+        lane.headTime = t;
+        lane.headKey = key;
         lane.slot = this.active.length;
         this.active.push(lane);
       }
@@ -201,11 +206,11 @@ export class Environment {
     const n = active.length;
     if (n === 0) return null;
     let best = active[0];
-    let bt = best.times[best.head];
+    let bt = best.headTime;
     for (let i = 1; i < n; i++) {
       const l = active[i];
-      const lt = l.times[l.head];
-      if (lt < bt || (lt === bt && l.keys[l.head] < best.keys[best.head])) {
+      const lt = l.headTime;
+      if (lt < bt || (lt === bt && l.headKey < best.headKey)) {
         best = l;
         bt = lt;
       }
@@ -216,7 +221,7 @@ export class Environment {
   /** Time of the next event, or Infinity. */
   peek(): number {
     const lane = this.firstLane();
-    const lt = lane === null ? Infinity : lane.times[lane.head];
+    const lt = lane === null ? Infinity : lane.headTime;
     const ht = this.size > 0 ? this.times[0] : Infinity;
     return lt < ht ? lt : ht;
   }
@@ -233,15 +238,20 @@ export class Environment {
   private stepUntil(until: number): boolean {
     const lane = this.firstLane();
     if (lane !== null) {
-      const h = lane.head;
-      const t = lane.times[h];
+      const t = lane.headTime;
       // The heap's root goes first if it is earlier, or at the same time with a lower key.
-      if (this.size === 0 || t < this.times[0] || (t === this.times[0] && lane.keys[h] < this.keys[0])) {
+      if (this.size === 0 || t < this.times[0] || (t === this.times[0] && lane.headKey < this.keys[0])) {
         if (t > until) return false;
+        const h = lane.head;
         const arg = lane.args[h];
-        lane.head = (h + 1) & lane.mask;
+        const next = (h + 1) & lane.mask;
+        lane.head = next;
         this.laneEvents--;
         if (--lane.length === 0) this.deactivate(lane);
+        else {
+          lane.headTime = lane.times[next];
+          lane.headKey = lane.keys[next];
+        }
         this.now = t;
         this.arg = arg;
         this.processed++;
