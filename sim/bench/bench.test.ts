@@ -77,6 +77,8 @@ describe("runBench (tiny, SimPy disabled)", () => {
       // summary.md: the table the README carries, made from results.json (not copied by hand).
       const md = readFileSync(join(dir, "summary.md"), "utf8");
       expect(md).toContain("SMOKE");
+      expect(res.v8Flags).toEqual(["--max-inlined-bytecode-size-cumulative=3000"]);
+      expect(md).toContain("V8 flags `--max-inlined-bytecode-size-cumulative=3000`");
       const md10Row = md.split("\n").find((l) => l.startsWith("| 2 | M/D/10"))!;
       expect(md10Row).toContain(`${(res.items[1].eventsPerS.median / 1e6).toFixed(2)} M`);
       expect(md10Row).toMatch(/\*\*(yes|no)\*\* \|$/);

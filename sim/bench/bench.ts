@@ -15,7 +15,7 @@
 // numbers live in the README. Full mode fails (exit 1) if SimPy cannot be installed or the M/D/10
 // mean wait misses the exact value by more than 3 %. Targets that are not met do not fail the run:
 // this is a measurement, not a test.
-import "../jit.js"; // first: V8 inlining budget for the hot path (see sim/jit.ts)
+import { INLINE_BUDGET_FLAG } from "../jit.js"; // first: V8 inlining budget for the hot path (see sim/jit.ts)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -217,6 +217,8 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     startedAt: started,
     finishedAt: new Date().toISOString(),
     machine: mach,
+    // Set by sim/jit.ts in every process that runs the simulator (npm run sim, this bench, its children).
+    v8Flags: [INLINE_BUDGET_FLAG],
     // Other work on the machine depresses every figure: the 1-minute load average at start and end.
     loadAverage1m: { start: mach.loadAverage1m, end: machine().loadAverage1m },
     items: [

@@ -8,6 +8,7 @@ export interface BenchResultsForSummary {
   startedAt: string;
   machine: { cpuModel: string; cores: number; node: string; platform: string; arch: string; totalMemoryGB: number };
   loadAverage1m: { start: number; end: number };
+  v8Flags?: string[];
   items: Array<Record<string, unknown> & { id: number }>;
 }
 
@@ -92,6 +93,7 @@ export function benchSummaryMarkdown(r: BenchResultsForSummary): string {
   lines.push(
     `**Machine:** ${m.cpuModel} (${m.cores} vCPUs), ${m.totalMemoryGB} GB, ${m.platform} ${m.arch}, Node ${m.node}` +
       (simpyVersion ? `, SimPy ${simpyVersion}` : "") +
+      (r.v8Flags && r.v8Flags.length > 0 ? `, V8 flags \`${r.v8Flags.join(" ")}\` (sim/jit.ts)` : "") +
       `. 1-minute load average ${r.loadAverage1m.start} at the start, ${r.loadAverage1m.end} at the end.`,
   );
   lines.push("");
