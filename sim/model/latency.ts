@@ -2,10 +2,12 @@
 // plus a 1 %-bucket histogram that always works (used beyond the cap, so 10^7-message runs stay
 // within memory). Means are always exact (running sums).
 //
-// Performance (this is on the per-completion hot path, three recorders per message): the histogram
-// is a flat Float64Array of counts indexed by bucket number (no Map lookups or boxed entries), and
-// the last value's bucket is memoised, so a repeated value (constant service time, zero wait) costs
-// no Math.log. Callers that already know the bucket pass it to addWithBucket().
+// Performance (this is on the per-completion hot path, three recorders per message): while the
+// values are kept, an observation is a store and two running sums; the histogram is built only when
+// the cap is passed (from the kept values) and then updated per observation. It is a flat
+// Float64Array of counts indexed by bucket number (no Map lookups or boxed entries), and the last
+// value's bucket is memoised, so a repeated value (constant service time, zero wait) costs no
+// lookup. Callers that already know the bucket pass it to addWithBucket().
 import { latencyBucket, percentileFromBuckets, type LatencyStats } from "../trace.js";
 
 /** Values per chunk of exact storage (512 KB). */
@@ -21,7 +23,7 @@ export class LatencyRecorder {
   private n = 0;
   private sum = 0;
   private maxV = -Infinity;
-  /** counts[b] = observations in bucket b; grown on demand to the largest bucket seen (5 s is bucket 856). */
+  /** Bucket mode only: counts[b] = observations in bucket b; grown on demand to the largest bucket seen (5 s is bucket 856). */
   private counts = new Float64Array(0);
   private maxBucket = -1;
   private lastX = Number.NaN;
@@ -33,11 +35,19 @@ export class LatencyRecorder {
   }
 
   add(x: number): void {
+    ++this.n;
+    this.sum += x;
+    if (x > this.maxV) this.maxV = x;
+    if (this.exact) {
+      if (this.pos < this.values.length) this.values[this.pos++] = x;
+      else this.spill(x);
+      return;
+    }
     if (x !== this.lastX) {
       this.lastX = x;
       this.lastB = latencyBucket(x);
     }
-    this.addWithBucket(x, this.lastB);
+    this.tally(this.lastB);
   }
 
   /**
@@ -46,23 +56,38 @@ export class LatencyRecorder {
    * this into the per-completion code: a double passed into a call that is not inlined is boxed.
    */
   addWithBucket(x: number, b: number): void {
-    const n = ++this.n;
+    ++this.n;
     this.sum += x;
     if (x > this.maxV) this.maxV = x;
+    if (this.exact) {
+      if (this.pos < this.values.length) this.values[this.pos++] = x;
+      else this.spill(x);
+      return;
+    }
+    this.tally(b);
+  }
+
+  /** One more observation in bucket b (bucket mode). */
+  private tally(b: number): void {
     if (b >= this.counts.length) this.growCounts(b);
     this.counts[b]++;
     if (b > this.maxBucket) this.maxBucket = b;
-    if (this.pos < this.values.length) this.values[this.pos++] = x;
-    else if (this.exact) this.spill(x);
   }
 
-  /** Exact mode and the chunk is full: grow it or start a new one, or, past the cap, drop the values and keep buckets only. */
+  /**
+   * Exact mode and the chunk is full: grow it or start a new one; or, past the cap, switch to the
+   * 1 % buckets. The histogram is only needed from then on, so it is built here from the values
+   * kept so far (the same multiset as counting each one as it came), and the values are dropped.
+   */
   private spill(x: number): void {
     if (this.n > this.cap) {
       this.exact = false;
+      for (const c of this.full) this.countAll(c, c.length);
+      this.countAll(this.values, this.pos);
       this.values = new Float64Array(0);
       this.full = [];
       this.pos = 0;
+      this.tally(latencyBucket(x));
       return;
     }
     // Never more room than the cap allows: a value past the cap must land here, in spill().
@@ -77,6 +102,10 @@ export class LatencyRecorder {
       this.pos = 0;
     }
     this.values[this.pos++] = x;
+  }
+
+  private countAll(values: Float64Array, n: number): void {
+    for (let i = 0; i < n; i++) this.tally(latencyBucket(values[i]));
   }
 
   /** All exact values, in arrival order. */
