@@ -101,33 +101,58 @@ const BATCH = 64;
  * sequence is the same — a stream is only ever read in order by its one owner.
  */
 export function stream(seed: number, name: string): Stream {
+  const s = new StreamState(seed, name);
+  // An unnamed arrow and a method shorthand: tsx's keepNames names a function bound to a name
+  // (`const f = () => ...`, `{ fill: () => ... }`) with a defineProperty call, for every stream of
+  // every run.
+  return Object.assign(() => s.draw(), {
+    fill(out: Float64Array): void {
+      s.fill(out);
+    },
+  });
+}
+
+/** One stream's ARC4 and its buffer of BATCH draws. */
+class StreamState {
   // The key schedule (seedrandom's mixkey, ARC4 setup and its 256 dropped bytes) runs at the first
   // draw: many streams of a short run are never drawn from (a constant processing time, no crash
   // rate, a burst producer), and for a 50-message scenario that setup was ~10 % of the run.
-  let arc4: Arc4 | null = null;
-  const buf = new Float64Array(BATCH);
-  let next = BATCH;
-  const refill = (): number => {
-    if (arc4 === null) arc4 = new Arc4(seedrandom(`kedasim:${seed}:${name}`, { state: true }).state());
-    arc4.fill(buf);
-    next = 1;
-    return buf[0];
-  };
-  const u = (() => (next < BATCH ? buf[next++] : refill())) as Stream;
-  u.fill = (out: Float64Array): void => {
+  private arc4: Arc4 | null = null;
+  private readonly buf = new Float64Array(BATCH);
+  private next = BATCH;
+
+  constructor(
+    private readonly seed: number,
+    private readonly name: string,
+  ) {}
+
+  draw(): number {
+    return this.next < BATCH ? this.buf[this.next++] : this.refill();
+  }
+
+  /** The next out.length draws, in order, into out. */
+  fill(out: Float64Array): void {
+    const buf = this.buf;
     let k = 0;
     while (k < out.length) {
-      if (next === BATCH) {
-        refill();
-        next = 0; // refill() handed out buf[0] as its return value; here it is copied below instead
+      if (this.next === BATCH) {
+        this.refill();
+        this.next = 0; // refill() handed out buf[0] as its return value; here it is copied below instead
       }
+      const next = this.next;
       const n = Math.min(BATCH - next, out.length - k);
       for (let i = 0; i < n; i++) out[k + i] = buf[next + i];
-      next += n;
+      this.next = next + n;
       k += n;
     }
-  };
-  return u;
+  }
+
+  private refill(): number {
+    if (this.arc4 === null) this.arc4 = new Arc4(seedrandom(`kedasim:${this.seed}:${this.name}`, { state: true }).state());
+    this.arc4.fill(this.buf);
+    this.next = 1;
+    return this.buf[0];
+  }
 }
 
 /** A duration distribution, in seconds. */
