@@ -8,6 +8,7 @@ import type { Scenario } from "../scenario/load.js";
 import { MessageStore, MsgState, SlotDeque } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
+import { podsToDelete } from "./replicaset.js";
 import {
   TRACE_VERSION,
   latencyBucket,
@@ -809,15 +810,10 @@ export class Simulation {
   private reconcileReplicaSet(t: number): void {
     while (this.nonTerminating < this.specReplicas) this.createPod(t);
     if (this.nonTerminating > this.specReplicas) {
-      // Deletion order of the ReplicaSet controller (pkg/controller/replicaset/replica_set.go
-      // getPodsToDelete → controller.ActivePodsWithRanks): unscheduled < scheduled, Pending <
-      // Running, not ready < ready, then the most recently ready, then the newest. Whether a pod is
-      // busy plays no role — the root of "KEDA kills busy pods" (user-pain A).
-      const rank = (p: Pod) => (p.phase === "Pending" ? 0 : p.phase === "Starting" ? 1 : 2);
-      const candidates = [...this.pods.values()].filter((p) => p.phase !== "Terminating" && p.phase !== "Gone");
-      candidates.sort((a, b) => rank(a) - rank(b) || b.readyAt - a.readyAt || b.createdAt - a.createdAt || b.uid - a.uid);
-      const n = this.nonTerminating - this.specReplicas;
-      for (let i = 0; i < n; i++) this.terminate(candidates[i], t, `scale-in to ${this.specReplicas}`);
+      // The ReplicaSet's deletion order (replicaset.ts): busy or not plays no role (user-pain A).
+      for (const pod of podsToDelete(this.pods.values(), this.nonTerminating - this.specReplicas)) {
+        this.terminate(pod, t, `scale-in to ${this.specReplicas}`);
+      }
     }
   }
 

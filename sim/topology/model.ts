@@ -34,6 +34,7 @@ import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng.js";
 import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
+import { podsToDelete } from "../model/replicaset.js";
 import { SimulationLimitError } from "../model/simulation.js";
 import type { Producer } from "../scenario/load.js";
 import {
@@ -1750,13 +1751,10 @@ export class TopologySimulation {
   private reconcileReplicaSet(st: Stage, t: number): void {
     while (st.nonTerminating < st.specReplicas) this.createPod(st, t);
     if (st.nonTerminating > st.specReplicas) {
-      // ReplicaSet deletion order (pkg/controller/replicaset getPodsToDelete → ActivePodsWithRanks), as in
-      // the single-queue model: Pending < Starting < Ready, then the most recently ready, then the newest.
-      const rank = (p: Pod) => (p.phase === "Pending" ? 0 : p.phase === "Starting" ? 1 : 2);
-      const candidates = [...st.pods.values()].filter((p) => p.phase !== "Terminating" && p.phase !== "Gone");
-      candidates.sort((a, b) => rank(a) - rank(b) || b.readyAt - a.readyAt || b.createdAt - a.createdAt || b.uid - a.uid);
-      const n = st.nonTerminating - st.specReplicas;
-      for (let i = 0; i < n; i++) this.terminate(candidates[i], t, `scale-in to ${st.specReplicas}`);
+      // The ReplicaSet's deletion order, as in the single-queue model (../model/replicaset.ts).
+      for (const pod of podsToDelete(st.pods.values(), st.nonTerminating - st.specReplicas)) {
+        this.terminate(pod, t, `scale-in to ${st.specReplicas}`);
+      }
     }
   }
 
