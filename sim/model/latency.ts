@@ -35,23 +35,17 @@ export class LatencyRecorder {
   }
 
   add(x: number): void {
-    ++this.n;
-    this.sum += x;
-    if (x > this.maxV) this.maxV = x;
-    if (this.exact) {
-      if (this.pos < this.values.length) this.values[this.pos++] = x;
-      else this.spill(x);
-      return;
-    }
-    if (x !== this.lastX) {
+    // The bucket is only needed once the values are no longer kept (addWithBucket ignores it before).
+    if (!this.exact && x !== this.lastX) {
       this.lastX = x;
       this.lastB = latencyBucket(x);
     }
-    this.tally(this.lastB);
+    this.addWithBucket(x, this.lastB);
   }
 
   /**
-   * add(x) when the caller has computed latencyBucket(x) already. Only the common case is written
+   * add(x) when the caller has computed latencyBucket(x) already (b is not read while the exact
+   * values are kept, and may be anything then). Only the common case is written
    * here (growing arrays and leaving exact mode are in cold methods), so the optimiser can inline
    * this into the per-completion code: a double passed into a call that is not inlined is boxed.
    */
