@@ -40,7 +40,7 @@ describe("stream", () => {
       for (let round = 0; round < 3; round++) {
         for (const n of sizes) {
           const out = new Float64Array(n);
-          u.fill!(out);
+          u.fill(out);
           for (let k = 0; k < n; k++) expect(Object.is(out[k], ref()), `fill of ${n}, item ${k}`).toBe(true);
           // a few single draws in between keep the stream's position shared by both ways of drawing
           for (let k = 0; k < (n % 3); k++) expect(Object.is(u(), ref())).toBe(true);
@@ -48,7 +48,6 @@ describe("stream", () => {
       }
     }
   });
-
 
   const pairs: [number, string][] = [];
   for (const seed of [0, 1, 2, 7, 42, 1234, 99999, 2 ** 31 - 1])
