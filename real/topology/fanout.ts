@@ -10,23 +10,17 @@ import { execFile } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import amqp from "amqplib";
-import type { TopologyScenario } from "../../sim/topology/load.js";
 import { brokerUrls } from "../env.js";
-import { Collector, daprPost, sleep, StageRunner, waitUntil, type RunningPod, type StageDef } from "./stages.js";
+import { Collector, daprPost, sleep, StageRunner, waitUntil, type RunningPod, type StageDef, type TopologyRunOptions } from "./stages.js";
 import { epochNow, newRecorder, procEnv, writeTopologyTrace } from "./trace.js";
 
-export interface FanoutRunOptions {
-  scenario: TopologyScenario;
-  daprd: string;
-  outDir: string;
-  k: number;
+export interface FanoutRunOptions extends TopologyRunOptions {
   messages?: number;
   /** Replicas per subscriber stage (fixed). */
   replicas: number;
   /** SIGKILL one busy pod of this stage once this many messages were published (at-least-once redelivery). */
   crash?: { stage: string; afterMessages: number };
   prefetch?: number;
-  timeoutMs?: number;
 }
 
 export interface FanoutStageResult {

@@ -6,24 +6,17 @@
 // pods busy at once.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { TopologyScenario } from "../../sim/topology/load.js";
 import { createTopic, deleteTopic, describeGroup, groupMembers, KAFKA_BOOTSTRAP, type GroupPartition } from "./brokers.js";
-import { Collector, daprPost, sleep, StageRunner, waitUntil, type StageDef } from "./stages.js";
+import { Collector, daprPost, sleep, StageRunner, waitUntil, type StageDef, type TopologyRunOptions } from "./stages.js";
 import { epochNow, procEnv, writeTopologyTrace, type RunRecorder, newRecorder } from "./trace.js";
 
-export interface KafkaRunOptions {
-  scenario: TopologyScenario;
-  daprd: string;
-  outDir: string;
-  /** Time scale: wall = scenario × k. */
-  k: number;
+export interface KafkaRunOptions extends TopologyRunOptions {
   /** Cap on the scenario's message count (time-scaled CI runs). */
   messages?: number;
   /** Consumer replicas (fixed for the run). */
   replicas: number;
   /** Override the topic's partition count. */
   partitions?: number;
-  timeoutMs?: number;
   /** Wall ms between reads of the group's real offsets fed to the stage's KEDA kafka trigger (0 = off). */
   kedaReadEveryMs?: number;
 }

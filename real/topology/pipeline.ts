@@ -17,17 +17,12 @@
 // lost = sends the mapper stage never finished (held by a crashed pod, or buffered in its sidecar).
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { TopologyScenario } from "../../sim/topology/load.js";
 import { NATS_URL } from "./brokers.js";
 import { consumerInfo, createStream, deleteStream, MiniNats, streamInfo, type ConsumerInfo } from "./nats.js";
-import { Collector, daprPost, sleep, StageRunner, waitUntil, type StageDef } from "./stages.js";
+import { Collector, daprPost, sleep, StageRunner, waitUntil, type StageDef, type TopologyRunOptions } from "./stages.js";
 import { epochNow, newRecorder, procEnv, writeTopologyTrace } from "./trace.js";
 
-export interface PipelineRunOptions {
-  scenario: TopologyScenario;
-  daprd: string;
-  outDir: string;
-  k: number;
+export interface PipelineRunOptions extends TopologyRunOptions {
   /** Cap on the number of chunks. */
   chunks?: number;
   /** Mapper replicas (default: the scenario's, capped at 10). */
@@ -36,7 +31,6 @@ export interface PipelineRunOptions {
   crashes?: boolean;
   /** Override the fetcher's resend policy. */
   resend?: boolean;
-  timeoutMs?: number;
 }
 
 export interface PipelineRunResult {

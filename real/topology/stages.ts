@@ -6,10 +6,22 @@ import { createServer, type Server } from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TopologyScenario } from "../../sim/topology/load.js";
 import { Pair } from "../pair.js";
 import { ChildRegistry } from "../procs.js";
 
 export const WORKER = fileURLToPath(new URL("./apps/worker.ts", import.meta.url));
+
+/** What every real topology run (fanout, kafka, pipeline) is given; each adds its own knobs. */
+export interface TopologyRunOptions {
+  scenario: TopologyScenario;
+  /** The daprd binary. */
+  daprd: string;
+  outDir: string;
+  /** Time scale: wall = scenario × k. */
+  k: number;
+  timeoutMs?: number;
+}
 
 export interface StageEvent {
   event: "received" | "finished" | "parked" | "forward-failed";
