@@ -1,9 +1,7 @@
-// The scaling decisions of real mode: the simulator's pure KEDA / HPA / fallback functions, called
-// exactly as sim/model/simulation.ts calls them in onKedaPoll and onHpaSync — only the queue
-// snapshot comes from the live broker instead of the model. Times are scenario seconds.
-import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState } from "../sim/decisions/keda.js";
-import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading } from "../sim/decisions/hpa.js";
-import { recordQuery, fallbackActive, fallbackMetricValue, type MetricHealth } from "../sim/decisions/fallback.js";
+// The scaling decisions of real mode: the simulator's Autoscaler (sim/model/autoscaler.ts), the
+// very code behind the simulator's KEDA polls and HPA syncs; only the queue snapshots come from
+// the live broker instead of the model. Times are scenario seconds.
+import { Autoscaler } from "../sim/model/autoscaler.js";
 import type { Scenario } from "../sim/scenario/load.js";
 import type { QueueSnapshot } from "../sim/triggers/types.js";
 import type { HpaSyncRecord, KedaPollRecord } from "../sim/trace.js";
@@ -15,26 +13,20 @@ export interface Decision<R> {
   reason: string;
 }
 
+/** Trigger i reads snapshots[i]; null or undefined: it could not be read (a scaler error for that trigger). */
+const fromSnapshots = (snapshots: ReadonlyArray<QueueSnapshot | null | undefined>) => ({
+  snapshotFor: (_trigger: unknown, i: number) => snapshots[i] ?? null,
+});
+
 export class ScalingDecisions {
-  private kedaState: KedaState;
-  private hpaState: HpaState = initialHpaState;
-  private readonly hpaCfg: HpaConfig;
-  private health: MetricHealth[];
-  private cached: Array<number | null>;
-  hpaSyncs = 0;
+  private readonly autoscaler: Autoscaler;
 
   constructor(private s: Scenario) {
-    const so = s.scaledObject;
-    this.kedaState = { lastActiveTime: null, creationTime: s.keda.createdAt };
-    this.hpaCfg = {
-      ...defaultHpaConfig(hpaMinReplicas(so), hpaMaxReplicas(so)),
-      behavior: so.behavior,
-      tolerance: s.hpa.tolerance,
-      downscaleStabilizationSeconds: s.hpa.downscaleStabilization,
-      configurableTolerance: s.hpa.configurableTolerance,
-    };
-    this.health = so.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const }));
-    this.cached = so.triggers.map(() => null);
+    this.autoscaler = new Autoscaler(s.scaledObject, s.keda, s.hpa);
+  }
+
+  get hpaSyncs(): number {
+    return this.autoscaler.hpaSyncs;
   }
 
   scalerErrorAt(t: number): boolean {
@@ -42,29 +34,12 @@ export class ScalingDecisions {
     return false;
   }
 
-  /** One KEDA poll (mirror of Simulation.onKedaPoll). snapshots[i] = null when reading trigger i failed. */
+  /** One KEDA poll. snapshots[i] = null when reading trigger i failed. */
   kedaPoll(t: number, snapshots: Array<QueueSnapshot | null>, specReplicas: number): Decision<KedaPollRecord> {
-    const so = this.s.scaledObject;
-    let active = false;
-    let error = false;
-    let firstMetric: number | null = null;
-    so.triggers.forEach((trig, i) => {
-      const snap = snapshots[i];
-      if (this.scalerErrorAt(t) || snap === null) {
-        error = true;
-        this.health[i] = recordQuery(this.health[i], false);
-        return;
-      }
-      const r = trig.read(snap);
-      this.health[i] = recordQuery(this.health[i], true);
-      this.cached[i] = r.value;
-      if (i === 0) firstMetric = r.value;
-      if (r.active) active = true;
-    });
-    const res = requestScale(so, this.kedaState, { now: t, currentReplicas: specReplicas, isActive: active, isError: error });
-    this.kedaState = res.state;
+    const poll = this.autoscaler.poll(t, this.scalerErrorAt(t), fromSnapshots(snapshots), specReplicas);
+    const res = poll.result;
     return {
-      record: { type: "keda-poll", t, metric: firstMetric, active, error, lastActiveTime: res.state.lastActiveTime, condition: res.condition },
+      record: { type: "keda-poll", t, metric: poll.metric, active: poll.active, error: poll.error, lastActiveTime: res.state.lastActiveTime, condition: res.condition },
       to: res.replicas !== null && res.replicas !== specReplicas ? res.replicas : null,
       reason: res.reason,
     };
@@ -72,45 +47,16 @@ export class ScalingDecisions {
 
   /** Which triggers the HPA sync needs a fresh reading for (the others use KEDA's cached value). */
   hpaNeedsRead(t: number): boolean[] {
-    return this.s.scaledObject.triggers.map((trig, i) => !(trig.useCachedMetrics && this.cached[i] !== null && !this.scalerErrorAt(t)));
+    return this.autoscaler.needsRead(this.scalerErrorAt(t));
   }
 
-  /** One HPA sync (mirror of Simulation.onHpaSync). */
+  /** One HPA sync. snapshots[i] is not read for a trigger served from KEDA's cache (see hpaNeedsRead). */
   hpaSync(
     t: number,
     snapshots: Array<QueueSnapshot | null | undefined>,
     counts: { specReplicas: number; statusReplicas: number; readyReplicas: number },
   ): Decision<HpaSyncRecord> {
-    const so = this.s.scaledObject;
-    const metrics: MetricReading[] = so.triggers.map((trig, i) => {
-      if (trig.useCachedMetrics && this.cached[i] !== null && !this.scalerErrorAt(t)) {
-        return { ok: true, targetType: trig.targetType, target: trig.target, value: this.cached[i]! };
-      }
-      const snap = snapshots[i];
-      if (this.scalerErrorAt(t) || !snap) {
-        this.health[i] = recordQuery(this.health[i], false);
-        if (fallbackActive(this.health[i], so.fallback)) {
-          return {
-            ok: true,
-            targetType: trig.targetType,
-            target: trig.target,
-            value: fallbackMetricValue(so.fallback!, trig.target, trig.targetType, counts.specReplicas, counts.readyReplicas),
-          };
-        }
-        return { ok: false };
-      }
-      this.health[i] = recordQuery(this.health[i], true);
-      return { ok: true, targetType: trig.targetType, target: trig.target, value: trig.read(snap).value };
-    });
-    const res = reconcile(this.hpaCfg, this.hpaState, {
-      now: t,
-      specReplicas: counts.specReplicas,
-      statusReplicas: counts.statusReplicas,
-      readyReplicas: counts.readyReplicas,
-      metrics,
-    });
-    this.hpaState = res.state;
-    this.hpaSyncs++;
+    const res = this.autoscaler.sync(t, this.scalerErrorAt(t), fromSnapshots(snapshots), counts.specReplicas, counts.statusReplicas, counts.readyReplicas);
     return {
       record: {
         type: "hpa-sync",

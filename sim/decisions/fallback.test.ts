@@ -5,7 +5,6 @@ import {
   getMetricWithFallback,
   healthyMetric,
   recordQuery,
-  tryFallbackMetricValue,
   type FallbackConfig,
   type MetricHealth,
 } from "./fallback.js";
@@ -44,10 +43,9 @@ describe("fallback metric value (doFallback)", () => {
     expect(fallbackMetricValue(fb({ behavior }), 10, "AverageValue", current, current)).toBe(want);
   });
 
-  it("Value target divides by ready replicas; 0 ready => no fallback (NaN / null)", () => {
+  it("Value target divides by ready replicas; 0 ready => no fallback (null)", () => {
     expect(fallbackMetricValue(fb(), 10, "Value", 5, 4)).toBe(25);
-    expect(tryFallbackMetricValue(fb(), 10, "Value", 5, 0)).toBeNull();
-    expect(Number.isNaN(fallbackMetricValue(fb(), 10, "Value", 5, 0))).toBe(true);
+    expect(fallbackMetricValue(fb(), 10, "Value", 5, 0)).toBeNull();
   });
 
   it("truncates to integer milli like int64(target*1000*R)", () => {
@@ -57,7 +55,7 @@ describe("fallback metric value (doFallback)", () => {
   it("makes the HPA compute exactly R replicas", () => {
     for (const target of [1, 5, 7.5]) {
       for (const r of [1, 3, 10]) {
-        const v = fallbackMetricValue(fb({ replicas: r }), target, "AverageValue", 2, 2);
+        const v = fallbackMetricValue(fb({ replicas: r }), target, "AverageValue", 2, 2)!;
         const p = externalMetricProposal("AverageValue", Math.round(target * 1000), Math.round(v * 1000), { specReplicas: 2, statusReplicas: 2, readyReplicas: 2 }, { scaleDown: 0.1, scaleUp: 0.1 });
         expect(p.ok && p.replicas).toBe(r);
       }

@@ -60,7 +60,7 @@ export function fallbackReplicas(fb: FallbackConfig, currentReplicas: number): n
  * Value target. Returns null when upstream fails the fallback (Value target with 0 ready replicas:
  * "readyReplicas is zero, cannot do fallback" => the HPA gets an error).
  */
-export function tryFallbackMetricValue(
+export function fallbackMetricValue(
   fb: FallbackConfig,
   target: number,
   targetType: MetricTargetType,
@@ -73,12 +73,6 @@ export function tryFallbackMetricValue(
     r /= readyReplicas;
   }
   return Math.trunc(target * 1000 * r) / 1000;
-}
-
-/** Like tryFallbackMetricValue; NaN when upstream cannot produce a fallback value (Value target, 0 ready). */
-export function fallbackMetricValue(fb: FallbackConfig, target: number, targetType: MetricTargetType, currentReplicas: number, readyReplicas: number): number {
-  const v = tryFallbackMetricValue(fb, target, targetType, currentReplicas, readyReplicas);
-  return v === null ? Number.NaN : v;
 }
 
 export type FallbackQuery = { ok: true; value: number } | { ok: false };
@@ -109,7 +103,7 @@ export function getMetricWithFallback(
   if (!fallbackActive(h, fb)) {
     return { health: h, outcome: { ok: false, reason: `scaler error (${h.numberOfFailures} <= failureThreshold ${fb.failureThreshold})` } };
   }
-  const v = tryFallbackMetricValue(fb, target, targetType, currentReplicas, readyReplicas);
+  const v = fallbackMetricValue(fb, target, targetType, currentReplicas, readyReplicas);
   if (v === null) return { health: h, outcome: { ok: false, reason: "error performing fallback: readyReplicas is zero" } };
   return { health: h, outcome: { ok: true, value: v, fallback: true } };
 }

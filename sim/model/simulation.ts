@@ -19,9 +19,7 @@ import {
   type TraceHeader,
   type TraceRecord,
 } from "../trace.js";
-import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState } from "../decisions/keda.js";
-import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading } from "../decisions/hpa.js";
-import { recordQuery, fallbackActive, fallbackMetricValue, type MetricHealth } from "../decisions/fallback.js";
+import { Autoscaler, type MetricSource } from "./autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 
 export { SimulationLimitError } from "./limits.js";
@@ -131,13 +129,10 @@ export class Simulation {
   private firstReadyAt: number | null = null;
 
   // scaling state
-  private kedaState: KedaState;
-  private hpaState: HpaState = initialHpaState;
-  private hpaCfg: HpaConfig;
-  private health: MetricHealth[];
-  private cached: Array<number | null>;
+  private autoscaler: Autoscaler;
+  /** What the autoscaler's triggers read: the broker's sampled statistics or the live queue. */
+  private metricSource: MetricSource;
   private scaleEvents: Summary["scaleEvents"] = [];
-  private hpaSyncs = 0;
 
   // RabbitMQ management API statistics (sampled every statsInterval)
   private stats: QueueSnapshot = { ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0 };
@@ -177,7 +172,6 @@ export class Simulation {
   /** Service Bus without lock renewal: a run longer than the lock loses it (lock-expiry events). */
   private readonly locksLapse: boolean;
   private readonly lockDuration: number;
-  private lastProgress = 0;
 
   constructor(scenario: Scenario, opts: SimOptions = {}) {
     this.s = scenario;
@@ -189,16 +183,8 @@ export class Simulation {
     this.crashU = stream(seed, "crash");
     this.arrivalsU = scenario.producers.map((_, i) => stream(seed, `arrivals-${i}`));
     const so = scenario.scaledObject;
-    this.kedaState = { lastActiveTime: null, creationTime: scenario.keda.createdAt };
-    this.hpaCfg = {
-      ...defaultHpaConfig(hpaMinReplicas(so), hpaMaxReplicas(so)),
-      behavior: so.behavior,
-      tolerance: scenario.hpa.tolerance,
-      downscaleStabilizationSeconds: scenario.hpa.downscaleStabilization,
-      configurableTolerance: scenario.hpa.configurableTolerance,
-    };
-    this.health = so.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const }));
-    this.cached = so.triggers.map(() => null);
+    this.autoscaler = new Autoscaler(so, scenario.keda, scenario.hpa);
+    this.metricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
     this.prefetchLimit = scenario.queue.prefetch === 0 ? Infinity : scenario.queue.prefetch;
     this.concurrency = scenario.consumer.concurrency;
     this.maxMessages = scenario.limits.maxMessages;
@@ -901,34 +887,14 @@ export class Simulation {
   // ---------------------------------------------------------------- KEDA
   private onKedaPoll(t: number): void {
     const so = this.s.scaledObject;
-    let active = false;
-    let error = false;
-    let firstMetric: number | null = null;
-    // Plain loops, one error-window check per poll, one live snapshot for all triggers: a poll
-    // runs every pollingInterval for the whole run (twice a minute for 480 h in the benchmark).
-    const failing = this.scalerErrorAt(t);
-    let live: QueueSnapshot | null = null;
-    for (let i = 0; i < so.triggers.length; i++) {
-      if (failing) {
-        error = true;
-        this.health[i] = recordQuery(this.health[i], false);
-        continue;
-      }
-      const trig = so.triggers[i];
-      const r = trig.read(this.usesStats(trig) ? this.stats : (live ??= this.liveSnapshot(t)));
-      this.health[i] = recordQuery(this.health[i], true);
-      this.cached[i] = r.value;
-      if (i === 0) firstMetric = r.value;
-      if (r.active) active = true;
-    }
-    const res = requestScale(so, this.kedaState, { now: t, currentReplicas: this.specReplicas, isActive: active, isError: error });
-    this.kedaState = res.state;
+    const poll = this.autoscaler.poll(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas);
+    const res = poll.result;
     this.emit({
       type: "keda-poll",
       t,
-      metric: firstMetric,
-      active,
-      error,
+      metric: poll.metric,
+      active: poll.active,
+      error: poll.error,
       lastActiveTime: res.state.lastActiveTime,
       condition: res.condition,
     });
@@ -938,40 +904,7 @@ export class Simulation {
 
   // ---------------------------------------------------------------- HPA
   private onHpaSync(t: number): void {
-    const so = this.s.scaledObject;
-    const failing = this.scalerErrorAt(t);
-    let live: QueueSnapshot | null = null;
-    const metrics: MetricReading[] = new Array(so.triggers.length);
-    for (let i = 0; i < so.triggers.length; i++) {
-      const trig = so.triggers[i];
-      const cached = this.cached[i];
-      if (trig.useCachedMetrics && cached !== null && !failing) {
-        metrics[i] = { ok: true, targetType: trig.targetType, target: trig.target, value: cached };
-        continue;
-      }
-      if (failing) {
-        this.health[i] = recordQuery(this.health[i], false);
-        metrics[i] = { ok: false };
-        if (fallbackActive(this.health[i], so.fallback)) {
-          // KEDA cannot build a fallback for a Value target with 0 ready replicas (NaN): the HPA
-          // then gets an error, like with no fallback at all.
-          const value = fallbackMetricValue(so.fallback!, trig.target, trig.targetType, this.specReplicas, this.readyCount);
-          if (Number.isFinite(value)) metrics[i] = { ok: true, targetType: trig.targetType, target: trig.target, value };
-        }
-        continue;
-      }
-      this.health[i] = recordQuery(this.health[i], true);
-      const value = trig.read(this.usesStats(trig) ? this.stats : (live ??= this.liveSnapshot(t))).value;
-      metrics[i] = { ok: true, targetType: trig.targetType, target: trig.target, value };
-    }
-    const res = reconcile(this.hpaCfg, this.hpaState, {
-      now: t,
-      specReplicas: this.specReplicas,
-      statusReplicas: this.nonTerminating,
-      readyReplicas: this.readyCount,
-      metrics,
-    });
-    this.hpaState = res.state;
+    const res = this.autoscaler.sync(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas, this.nonTerminating, this.readyCount);
     this.emit({
       type: "hpa-sync",
       t,
@@ -983,7 +916,6 @@ export class Simulation {
       condition: res.condition,
     });
     if (res.rescale && res.desired !== this.specReplicas) this.setSpec(res.desired, t, "hpa", res.reason);
-    this.hpaSyncs++;
     this.env.schedule(t + this.s.hpa.syncPeriod + this.s.hpa.drift, this.K.hpa, 0);
   }
 
@@ -1076,7 +1008,7 @@ export class Simulation {
       scaleEvents: this.scaleEvents,
       notes: {
         events: this.env.processed,
-        hpaSyncs: this.hpaSyncs,
+        hpaSyncs: this.autoscaler.hpaSyncs,
         stillInSystem: this.msgs.live,
         endedBy: this.s.duration !== null ? "duration" : this.settledSince >= 0 ? "settled" : "maxDurationSeconds",
       },

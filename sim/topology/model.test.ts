@@ -559,3 +559,40 @@ describe(`properties (fast-check seed ${SEED})`, () => {
     timeout(60_000),
   );
 });
+
+describe("KEDA and the HPA on a stage (the single-queue model's Autoscaler)", () => {
+  it("fallback with a Value target and 0 ready pods is an invalid metric for the HPA, not NaN", () => {
+    // As found-bugs #2 for the single-queue model: scaler errors all along, fallback
+    // {failureThreshold 1, replicas 3}, Value target; the 3 pods are killed at t=50 and take 60 s to
+    // start again. Upstream doFallback fails ("readyReplicas is zero, cannot do fallback") and the
+    // HPA holds. Before the stage used the shared Autoscaler its sync passed the NaN on: the metric
+    // was NaN and the HPA scaled the stage 3 → 1.
+    const so = {
+      apiVersion: "keda.sh/v1alpha1",
+      kind: "ScaledObject",
+      metadata: { name: "c" },
+      spec: {
+        scaleTargetRef: { name: "c" },
+        minReplicaCount: 1,
+        maxReplicaCount: 5,
+        fallback: { failureThreshold: 1, replicas: 3 },
+        advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } },
+        triggers: [{ type: "rabbitmq", metricType: "Value", metadata: { host: "amqp://h", queueName: "q", mode: "QueueLength", value: "5" } }],
+      },
+    };
+    const o = simulateTopology(
+      topo({
+        name: "fallback-nan",
+        seed: 1,
+        channels: [{ name: "q", kind: "queue", broker: "rabbitmq" }],
+        producers: [{ type: "burst", count: 30, to: "q" }],
+        stages: [{ name: "c", consumes: { channel: "q" }, processingTime: 5, startupDelay: 60, manifests: [dep("c", 3), so], faults: { scalerErrors: [{ from: 0, until: 200 }], kills: [{ at: 50, count: 3 }] } }],
+        maxDurationSeconds: 100,
+      }),
+    );
+    const syncs = o.records.filter((r) => r.type === "hpa-sync");
+    expect(syncs.length).toBeGreaterThan(0);
+    for (const r of syncs) expect(r.metric === null || Number.isFinite(r.metric), `hpa-sync at t=${r.t}: metric ${r.metric}`).toBe(true);
+    expect(o.records.filter((r) => r.type === "scale" && r.actor === "hpa")).toEqual([]);
+  });
+});

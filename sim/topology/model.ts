@@ -36,7 +36,6 @@ import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
 import { podsToDelete } from "../model/replicaset.js";
 import { SimulationLimitError } from "../model/simulation.js";
-import type { Producer } from "../scenario/load.js";
 import {
   TRACE_VERSION,
   latencyBucket,
@@ -48,9 +47,7 @@ import {
   type TraceRecord,
   type TraceStage,
 } from "../trace.js";
-import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState } from "../decisions/keda.js";
-import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading } from "../decisions/hpa.js";
-import { recordQuery, fallbackActive, fallbackMetricValue, type MetricHealth } from "../decisions/fallback.js";
+import { Autoscaler, type MetricSource } from "../model/autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { ChannelSpec, InboxSpec, LogConsumeSpec, SourceSpec, StageSpec, TopologyScenario } from "./load.js";
 import { RESERVED_STAGE_NAME } from "./schema.js";
@@ -147,13 +144,11 @@ interface Stage {
   readyReplicaSeconds: number;
   lastAccountingAt: number;
   firstReadyAt: number | null;
-  kedaState: KedaState;
-  hpaState: HpaState;
-  hpaCfg: HpaConfig | null;
-  health: MetricHealth[];
-  cached: Array<number | null>;
+  /** KEDA's poll and the HPA's sync (null: a stage without a ScaledObject). */
+  autoscaler: Autoscaler | null;
+  /** What its triggers read (null without a ScaledObject). */
+  metricSource: MetricSource | null;
   scaleEvents: Summary["scaleEvents"];
-  hpaSyncs: number;
   inbox: Inbox | null;
   group: Group | null;
   service: Sampler;
@@ -535,21 +530,9 @@ export class TopologySimulation {
         readyReplicaSeconds: 0,
         lastAccountingAt: 0,
         firstReadyAt: null,
-        kedaState: { lastActiveTime: null, creationTime: sc ? sc.keda.createdAt : 0 },
-        hpaState: initialHpaState,
-        hpaCfg: sc
-          ? {
-              ...defaultHpaConfig(hpaMinReplicas(sc.scaledObject), hpaMaxReplicas(sc.scaledObject)),
-              behavior: sc.scaledObject.behavior,
-              tolerance: sc.hpa.tolerance,
-              downscaleStabilizationSeconds: sc.hpa.downscaleStabilization,
-              configurableTolerance: sc.hpa.configurableTolerance,
-            }
-          : null,
-        health: sc ? sc.scaledObject.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const })) : [],
-        cached: sc ? sc.scaledObject.triggers.map(() => null) : [],
+        autoscaler: sc ? new Autoscaler(sc.scaledObject, sc.keda, sc.hpa) : null,
+        metricSource: null,
         scaleEvents: [],
-        hpaSyncs: 0,
         inbox: null,
         group: null,
         service: sampler(sp.processingTime, stream(seed, `service:${sp.name}`)),
@@ -572,6 +555,7 @@ export class TopologySimulation {
         confirmTo: sp.confirms === null ? null : this.sources.find((x) => x.spec.name === sp.confirms)!,
         rebalances: 0,
       };
+      if (sc) st.metricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(st, trigger, t) };
       const c = sp.consumes;
       if (c?.kind === "queue") {
         const ib = this.inboxes.find((x) => x.spec.id === c.inbox)!;
@@ -1876,55 +1860,17 @@ export class TopologySimulation {
 
   // ---------------------------------------------------------------- KEDA and the HPA (as ../model/simulation.ts)
   private onKedaPoll(st: Stage, t: number): void {
-    const sc = st.spec.scaling!;
-    const so = sc.scaledObject;
-    let active = false;
-    let error = false;
-    let firstMetric: number | null = null;
-    so.triggers.forEach((trig, i) => {
-      if (this.scalerErrorAt(st, t)) {
-        error = true;
-        st.health[i] = recordQuery(st.health[i], false);
-        return;
-      }
-      const r = trig.read(this.snapshotFor(st, trig, t));
-      st.health[i] = recordQuery(st.health[i], true);
-      st.cached[i] = r.value;
-      if (i === 0) firstMetric = r.value;
-      if (r.active) active = true;
-    });
-    const res = requestScale(so, st.kedaState, { now: t, currentReplicas: st.specReplicas, isActive: active, isError: error });
-    st.kedaState = res.state;
-    this.emit({ type: "keda-poll", t, metric: firstMetric, active, error, lastActiveTime: res.state.lastActiveTime, condition: res.condition, stage: st.name });
+    const as = st.autoscaler!;
+    const poll = as.poll(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas);
+    const res = poll.result;
+    this.emit({ type: "keda-poll", t, metric: poll.metric, active: poll.active, error: poll.error, lastActiveTime: res.state.lastActiveTime, condition: res.condition, stage: st.name });
     if (res.replicas !== null && res.replicas !== st.specReplicas) this.setSpec(st, res.replicas, t, "keda", res.reason);
-    this.env.schedule(t + so.pollingInterval, this.K.keda, st.i);
+    this.env.schedule(t + as.scaledObject.pollingInterval, this.K.keda, st.i);
   }
 
   private onHpaSync(st: Stage, t: number): void {
     const sc = st.spec.scaling!;
-    const so = sc.scaledObject;
-    const metrics: MetricReading[] = so.triggers.map((trig, i) => {
-      if (trig.useCachedMetrics && st.cached[i] !== null && !this.scalerErrorAt(st, t)) {
-        return { ok: true, targetType: trig.targetType, target: trig.target, value: st.cached[i]! };
-      }
-      if (this.scalerErrorAt(st, t)) {
-        st.health[i] = recordQuery(st.health[i], false);
-        if (fallbackActive(st.health[i], so.fallback)) {
-          return { ok: true, targetType: trig.targetType, target: trig.target, value: fallbackMetricValue(so.fallback!, trig.target, trig.targetType, st.specReplicas, st.readyCount) };
-        }
-        return { ok: false };
-      }
-      st.health[i] = recordQuery(st.health[i], true);
-      return { ok: true, targetType: trig.targetType, target: trig.target, value: trig.read(this.snapshotFor(st, trig, t)).value };
-    });
-    const res = reconcile(st.hpaCfg!, st.hpaState, {
-      now: t,
-      specReplicas: st.specReplicas,
-      statusReplicas: st.nonTerminating,
-      readyReplicas: st.readyCount,
-      metrics,
-    });
-    st.hpaState = res.state;
+    const res = st.autoscaler!.sync(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas, st.nonTerminating, st.readyCount);
     this.emit({
       type: "hpa-sync",
       t,
@@ -1937,7 +1883,6 @@ export class TopologySimulation {
       stage: st.name,
     });
     if (res.rescale && res.desired !== st.specReplicas) this.setSpec(st, res.desired, t, "hpa", res.reason);
-    st.hpaSyncs++;
     this.env.schedule(t + sc.hpa.syncPeriod + sc.hpa.drift, this.K.hpa, st.i);
   }
 
@@ -2132,7 +2077,7 @@ export class TopologySimulation {
         peakDesired: st.peakDesired,
         peakReady: st.peakReady,
         firstReplicaReadyS: st.firstReadyAt === null ? null : round6(st.firstReadyAt),
-        hpaSyncs: st.hpaSyncs,
+        hpaSyncs: st.autoscaler?.hpaSyncs ?? 0,
         ...(st.group ? { rebalances: st.rebalances, partitions: st.group.log.spec.partitions, group: st.group.spec.group } : {}),
       },
     }));

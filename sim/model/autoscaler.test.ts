@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { resolveScenario } from "../scenario/load.js";
+import type { QueueSnapshot, Trigger } from "../triggers/types.js";
+import { Autoscaler, type MetricSource } from "./autoscaler.js";
+
+// One Service Bus trigger (messageCount 5) on a 1..10 ScaledObject; `trigger` and `spec` override.
+function autoscaler(trigger: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): Autoscaler {
+  const s = resolveScenario(
+    {
+      name: "autoscaler",
+      producers: [{ type: "burst", count: 1 }],
+      manifests: [
+        {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "ScaledObject",
+          metadata: { name: "so" },
+          spec: { scaleTargetRef: { name: "consumer" }, minReplicaCount: 1, maxReplicaCount: 10, triggers: [{ type: "azure-servicebus", metadata: { queueName: "q", messageCount: "5" }, ...trigger }], ...spec },
+        },
+      ],
+    },
+    process.cwd(),
+    "autoscaler-test.yaml",
+  );
+  return new Autoscaler(s.scaledObject, s.keda, s.hpa);
+}
+
+/** A source whose queue holds `ready` messages (null: the read fails), counting the reads. */
+function queue(ready: number | null): MetricSource & { reads: number; ready: number | null } {
+  return {
+    reads: 0,
+    ready,
+    snapshotFor(_trigger: Trigger, _i: number, _t: number): QueueSnapshot | null {
+      this.reads++;
+      return this.ready === null ? null : { ready: this.ready, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0 };
+    },
+  };
+}
+
+describe("Autoscaler (KEDA's poll and the HPA's sync for one ScaledObject)", () => {
+  it("the HPA's proposal follows the queue it reads: 40 messages at 5 per replica is 8", () => {
+    const a = autoscaler();
+    const src = queue(40);
+    const res = a.sync(15, false, src, 2, 2, 2);
+    expect(src.reads).toBe(1);
+    expect(res.raw).toBe(8);
+    expect(a.hpaSyncs).toBe(1);
+  });
+
+  it("useCachedMetrics: the HPA gets the value of KEDA's last poll and does not read the queue", () => {
+    const a = autoscaler({ useCachedMetrics: true });
+    expect(a.needsRead(false)).toEqual([true]); // nothing cached before the first poll
+    const src = queue(40);
+    a.poll(0, false, src, 2);
+    expect(a.needsRead(false)).toEqual([false]);
+    src.ready = 0; // the queue drained since the poll
+    const res = a.sync(15, false, src, 2, 2, 2);
+    expect(src.reads).toBe(1); // the poll's read only
+    expect(res.raw).toBe(8); // from the cached 40, not the live 0
+    // while the scaler fails, the cache is not served: the query fails like any other
+    expect(a.needsRead(true)).toEqual([true]);
+  });
+
+  it("a failing scaler is not read; a trigger whose read fails counts as a scaler error too", () => {
+    const a = autoscaler();
+    const src = queue(40);
+    const failing = a.poll(0, true, src, 2);
+    expect(src.reads).toBe(0);
+    expect(failing).toMatchObject({ error: true, active: false, metric: null });
+    const unread = a.poll(30, false, queue(null), 2);
+    expect(unread).toMatchObject({ error: true, metric: null });
+    expect(a.poll(60, false, src, 2)).toMatchObject({ error: false, active: true, metric: 40 });
+  });
+
+  it("fallback: an error until failures pass failureThreshold, then the fallback replicas; none for a Value target with 0 ready", () => {
+    const fallback = { fallback: { failureThreshold: 2, replicas: 6 } };
+    const a = autoscaler({}, fallback);
+    const src = queue(40);
+    const conditions = [0, 15, 30].map((t) => a.sync(t, true, src, 2, 2, 2));
+    expect(conditions.map((r) => r.condition)).toEqual(["InvalidMetric", "InvalidMetric", expect.not.stringMatching(/^InvalidMetric$/)]);
+    expect(conditions[2].raw).toBe(6);
+    const v = autoscaler({ metricType: "Value" }, fallback);
+    for (const t of [0, 15, 30]) {
+      const res = v.sync(t, true, src, 2, 2, 0);
+      expect(res.condition).toBe("InvalidMetric");
+      expect(res.metricValue).toBeNull();
+    }
+  });
+});
