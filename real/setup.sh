@@ -7,6 +7,7 @@
 #   real/setup.sh --kafka         # only Kafka (combine with --nats / --rabbitmq)
 #   real/setup.sh --nats          # only nats-server with JetStream
 #   real/setup.sh --rabbitmq      # only RabbitMQ
+#   real/setup.sh --stop          # stop the brokers this script started (combine with --kafka etc.)
 #
 # Kafka (seed 002): Apache Kafka's jars resolved from Maven Central with Maven
 # (mvn dependency:copy-dependencies on a generated pom) into <cache>/kafka-<version>/libs,
@@ -64,13 +65,15 @@ DO_RABBIT=1
 DO_KAFKA=1
 DO_NATS=1
 ONLY=""
+STOP=0
 for arg in "$@"; do
   case "$arg" in
+    --stop) STOP=1 ;;
     --daprd-only) DO_BROKERS=0 ;;
     --brokers-only) DO_DAPRD=0 ;;
     --kafka|--nats|--rabbitmq) ONLY="$ONLY ${arg#--}" ;;
     -h|--help) usage; exit 0 ;;
-    *) die "unknown option '$arg' (use --daprd-only, --brokers-only, --kafka, --nats, --rabbitmq or --help)" ;;
+    *) die "unknown option '$arg' (use --daprd-only, --brokers-only, --kafka, --nats, --rabbitmq, --stop or --help)" ;;
   esac
 done
 if [[ -n "$ONLY" ]]; then
@@ -234,7 +237,7 @@ mgmt_up() {
 }
 
 stop_rabbit() {
-  log "stopping RabbitMQ to apply the new configuration"
+  log "stopping RabbitMQ${1:+ $1}"
   rabbitmqctl -q stop >/dev/null 2>&1 || true
   local i
   for ((i = 0; i < 30; i++)); do
@@ -280,7 +283,7 @@ SERVER_ADDITIONAL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\""; the
 
   if rabbit_running; then
     if [[ $changed -eq 1 ]]; then
-      stop_rabbit
+      stop_rabbit "to apply the new configuration"
     else
       log "RabbitMQ is already running"
     fi
@@ -445,7 +448,49 @@ setup_nats() {
 }
 
 # ---------------------------------------------------------------------------
+# --stop: the brokers keep running after setup (the real-mode tests reuse them); idle, they still
+# take CPU, which shows in `npm run bench`.
+# ---------------------------------------------------------------------------
 
+# Stop the daemon whose pid start_daemon wrote to $1, if that pid is still $2 (a pid can be reused).
+stop_daemon() {
+  local pidf="$1" name="$2" pattern="$3" pid i
+  if [[ ! -f "$pidf" ]]; then
+    log "$name: not started by this script (no $pidf)"
+    return 0
+  fi
+  pid="$(cat "$pidf")"
+  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"; then
+    log "$name: not running (pid $pid is gone or is another program)"
+    rm -f "$pidf"
+    return 0
+  fi
+  log "stopping $name (pid $pid)"
+  kill "$pid" 2>/dev/null || true
+  for ((i = 0; i < 60; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not exit within 30 s of SIGTERM: SIGKILL"
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidf"
+}
+
+stop_brokers() {
+  if [[ $DO_RABBIT -eq 1 ]]; then
+    if command -v rabbitmqctl >/dev/null 2>&1 && rabbit_running; then stop_rabbit; else log "RabbitMQ: not running"; fi
+  fi
+  if [[ $DO_KAFKA -eq 1 ]]; then stop_daemon "$KEDASIM_CACHE/kafka-$KAFKA_VERSION/kafka.pid" Kafka kafka.Kafka; fi
+  if [[ $DO_NATS -eq 1 ]]; then stop_daemon "$KEDASIM_CACHE/nats/nats.pid" nats-server nats-server; fi
+}
+
+if [[ $STOP -eq 1 ]]; then
+  stop_brokers
+  log "done"
+  exit 0
+fi
 if [[ $DO_DAPRD -eq 1 ]]; then
   setup_daprd
 fi

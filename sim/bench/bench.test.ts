@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bigRun, burstBatch, heapHold, machine, runMd10, stat } from "./lib.js";
+import { bigRun, brokersIn, burstBatch, heapHold, machine, runMd10, stat } from "./lib.js";
 import { runBench, SMOKE, type BenchConfig } from "./bench.js";
 
 describe("bench helpers", () => {
@@ -19,6 +19,18 @@ describe("bench helpers", () => {
     expect(m.cpuModel.length).toBeGreaterThan(0);
     expect(m.cores).toBeGreaterThanOrEqual(1);
     expect(m.node).toMatch(/^v\d+\./);
+  });
+
+  it("finds real mode's brokers by their command lines (they lower the figures), and nothing else", () => {
+    // As real/setup.sh starts them (arguments joined by spaces, shortened).
+    const kafka = "java -Xms256m -Xmx512m -cp /root/.cache/kedasim/kafka-3.9.1/libs/* -Dlog4j.configuration=file:/x kafka.Kafka /root/.cache/kedasim/kafka-3.9.1/config/server.properties";
+    const rabbit = "/usr/lib/erlang/erts-13.1.5/bin/beam.smp -W w -MBas ageffcbf -- -root /usr/lib/erlang -boot start_sasl -s rabbit boot -noshell -noinput";
+    const nats = "nats-server -js -sd /root/.cache/kedasim/nats/js -a 127.0.0.1 -p 4222 -m 8222";
+    expect(brokersIn([nats, "bash", rabbit, kafka])).toEqual(["Kafka", "RabbitMQ", "nats-server"]);
+    expect(brokersIn(["/usr/sbin/nats-server -c /etc/nats.conf"])).toEqual(["nats-server"]);
+    const bystanders = ["bash real/setup.sh --nats", "grep nats-server", "vim kafka.Kafka.md", "/usr/lib/erlang/erts-13.1.5/bin/epmd -daemon", "beam.smp -s elixir", "node --import tsx sim/bench/bench.ts"];
+    expect(brokersIn(bystanders)).toEqual([]);
+    expect(machine().brokersRunning).toEqual(expect.any(Array));
   });
 
   it("heap hold model keeps the heap size and returns a rate", () => {
@@ -77,6 +89,7 @@ describe("runBench (tiny, SimPy disabled)", () => {
       // summary.md: the table the README carries, made from results.json (not copied by hand).
       const md = readFileSync(join(dir, "summary.md"), "utf8");
       expect(md).toContain("SMOKE");
+      expect(md.includes("Also running:")).toBe(res.machine.brokersRunning.length > 0);
       expect(res.v8Flags).toEqual(["--max-inlined-bytecode-size-cumulative=3000"]);
       expect(md).toContain("V8 flags `--max-inlined-bytecode-size-cumulative=3000`");
       const md10Row = md.split("\n").find((l) => l.startsWith("| 2 | M/D/10"))!;

@@ -86,6 +86,9 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
   const mach = machine();
   const started = new Date().toISOString();
   log(`kedasim bench (${cfg.mode}) — ${mach.cpuModel}, ${mach.cores} cores, Node ${mach.node}, ${mach.platform}/${mach.arch}, load ${mach.loadAverage1m}`);
+  if (mach.brokersRunning.length > 0) {
+    log(`   note: ${mach.brokersRunning.join(", ")} running (real mode's brokers): they take CPU even when idle and lower these figures; stop them with \`bash real/setup.sh --stop\``);
+  }
   let sanityOk = true;
   // SimPy first: full mode must fail before spending minutes on the other items.
   const simpy = cfg.simpy === false ? { error: "disabled by the caller" } : ensureSimpy((s) => log(`   [simpy] ${s}`));

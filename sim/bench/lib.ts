@@ -2,7 +2,7 @@
 // bench.ts decides sizes and repetitions, prints, and writes results.json and bench.png.
 // Timings live only here and in bench.ts, never in tests.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,8 @@ export interface Machine {
   arch: string;
   totalMemoryGB: number;
   loadAverage1m: number;
+  /** Real mode's local brokers running during the bench (see runningBrokers). */
+  brokersRunning: string[];
 }
 
 export function machine(): Machine {
@@ -65,7 +67,40 @@ export function machine(): Machine {
     arch: process.arch,
     totalMemoryGB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
+    brokersRunning: runningBrokers(),
   };
+}
+
+// Real mode's brokers (real/setup.sh starts them and leaves them running for the real-mode tests)
+// take CPU even when idle (RabbitMQ's Erlang VM, Kafka's JVM), which lowers every figure here.
+const BROKERS: ReadonlyArray<readonly [string, RegExp]> = [
+  ["Kafka", /(^|\s)kafka\.Kafka(\s|$)/], // the JVM's main class
+  ["RabbitMQ", /(^|\/)beam(\.smp)?\s.*\srabbit(\s|$)/], // the Erlang VM, booting the rabbit application
+  ["nats-server", /(^|\/)nats-server(\s|$)/],
+];
+
+/** Which of real mode's brokers these process command lines (arguments joined by spaces) are, in a fixed order. */
+export function brokersIn(cmdlines: readonly string[]): string[] {
+  return BROKERS.filter(([, re]) => cmdlines.some((c) => re.test(c))).map(([name]) => name);
+}
+
+/** Real mode's brokers running on this machine now (Linux: /proc; elsewhere none are found). */
+export function runningBrokers(): string[] {
+  const cmdlines: string[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const pid of pids) {
+    try {
+      cmdlines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim());
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return brokersIn(cmdlines);
 }
 
 // ---------------------------------------------------------------- scenarios

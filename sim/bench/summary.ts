@@ -6,7 +6,7 @@ import type { Stat } from "./lib.js";
 export interface BenchResultsForSummary {
   mode: string;
   startedAt: string;
-  machine: { cpuModel: string; cores: number; node: string; platform: string; arch: string; totalMemoryGB: number };
+  machine: { cpuModel: string; cores: number; node: string; platform: string; arch: string; totalMemoryGB: number; brokersRunning?: string[] };
   loadAverage1m: { start: number; end: number };
   v8Flags?: string[];
   items: Array<Record<string, unknown> & { id: number }>;
@@ -94,7 +94,8 @@ export function benchSummaryMarkdown(r: BenchResultsForSummary): string {
     `**Machine:** ${m.cpuModel} (${m.cores} vCPUs), ${m.totalMemoryGB} GB, ${m.platform} ${m.arch}, Node ${m.node}` +
       (simpyVersion ? `, SimPy ${simpyVersion}` : "") +
       (r.v8Flags && r.v8Flags.length > 0 ? `, V8 flags \`${r.v8Flags.join(" ")}\` (sim/jit.ts)` : "") +
-      `. 1-minute load average ${r.loadAverage1m.start} at the start, ${r.loadAverage1m.end} at the end.`,
+      `. 1-minute load average ${r.loadAverage1m.start} at the start, ${r.loadAverage1m.end} at the end.` +
+      (m.brokersRunning && m.brokersRunning.length > 0 ? ` Also running: ${m.brokersRunning.join(", ")} (real mode's brokers, which lower these figures).` : ""),
   );
   lines.push("");
   lines.push("| # | Figure | Median | Min | Max | Target | Met? |");
