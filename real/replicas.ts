@@ -6,6 +6,8 @@
 // ReplicaSet controller (same ranking as reconcileReplicaSet in sim/model/simulation.ts).
 import type { Distribution } from "../sim/rng.js";
 import type { PodPhase, TraceRecord } from "../sim/trace.js";
+import { faultVictims } from "../sim/model/fault-victims.js";
+import { podsToDelete } from "../sim/model/replicaset.js";
 import { Pair } from "./pair.js";
 import type { ChildRegistry } from "./procs.js";
 
@@ -114,14 +116,11 @@ export class ReplicaManager {
   reconcile(t: number): void {
     if (this.stopped) return;
     while (this.nonTerminating < this.specReplicas) this.createPod(t);
-    const excess = this.nonTerminating - this.specReplicas;
-    if (excess > 0) {
-      // getPodsToDelete → ActivePodsWithRanks: unscheduled/Pending < Starting (not ready) < Ready,
-      // then the most recently ready, then the newest. Busy or not plays no role.
-      const rank = (p: Pod) => (p.phase === "Pending" ? 0 : p.phase === "Starting" ? 1 : 2);
-      const candidates = [...this.pods.values()].filter((p) => p.phase === "Pending" || p.phase === "Starting" || p.phase === "Ready");
-      candidates.sort((a, b) => rank(a) - rank(b) || b.readyAt - a.readyAt || b.createdAt - a.createdAt || b.uid - a.uid);
-      for (const pod of candidates.slice(0, excess)) this.terminate(pod, t, `scale-in to ${this.specReplicas}`);
+    if (this.nonTerminating > this.specReplicas) {
+      // The ReplicaSet's deletion order, the simulator's (sim/model/replicaset.ts): busy or not plays no role.
+      for (const pod of podsToDelete(this.pods.values(), this.nonTerminating - this.specReplicas)) {
+        this.terminate(pod, t, `scale-in to ${this.specReplicas}`);
+      }
     }
   }
 
@@ -242,9 +241,7 @@ export class ReplicaManager {
 
   /** Fault injection: SIGKILL `count` pods (oldest Ready first, like the simulator), then the ReplicaSet replaces them. */
   kill(count: number, t: number): string[] {
-    const live = [...this.pods.values()].filter((p) => p.phase === "Pending" || p.phase === "Starting" || p.phase === "Ready");
-    live.sort((a, b) => (a.phase === "Ready" ? 0 : 1) - (b.phase === "Ready" ? 0 : 1) || a.createdAt - b.createdAt || a.uid - b.uid);
-    const victims = live.slice(0, count);
+    const victims = faultVictims(this.pods.values(), count);
     for (const pod of victims) {
       void pod.spawning.then((pair) => pair?.kill());
       pod.pair?.kill();

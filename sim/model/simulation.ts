@@ -9,6 +9,7 @@ import { MessageStore, MsgState, SlotDeque } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
 import { podsToDelete } from "./replicaset.js";
+import { faultVictims } from "./fault-victims.js";
 import {
   TRACE_VERSION,
   latencyBucket,
@@ -815,10 +816,7 @@ export class Simulation {
 
   private onKill(i: number, t: number): void {
     const k = this.s.consumer.kills[i];
-    // Kill the oldest Ready pods first (deterministic), then any other live pod.
-    const live = [...this.pods.values()].filter((p) => p.phase !== "Gone" && p.phase !== "Terminating");
-    live.sort((a, b) => (a.phase === "Ready" ? 0 : 1) - (b.phase === "Ready" ? 0 : 1) || a.createdAt - b.createdAt || a.uid - b.uid);
-    for (const pod of live.slice(0, k.count)) {
+    for (const pod of faultVictims(this.pods.values(), k.count)) {
       this.releaseHeld(pod, t, "pod killed (fault injection)");
       this.podGone(pod, t, "SIGKILL (fault injection)");
     }

@@ -35,6 +35,7 @@ import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng
 import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
 import { podsToDelete } from "../model/replicaset.js";
+import { faultVictims } from "../model/fault-victims.js";
 import { SimulationLimitError } from "../model/simulation.js";
 import {
   TRACE_VERSION,
@@ -1753,22 +1754,10 @@ export class TopologySimulation {
     if (st.inbox) this.dispatch(st.inbox, t);
   }
 
-  private liveSorted(st: Stage, busyFirst: boolean): Pod[] {
-    const live = [...st.pods.values()].filter((p) => p.phase !== "Gone" && p.phase !== "Terminating");
-    live.sort(
-      (a, b) =>
-        (a.phase === "Ready" ? 0 : 1) - (b.phase === "Ready" ? 0 : 1) ||
-        (busyFirst ? (b.processing > 0 ? 1 : 0) - (a.processing > 0 ? 1 : 0) : 0) ||
-        a.createdAt - b.createdAt ||
-        a.uid - b.uid,
-    );
-    return live;
-  }
-
   private onKill(arg: number, t: number): void {
     const st = this.stages[Math.floor(arg / 65536)];
     const k = st.spec.kills[arg % 65536];
-    for (const pod of this.liveSorted(st, false).slice(0, k.count)) {
+    for (const pod of faultVictims(st.pods.values(), k.count)) {
       this.releaseHeld(pod, t, "pod killed (fault injection)");
       this.podGone(pod, t, "SIGKILL (fault injection)");
     }
@@ -1779,7 +1768,7 @@ export class TopologySimulation {
   private onCrashInjection(arg: number, t: number): void {
     const st = this.stages[Math.floor(arg / 65536)];
     const k = st.spec.crashes[arg % 65536];
-    for (const pod of this.liveSorted(st, true).slice(0, k.count)) {
+    for (const pod of faultVictims(st.pods.values(), k.count, (p) => p.processing > 0)) {
       if (pod.phase !== "Ready" && pod.phase !== "Starting") continue;
       this.crashPod(pod, t, "container crashed (fault injection)");
     }
