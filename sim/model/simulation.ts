@@ -10,6 +10,7 @@ import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
 import { podsToDelete } from "./replicaset.js";
 import { faultVictims } from "./fault-victims.js";
+import { ReplicaCounts } from "./replica-counts.js";
 import {
   TRACE_VERSION,
   latencyBucket,
@@ -119,15 +120,10 @@ export class Simulation {
   private rr = 0;
   private nextPodUid = 0;
   private specReplicas = 0;
-  private nonTerminating = 0; // status.replicas
-  private readyCount = 0;
-  private terminatingCount = 0;
+  /** status.replicas, readyReplicas, terminating pods and the replica-seconds, kept from pod phase changes. */
+  private counts = new ReplicaCounts();
   private busyPods = 0;
   private peakReplicas = 0;
-  private replicaSeconds = 0;
-  private readyReplicaSeconds = 0;
-  private lastAccountingAt = 0;
-  private firstReadyAt: number | null = null;
 
   // scaling state
   private autoscaler: Autoscaler;
@@ -255,7 +251,7 @@ export class Simulation {
     // Initial replicas (the Deployment as it was before the ScaledObject): pods already Ready.
     this.specReplicas = s.consumer.initialReplicas;
     for (let i = 0; i < s.consumer.initialReplicas; i++) this.createPod(0, true);
-    this.peakReplicas = this.nonTerminating;
+    this.peakReplicas = this.counts.nonTerminating;
     // Producers
     s.producers.forEach((p, i) => this.startProducer(i));
     // Faults
@@ -279,7 +275,7 @@ export class Simulation {
       if (this.opts.onProgress && this.s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
       if (this.settledSince >= 0 && this.s.duration === null) break;
     }
-    this.accountReplicas(e.now);
+    this.counts.account(e.now);
     return { header, summary: this.summary(), events: e.processed };
   }
 
@@ -666,9 +662,8 @@ export class Simulation {
     };
     this.pods.set(uid, pod);
     this.podByUid[uid] = pod;
-    this.accountReplicas(t); // close the interval at the old count before this pod counts
-    this.nonTerminating++;
-    if (this.nonTerminating > this.peakReplicas) this.peakReplicas = this.nonTerminating;
+    this.counts.move(null, "Pending", t);
+    if (this.counts.nonTerminating > this.peakReplicas) this.peakReplicas = this.counts.nonTerminating;
     if (alreadyReady) {
       this.setPhase(pod, "Ready", t, "existed before the ScaledObject");
       return;
@@ -716,17 +711,12 @@ export class Simulation {
   }
 
   private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
-    this.accountReplicas(t);
-    this.consumersFull = false;
     const was = pod.phase;
-    if (was === "Ready" && phase !== "Ready") {
-      this.readyCount--;
-      this.removeConsumer(pod);
-    }
+    this.counts.move(was, phase, t);
+    this.consumersFull = false;
+    if (was === "Ready" && phase !== "Ready") this.removeConsumer(pod);
     if (phase === "Ready" && was !== "Ready") {
-      this.readyCount++;
       pod.readyAt = t;
-      if (this.firstReadyAt === null) this.firstReadyAt = t;
       this.consumers.push(pod);
       pod.inConsumers = true;
     }
@@ -758,15 +748,8 @@ export class Simulation {
   private podGone(pod: Pod, t: number, reason: string): void {
     if (pod.phase === "Gone") return;
     if (pod.bufferedSlots.length > 0) this.releaseHeld(pod, t, "pod exited with prefetched messages");
-    this.accountReplicas(t);
-    if (pod.phase === "Terminating") this.terminatingCount--;
-    else {
-      this.nonTerminating--;
-      if (pod.phase === "Ready") {
-        this.readyCount--;
-        this.removeConsumer(pod);
-      }
-    }
+    this.counts.move(pod.phase, "Gone", t);
+    if (pod.phase === "Ready") this.removeConsumer(pod);
     pod.phase = "Gone";
     pod.token++;
     this.pods.delete(pod.uid);
@@ -776,13 +759,8 @@ export class Simulation {
 
   /** Start terminating a pod (scale-in): no new deliveries; in-flight work gets the grace period. */
   private terminate(pod: Pod, t: number, reason: string): void {
-    this.accountReplicas(t);
-    if (pod.phase === "Ready") {
-      this.readyCount--;
-      this.removeConsumer(pod);
-    }
-    this.nonTerminating--;
-    this.terminatingCount++;
+    this.counts.move(pod.phase, "Terminating", t);
+    if (pod.phase === "Ready") this.removeConsumer(pod);
     pod.phase = "Terminating";
     pod.token++;
     this.emit({ type: "pod", t, pod: pod.name, phase: "Terminating", reason });
@@ -795,10 +773,10 @@ export class Simulation {
 
   /** ReplicaSet reconcile: create or delete pods until status.replicas == spec.replicas. */
   private reconcileReplicaSet(t: number): void {
-    while (this.nonTerminating < this.specReplicas) this.createPod(t);
-    if (this.nonTerminating > this.specReplicas) {
+    while (this.counts.nonTerminating < this.specReplicas) this.createPod(t);
+    if (this.counts.nonTerminating > this.specReplicas) {
       // The ReplicaSet's deletion order (replicaset.ts): busy or not plays no role (user-pain A).
-      for (const pod of podsToDelete(this.pods.values(), this.nonTerminating - this.specReplicas)) {
+      for (const pod of podsToDelete(this.pods.values(), this.counts.nonTerminating - this.specReplicas)) {
         this.terminate(pod, t, `scale-in to ${this.specReplicas}`);
       }
     }
@@ -822,15 +800,6 @@ export class Simulation {
     }
     this.reconcileReplicaSet(t); // the ReplicaSet replaces them
     this.dispatch();
-  }
-
-  private accountReplicas(t: number): void {
-    const dt = t - this.lastAccountingAt;
-    if (dt > 0) {
-      this.replicaSeconds += dt * (this.nonTerminating + this.terminatingCount);
-      this.readyReplicaSeconds += dt * this.readyCount;
-      this.lastAccountingAt = t;
-    }
   }
 
   // ---------------------------------------------------------------- metrics
@@ -902,13 +871,13 @@ export class Simulation {
 
   // ---------------------------------------------------------------- HPA
   private onHpaSync(t: number): void {
-    const res = this.autoscaler.sync(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas, this.nonTerminating, this.readyCount);
+    const res = this.autoscaler.sync(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas, this.counts.nonTerminating, this.counts.readyCount);
     this.emit({
       type: "hpa-sync",
       t,
       metric: res.metricValue,
       specReplicas: this.specReplicas,
-      statusReplicas: this.nonTerminating,
+      statusReplicas: this.counts.nonTerminating,
       raw: res.raw,
       desired: res.desired,
       condition: res.condition,
@@ -931,15 +900,15 @@ export class Simulation {
     return (
       this.producersDone() &&
       this.msgs.live === 0 &&
-      this.terminatingCount === 0 &&
+      this.counts.terminatingCount === 0 &&
       this.specReplicas === this.restReplicas() &&
-      this.nonTerminating === this.specReplicas &&
-      this.pods.size === this.nonTerminating
+      this.counts.nonTerminating === this.specReplicas &&
+      this.pods.size === this.counts.nonTerminating
     );
   }
 
   private onSample(t: number): void {
-    this.accountReplicas(t);
+    this.counts.account(t);
     const lat = this.sampleLatN > 0 ? this.takeSampleLatency() : undefined;
     const rec: SampleRecord = {
       type: "sample",
@@ -953,9 +922,9 @@ export class Simulation {
       redelivered: this.redelivered,
       lost: this.lost,
       desired: this.specReplicas,
-      current: this.nonTerminating,
-      ready: this.readyCount,
-      terminating: this.terminatingCount,
+      current: this.counts.nonTerminating,
+      ready: this.counts.readyCount,
+      terminating: this.counts.terminatingCount,
       busy: this.busyPods,
     };
     // Appended last, as the former `...(lat ? { lat } : {})` did (same JSON key order), without an
@@ -1001,8 +970,8 @@ export class Simulation {
       },
       drainTimeS: this.firstArrivalAt >= 0 && this.lastDepartureAt >= 0 ? round6(this.lastDepartureAt - this.firstArrivalAt) : null,
       latencyS: { ...soj, wait: this.wait.stats(), service: this.service.stats() },
-      replicas: { peak: this.peakReplicas, replicaSeconds: round6(this.replicaSeconds), readyReplicaSeconds: round6(this.readyReplicaSeconds) },
-      firstReplicaReadyS: this.firstReadyAt === null ? null : round6(this.firstReadyAt),
+      replicas: { peak: this.peakReplicas, replicaSeconds: round6(this.counts.replicaSeconds), readyReplicaSeconds: round6(this.counts.readyReplicaSeconds) },
+      firstReplicaReadyS: this.counts.firstReadyAt === null ? null : round6(this.counts.firstReadyAt),
       scaleEvents: this.scaleEvents,
       notes: {
         events: this.env.processed,

@@ -36,6 +36,7 @@ import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
 import { podsToDelete } from "../model/replicaset.js";
 import { faultVictims } from "../model/fault-victims.js";
+import { ReplicaCounts } from "../model/replica-counts.js";
 import { SimulationLimitError } from "../model/simulation.js";
 import {
   TRACE_VERSION,
@@ -133,18 +134,13 @@ interface Stage {
   name: string;
   pods: Map<number, Pod>;
   specReplicas: number;
-  nonTerminating: number;
-  readyCount: number;
-  terminatingCount: number;
+  /** status.replicas, readyReplicas, terminating pods and the replica-seconds, kept from pod phase changes. */
+  counts: ReplicaCounts;
   busyPods: number;
   peak: number;
   peakBusy: number;
   peakDesired: number;
   peakReady: number;
-  replicaSeconds: number;
-  readyReplicaSeconds: number;
-  lastAccountingAt: number;
-  firstReadyAt: number | null;
   /** KEDA's poll and the HPA's sync (null: a stage without a ScaledObject). */
   autoscaler: Autoscaler | null;
   /** What its triggers read (null without a ScaledObject). */
@@ -519,18 +515,12 @@ export class TopologySimulation {
         name: sp.name,
         pods: new Map(),
         specReplicas: 0,
-        nonTerminating: 0,
-        readyCount: 0,
-        terminatingCount: 0,
+        counts: new ReplicaCounts(),
         busyPods: 0,
         peak: 0,
         peakBusy: 0,
         peakDesired: 0,
         peakReady: 0,
-        replicaSeconds: 0,
-        readyReplicaSeconds: 0,
-        lastAccountingAt: 0,
-        firstReadyAt: null,
         autoscaler: sc ? new Autoscaler(sc.scaledObject, sc.keda, sc.hpa) : null,
         metricSource: null,
         scaleEvents: [],
@@ -715,7 +705,7 @@ export class TopologySimulation {
       st.specReplicas = st.spec.initialReplicas;
       st.peakDesired = st.specReplicas;
       for (let k = 0; k < st.spec.initialReplicas; k++) this.createPod(st, 0, true);
-      st.peak = st.nonTerminating;
+      st.peak = st.counts.nonTerminating;
     }
     this.trackPeakTotal();
     // Initial members of a consumer group are assigned at once (the group existed before t = 0).
@@ -752,7 +742,7 @@ export class TopologySimulation {
       if (this.opts.onProgress && s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
       if (this.settledSince >= 0 && s.duration === null) break;
     }
-    for (const st of this.stages) this.accountReplicas(st, e.now);
+    for (const st of this.stages) st.counts.account(e.now);
     return { header, summary: this.summary(), events: e.processed };
   }
 
@@ -1541,8 +1531,8 @@ export class TopologySimulation {
     };
     st.pods.set(uid, pod);
     this.pods.set(uid, pod);
-    st.nonTerminating++;
-    if (st.nonTerminating > st.peak) st.peak = st.nonTerminating;
+    st.counts.move(null, "Pending", t);
+    if (st.counts.nonTerminating > st.peak) st.peak = st.counts.nonTerminating;
     this.trackPeakTotal();
     if (alreadyReady) {
       this.setPhase(pod, "Ready", t, "existed before the ScaledObject");
@@ -1554,7 +1544,7 @@ export class TopologySimulation {
 
   private trackPeakTotal(): void {
     let n = 0;
-    for (const st of this.stages) n += st.nonTerminating;
+    for (const st of this.stages) n += st.counts.nonTerminating;
     if (n > this.peakTotal) this.peakTotal = n;
   }
 
@@ -1609,17 +1599,12 @@ export class TopologySimulation {
 
   private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
     const st = pod.stage;
-    this.accountReplicas(st, t);
     const was = pod.phase;
-    if (was === "Ready" && phase !== "Ready") {
-      st.readyCount--;
-      this.removeConsumer(pod);
-    }
+    st.counts.move(was, phase, t);
+    if (was === "Ready" && phase !== "Ready") this.removeConsumer(pod);
     if (phase === "Ready" && was !== "Ready") {
-      st.readyCount++;
-      if (st.readyCount > st.peakReady) st.peakReady = st.readyCount;
+      if (st.counts.readyCount > st.peakReady) st.peakReady = st.counts.readyCount;
       pod.readyAt = t;
-      if (st.firstReadyAt === null) st.firstReadyAt = t;
     }
     pod.phase = phase;
     pod.token++;
@@ -1656,15 +1641,8 @@ export class TopologySimulation {
     if (pod.phase === "Gone") return;
     const st = pod.stage;
     if (pod.buffered.length > 0) this.releaseBuffered(pod, t);
-    this.accountReplicas(st, t);
-    if (pod.phase === "Terminating") st.terminatingCount--;
-    else {
-      st.nonTerminating--;
-      if (pod.phase === "Ready") {
-        st.readyCount--;
-        this.removeConsumer(pod);
-      }
-    }
+    st.counts.move(pod.phase, "Gone", t);
+    if (pod.phase === "Ready") this.removeConsumer(pod);
     if (pod.member) {
       if (pod.member.state === "alive") this.leaveGroup(pod, t);
     }
@@ -1706,13 +1684,8 @@ export class TopologySimulation {
   /** Start terminating a pod (scale-in): no new deliveries; in-flight work gets the grace period. */
   private terminate(pod: Pod, t: number, reason: string): void {
     const st = pod.stage;
-    this.accountReplicas(st, t);
-    if (pod.phase === "Ready") {
-      st.readyCount--;
-      this.removeConsumer(pod);
-    }
-    st.nonTerminating--;
-    st.terminatingCount++;
+    st.counts.move(pod.phase, "Terminating", t);
+    if (pod.phase === "Ready") this.removeConsumer(pod);
     const wasMember = pod.member !== null && pod.member.state === "alive";
     pod.phase = "Terminating";
     pod.token++;
@@ -1734,10 +1707,10 @@ export class TopologySimulation {
   }
 
   private reconcileReplicaSet(st: Stage, t: number): void {
-    while (st.nonTerminating < st.specReplicas) this.createPod(st, t);
-    if (st.nonTerminating > st.specReplicas) {
+    while (st.counts.nonTerminating < st.specReplicas) this.createPod(st, t);
+    if (st.counts.nonTerminating > st.specReplicas) {
       // The ReplicaSet's deletion order, as in the single-queue model (../model/replicaset.ts).
-      for (const pod of podsToDelete(st.pods.values(), st.nonTerminating - st.specReplicas)) {
+      for (const pod of podsToDelete(st.pods.values(), st.counts.nonTerminating - st.specReplicas)) {
         this.terminate(pod, t, `scale-in to ${st.specReplicas}`);
       }
     }
@@ -1771,15 +1744,6 @@ export class TopologySimulation {
     for (const pod of faultVictims(st.pods.values(), k.count, (p) => p.processing > 0)) {
       if (pod.phase !== "Ready" && pod.phase !== "Starting") continue;
       this.crashPod(pod, t, "container crashed (fault injection)");
-    }
-  }
-
-  private accountReplicas(st: Stage, t: number): void {
-    const dt = t - st.lastAccountingAt;
-    if (dt > 0) {
-      st.replicaSeconds += dt * (st.nonTerminating + st.terminatingCount);
-      st.readyReplicaSeconds += dt * st.readyCount;
-      st.lastAccountingAt = t;
     }
   }
 
@@ -1859,13 +1823,13 @@ export class TopologySimulation {
 
   private onHpaSync(st: Stage, t: number): void {
     const sc = st.spec.scaling!;
-    const res = st.autoscaler!.sync(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas, st.nonTerminating, st.readyCount);
+    const res = st.autoscaler!.sync(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas, st.counts.nonTerminating, st.counts.readyCount);
     this.emit({
       type: "hpa-sync",
       t,
       metric: res.metricValue,
       specReplicas: st.specReplicas,
-      statusReplicas: st.nonTerminating,
+      statusReplicas: st.counts.nonTerminating,
       raw: res.raw,
       desired: res.desired,
       condition: res.condition,
@@ -1888,8 +1852,8 @@ export class TopologySimulation {
     for (const ib of this.inboxes) if (ib.stages.length > 0 && (ib.ready.length > 0 || ib.unacked > 0)) return false;
     for (const g of this.groups) if (this.groupPending(g) > 0 || g.inFlight > 0 || g.rebalancing) return false;
     for (const st of this.stages) {
-      if (st.busyPods > 0 || st.terminatingCount > 0) return false;
-      if (st.specReplicas !== this.restReplicas(st) || st.nonTerminating !== st.specReplicas || st.pods.size !== st.nonTerminating) return false;
+      if (st.busyPods > 0 || st.counts.terminatingCount > 0) return false;
+      if (st.specReplicas !== this.restReplicas(st) || st.counts.nonTerminating !== st.specReplicas || st.pods.size !== st.counts.nonTerminating) return false;
     }
     return true;
   }
@@ -1920,7 +1884,7 @@ export class TopologySimulation {
     let terminating = 0;
     let busy = 0;
     for (const st of this.stages) {
-      this.accountReplicas(st, t);
+      st.counts.account(t);
       const lat = histTake(st.lat);
       const q = this.stageQueued(st);
       const f = this.stageInFlight(st);
@@ -1936,9 +1900,9 @@ export class TopologySimulation {
         redelivered: st.redelivered,
         lost: st.lost,
         desired: st.specReplicas,
-        current: st.nonTerminating,
-        ready: st.readyCount,
-        terminating: st.terminatingCount,
+        current: st.counts.nonTerminating,
+        ready: st.counts.readyCount,
+        terminating: st.counts.terminatingCount,
         busy: st.busyPods,
         ...(lat ? { lat } : {}),
         stage: st.name,
@@ -1948,9 +1912,9 @@ export class TopologySimulation {
       lost += st.lost;
       redelivered += st.redelivered;
       desired += st.specReplicas;
-      current += st.nonTerminating;
-      ready += st.readyCount;
-      terminating += st.terminatingCount;
+      current += st.counts.nonTerminating;
+      ready += st.counts.readyCount;
+      terminating += st.counts.terminatingCount;
       busy += st.busyPods;
     }
     for (const src of this.sources) redelivered += src.resent;
@@ -2058,14 +2022,14 @@ export class TopologySimulation {
         stillInStage: st.group ? this.groupPending(st.group) : st.inbox && st.inbox.stages[0] === st ? st.inbox.ready.length + st.inbox.unacked : st.unacked,
       },
       latencyS: st.soj.stats(),
-      replicas: { peak: st.peak, replicaSeconds: round6(st.replicaSeconds), readyReplicaSeconds: round6(st.readyReplicaSeconds), peakBusy: st.peakBusy },
+      replicas: { peak: st.peak, replicaSeconds: round6(st.counts.replicaSeconds), readyReplicaSeconds: round6(st.counts.readyReplicaSeconds), peakBusy: st.peakBusy },
       scaleEvents: st.scaleEvents.length,
       notes: {
         processed: st.processed,
         uniqueProcessed: this.uniqueProcessed(st.name),
         peakDesired: st.peakDesired,
         peakReady: st.peakReady,
-        firstReplicaReadyS: st.firstReadyAt === null ? null : round6(st.firstReadyAt),
+        firstReplicaReadyS: st.counts.firstReadyAt === null ? null : round6(st.counts.firstReadyAt),
         hpaSyncs: st.autoscaler?.hpaSyncs ?? 0,
         ...(st.group ? { rebalances: st.rebalances, partitions: st.group.log.spec.partitions, group: st.group.spec.group } : {}),
       },
@@ -2077,9 +2041,9 @@ export class TopologySimulation {
     let redelivered = 0;
     let duplicates = 0;
     for (const st of this.stages) {
-      replicaSeconds += st.replicaSeconds;
-      readyReplicaSeconds += st.readyReplicaSeconds;
-      if (st.firstReadyAt !== null && (firstReady === null || st.firstReadyAt < firstReady)) firstReady = st.firstReadyAt;
+      replicaSeconds += st.counts.replicaSeconds;
+      readyReplicaSeconds += st.counts.readyReplicaSeconds;
+      if (st.counts.firstReadyAt !== null && (firstReady === null || st.counts.firstReadyAt < firstReady)) firstReady = st.counts.firstReadyAt;
       lost += st.lost;
       redelivered += st.redelivered;
       duplicates += st.duplicates;
