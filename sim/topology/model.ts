@@ -1247,20 +1247,29 @@ export class TopologySimulation {
         this.releaseCopy(copy);
         continue;
       }
-      const ib = copy.inbox!;
-      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: why });
-      if (ib.spec.broker === "nats-core") {
-        ib.unacked--;
-        st.unacked--;
-        this.loseCopy(copy, t, st, `${why} (core NATS: at-most-once)`);
-      } else if (ib.spec.broker === "rabbitmq") {
-        ib.unacked--;
-        st.unacked--;
-        this.requeue(copy, t);
-      } else {
-        copy.state = CS.Orphaned;
-        copy.holder = null;
-      }
+      this.abandonQueueCopy(copy, pod, t, why);
+    }
+  }
+
+  /**
+   * A queue delivery `pod` held is abandoned (the pod died or exited without finishing it): RabbitMQ
+   * requeues it at once, JetStream redelivers it after ackWait (orphaned until then), core NATS loses it.
+   */
+  private abandonQueueCopy(copy: Copy, pod: Pod, t: number, why: string): void {
+    const st = pod.stage;
+    const ib = copy.inbox!;
+    this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: why });
+    if (ib.spec.broker === "nats-core") {
+      ib.unacked--;
+      st.unacked--;
+      this.loseCopy(copy, t, st, `${why} (core NATS: at-most-once)`);
+    } else if (ib.spec.broker === "rabbitmq") {
+      ib.unacked--;
+      st.unacked--;
+      this.requeue(copy, t);
+    } else {
+      copy.state = CS.Orphaned;
+      copy.holder = null;
     }
   }
 
@@ -1655,7 +1664,6 @@ export class TopologySimulation {
 
   /** A pod exits with prefetched (not started) deliveries: they go back (or are lost) like on a crash. */
   private releaseBuffered(pod: Pod, t: number): void {
-    const st = pod.stage;
     const held = pod.buffered;
     pod.buffered = [];
     for (const copy of held) {
@@ -1664,20 +1672,7 @@ export class TopologySimulation {
         this.releaseCopy(copy);
         continue;
       }
-      const ib = copy.inbox!;
-      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: "pod exited with prefetched messages" });
-      if (ib.spec.broker === "nats-core") {
-        ib.unacked--;
-        st.unacked--;
-        this.loseCopy(copy, t, st, "pod exited with prefetched messages (core NATS: at-most-once)");
-      } else if (ib.spec.broker === "rabbitmq") {
-        ib.unacked--;
-        st.unacked--;
-        this.requeue(copy, t);
-      } else {
-        copy.state = CS.Orphaned;
-        copy.holder = null;
-      }
+      this.abandonQueueCopy(copy, pod, t, "pod exited with prefetched messages");
     }
   }
 
