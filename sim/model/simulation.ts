@@ -699,6 +699,7 @@ export class Simulation {
         if (pod.phase !== "Terminating") return;
         this.releaseHeld(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
         this.podGone(pod, t, "killed after the grace period");
+        this.dispatch(); // RabbitMQ requeued what it held: a Ready pod with room takes it now
         return;
       case POD_CRASH:
         if (pod.phase !== "Ready" && pod.phase !== "Starting") return;

@@ -163,6 +163,31 @@ describe("found by the property suite: fixed in c4a3180 (regression tests) and o
     expect(() => checkSummary(sc, out, true)).not.toThrow();
   });
 
+  it("#13 RabbitMQ: a message requeued by the SIGKILL at the end of the grace period goes to an idle Ready pod at once", () => {
+    // Two pods, two messages of uniform 1..2000 s (seed 1: the first is short, the second long). The
+    // HPA scales 2 → 1 after its 300 s window and the ReplicaSet picks the busy pod; its 10 s grace
+    // ends, it is SIGKILLed and RabbitMQ requeues the message while the other pod is Ready and idle.
+    // Was: nothing dispatched it (the topology model did): it sat in the queue until the end of the
+    // run (20 000 s), KEDA reading 1 ready message and the HPA keeping the one idle pod.
+    const out = simulate(
+      resolveRaw(
+        scenario({
+          seed: 1,
+          producers: [{ type: "burst", count: 2 }],
+          queue: { broker: "rabbitmq" },
+          consumer: { processingTime: { dist: "uniform", min: 1, max: 2000 }, initialReplicas: 2, terminationGracePeriodSeconds: 10 },
+          manifests: [SO({ minReplicaCount: 1, maxReplicaCount: 2, triggers: [{ type: "rabbitmq", metadata: { queueName: "q", mode: "QueueLength", value: "5" } }] })],
+          maxDurationSeconds: 20_000,
+        }),
+      ),
+    );
+    const abandoned = out.records.filter((r) => r.type === "message" && r.event === "abandoned");
+    expect(abandoned.length).toBe(1);
+    const again = out.records.find((r) => r.type === "message" && r.event === "redelivered");
+    expect(again?.t).toBe(abandoned[0].t); // at the instant of the SIGKILL
+    expect(out.summary.messages.completed).toBe(2);
+  });
+
   it("#11 a rate schedule with an extreme peak (10^12 msg/s) stops on a limit (was: looped forever inside one event)", async () => {
     // Thinning (Lewis & Shedler) proposes candidates at the PEAK rate over the whole schedule and
     // rejects most of them where the rate is low: ~peak × (length of the low-rate stretch)
