@@ -123,6 +123,13 @@ export interface MessageEventRecord {
   event: "abandoned" | "redelivered" | "dead-lettered" | "lost" | "duplicate";
   id: number;
   pod?: string;
+  /**
+   * abandoned (simulator, queues): when the abandoned processing run started; absent for a
+   * prefetched delivery that had not started, for a Kafka log entry and in real-mode traces. With
+   * the per-message `done` records it gives every run's start and end, which the work-conservation
+   * property needs.
+   */
+  startedAt?: number;
   reason?: string;
 }
 

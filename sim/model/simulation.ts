@@ -520,7 +520,7 @@ export class Simulation {
       const pod = this.pods.get(m.holder[slot])!;
       const endsAt = m.endsAt[slot];
       this.finishRun(pod, slot);
-      this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: "lock expired while processing" });
+      this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, startedAt: m.startedAt[slot], reason: "lock expired while processing" });
       const msgId = m.id[slot];
       this.requeueOrDeadLetter(slot, t, "lock expired");
       this.occupyPhantom(pod, endsAt, msgId);
@@ -607,6 +607,7 @@ export class Simulation {
   private releaseHeld(pod: Pod, t: number, why: string): void {
     const m = this.msgs;
     const slots = [...pod.processingSlots, ...pod.bufferedSlots];
+    const running = pod.processingSlots.length; // slots[0, running) were being processed
     for (const slot of pod.processingSlots) {
       this.inFlight--;
       m.state[slot] = MsgState.Orphaned;
@@ -620,8 +621,10 @@ export class Simulation {
     pod.phantomEpoch++;
     pod.processingSlots.length = 0;
     pod.bufferedSlots = [];
-    for (const slot of slots) {
-      this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: why });
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k];
+      if (k < running) this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, startedAt: m.startedAt[slot], reason: why });
+      else this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: why });
       if (this.s.queue.broker === "rabbitmq") {
         this.requeueOrDeadLetter(slot, t, why);
       } else {

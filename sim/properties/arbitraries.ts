@@ -436,6 +436,26 @@ export function rawLastArrival(p: Record<string, unknown>): number {
  * one count-based trigger with activation 0 (so any waiting message activates KEDA); max ≥ 1.
  * Runs until drained (no duration), capped at a day.
  */
+/**
+ * RabbitMQ scenarios where work is abandoned and requeued: kills, crash rates, scaler errors and
+ * grace periods of 0–5 s (a scale-in SIGKILLs busy pods); prefetch ≤ concurrency (nothing is
+ * buffered), run until settled.
+ */
+export function reworkScenarioArb(): fc.Arbitrary<RawScenario> {
+  return fc
+    .tuple(
+      scenarioArb({ faults: true, rateModes: false, unbounded: false, lognormal: false, singleTrigger: true, untilSettled: true, maxSeconds: 7200 }),
+      fc.constantFrom(0, 1, 5),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 0, max: 3 }),
+    )
+    .map(([raw, grace, conc, prefetchLess]) => {
+      const consumer = { ...(raw.consumer as Record<string, unknown>), terminationGracePeriodSeconds: grace, concurrency: conc };
+      const queue = { ...((raw.queue as Record<string, unknown> | undefined) ?? {}), broker: "rabbitmq", prefetch: Math.max(1, conc - prefetchLess) };
+      return { ...raw, consumer, queue };
+    });
+}
+
 export function livenessScenarioArb(): fc.Arbitrary<RawScenario> {
   return fc
     .tuple(

@@ -89,6 +89,10 @@ export function checkTraceContract(out: RunLike): void {
         if (!(r.arrivedAt <= r.startedAt && r.startedAt <= r.t)) throw new Violation("trace contract", `done record out of order: ${fmt(r)}`);
         count(r, "deliveries", r.deliveries);
         break;
+      case "message":
+        // an abandoned run started before it was abandoned
+        if (r.startedAt !== undefined && !(r.startedAt <= r.t)) throw new Violation("trace contract", `abandoned run starts after it ends: ${fmt(r)}`);
+        break;
     }
   }
 }
@@ -423,13 +427,16 @@ export function compareScaled(a: TraceRecord[], b: TraceRecord[], k: number): st
 }
 
 // ---------------------------------------------------------------------------------------------
-// work conservation (domain: no work is ever abandoned, nothing buffered — livenessScenarioArb)
+// work conservation (domains: livenessScenarioArb, where no work is abandoned; reworkScenarioArb,
+// RabbitMQ with kills, crashes and short grace periods)
 
 /**
  * The broker pushes at once: after every instant, either no message is waiting in the broker or
  * every Ready pod has all of its min(concurrency, prefetch) slots busy. Valid when every delivery
- * is processed at once and completes (no buffering, no abandonment), so a message waits exactly
- * over [arrivedAt, startedAt) and occupies its pod's slot over [startedAt, t). Needs perMessage.
+ * is processed at once (no buffering) and every message completes by the end of the run, so a
+ * message waits over [arrivedAt, startedAt) of each run and occupies its pod's slot over the run.
+ * A run that completed is in its `done` record; one that was abandoned is in its `abandoned`
+ * record (startedAt, t), after which RabbitMQ requeues the message. Needs perMessage.
  */
 export function checkWorkConserving(sc: Scenario, out: RunLike): void {
   const cap = Math.min(sc.consumer.concurrency, sc.queue.prefetch === 0 ? Infinity : sc.queue.prefetch);
@@ -440,6 +447,14 @@ export function checkWorkConserving(sc: Scenario, out: RunLike): void {
     if (r.type === "pod") evs.push({ t: r.t, kind: 0, pod: r.pod, ready: r.phase === "Ready" });
     else if (r.type === "done") {
       evs.push({ t: r.arrivedAt, kind: 1 }, { t: r.startedAt, kind: 2, pod: r.pod }, { t: r.t, kind: 3, pod: r.pod });
+    } else if (r.type === "message" && r.event === "abandoned") {
+      // A run that a kill, crash or SIGKILL ended: it held a slot from startedAt to t, and RabbitMQ
+      // requeued its message at t. (A Service Bus message is visible again only at its lock's
+      // expiry, and a prefetched one had no run: neither is in this check's domain.)
+      if (r.startedAt === undefined || sc.queue.broker !== "rabbitmq") {
+        throw new Error(`checkWorkConserving: abandoned delivery at t=${r.t} outside the domain (RabbitMQ, prefetch ≤ concurrency)`);
+      }
+      evs.push({ t: r.startedAt, kind: 2, pod: r.pod }, { t: r.t, kind: 3, pod: r.pod }, { t: r.t, kind: 1 });
     }
   }
   evs.sort((a, b) => a.t - b.t);

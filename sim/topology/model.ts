@@ -1079,7 +1079,7 @@ export class TopologySimulation {
       // handler failed: nack → requeue (RabbitMQ: at the head; JetStream: Nak, redelivered), or gone (core NATS)
       st.unacked--;
       ib.unacked--;
-      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: "handler error" });
+      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, startedAt: copy.startedAt, reason: "handler error" });
       if (ib.spec.delivery === "at-most-once") this.loseCopy(copy, t, st, "handler error (at-most-once: not redelivered)");
       else this.requeue(copy, t);
       this.afterPodFreed(pod, t);
@@ -1192,7 +1192,9 @@ export class TopologySimulation {
     ib.unacked--;
     st.unacked--;
     copy.phantom = true;
-    this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: copy.holder!.name, stage: st.name, reason: `ack wait (${ib.spec.ackWait} s) expired while the pod still held it` });
+    const why = `ack wait (${ib.spec.ackWait} s) expired while the pod still held it`;
+    if (copy.state === CS.Processing) this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: copy.holder!.name, stage: st.name, startedAt: copy.startedAt, reason: why });
+    else this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: copy.holder!.name, stage: st.name, reason: why });
     const again = this.newCopy(copy.pid, copy.enqueuedAt, ib);
     again.deliveries = copy.deliveries;
     again.dseq = copy.dseq + 1;
@@ -1227,13 +1229,15 @@ export class TopologySimulation {
   private releaseHeld(pod: Pod, t: number, why: string): void {
     const st = pod.stage;
     const held = [...pod.running, ...pod.buffered];
+    const running = pod.running.length; // held[0, running) were being processed
     if (pod.processing > 0) st.busyPods--;
     pod.processing = 0;
     pod.unacked = 0;
     pod.running = [];
     pod.buffered = [];
     if (pod.member) this.memberDied(pod, t);
-    for (const copy of held) {
+    for (let k = 0; k < held.length; k++) {
+      const copy = held[k];
       copy.run++;
       if (copy.group) {
         const g = copy.group;
@@ -1247,7 +1251,7 @@ export class TopologySimulation {
         this.releaseCopy(copy);
         continue;
       }
-      this.abandonQueueCopy(copy, pod, t, why);
+      this.abandonQueueCopy(copy, pod, t, why, k < running);
     }
   }
 
@@ -1255,10 +1259,11 @@ export class TopologySimulation {
    * A queue delivery `pod` held is abandoned (the pod died or exited without finishing it): RabbitMQ
    * requeues it at once, JetStream redelivers it after ackWait (orphaned until then), core NATS loses it.
    */
-  private abandonQueueCopy(copy: Copy, pod: Pod, t: number, why: string): void {
+  private abandonQueueCopy(copy: Copy, pod: Pod, t: number, why: string, wasRunning: boolean): void {
     const st = pod.stage;
     const ib = copy.inbox!;
-    this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: why });
+    if (wasRunning) this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, startedAt: copy.startedAt, reason: why });
+    else this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: why });
     if (ib.spec.broker === "nats-core") {
       ib.unacked--;
       st.unacked--;
@@ -1672,7 +1677,7 @@ export class TopologySimulation {
         this.releaseCopy(copy);
         continue;
       }
-      this.abandonQueueCopy(copy, pod, t, "pod exited with prefetched messages");
+      this.abandonQueueCopy(copy, pod, t, "pod exited with prefetched messages", false);
     }
   }
 
