@@ -430,13 +430,6 @@ export function rawLastArrival(p: Record<string, unknown>): number {
 }
 
 /**
- * Scenarios in which every message must complete: no kills, crashes or scaler errors; bounded
- * processing/startup/scheduling times; no work is ever abandoned (grace ≥ the longest processing
- * time, prefetch ≤ concurrency so nothing is buffered, Service Bus locks renewed or long enough);
- * one count-based trigger with activation 0 (so any waiting message activates KEDA); max ≥ 1.
- * Runs until drained (no duration), capped at a day.
- */
-/**
  * RabbitMQ scenarios where work is abandoned and requeued: kills, crash rates, scaler errors and
  * grace periods of 0–5 s (a scale-in SIGKILLs busy pods); prefetch ≤ concurrency (nothing is
  * buffered), run until settled.
@@ -456,6 +449,13 @@ export function reworkScenarioArb(): fc.Arbitrary<RawScenario> {
     });
 }
 
+/**
+ * Scenarios in which every message must complete: no kills, crashes or scaler errors; bounded
+ * processing/startup/scheduling times; no work is ever abandoned (grace ≥ the longest processing
+ * time, prefetch ≤ concurrency so nothing is buffered, Service Bus locks renewed or long enough);
+ * one count-based trigger with activation 0 (so any waiting message activates KEDA); max ≥ 1.
+ * Runs until drained (no duration), capped at a day.
+ */
 export function livenessScenarioArb(): fc.Arbitrary<RawScenario> {
   return fc
     .tuple(
