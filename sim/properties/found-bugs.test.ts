@@ -1,7 +1,9 @@
 // Minimal failing cases of the bugs the property suite found, one `it` each. Marked `it.fails`
 // while the bug is open: vitest reports them as passing as long as they FAIL. When a fix lands, the
 // case starts passing, `it.fails` turns red — then change it to `it` (it is the regression test).
-// All fixed (plain `it`, now regression tests): #1–#12 and the two time-scale cases.
+// All fixed (plain `it`, now regression tests): #1–#12 and the two time-scale cases. #13 was found by
+// reading the two models' copies of the pod lifecycle side by side (session 4); the rework property
+// in liveness.test.ts finds it too.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
