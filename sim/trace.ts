@@ -223,6 +223,19 @@ export function percentileFromBuckets(buckets: Map<number, number> | Array<[numb
   return bucketUpperEdge(entries[entries.length - 1][0]);
 }
 
+/**
+ * An `abandoned` message record. `startedAt`: when the abandoned delivery's processing run started
+ * (omitted when it had not started); `stage`: topology traces. Fields in the order both models
+ * have always written them.
+ */
+export function abandonedRecord(t: number, id: number, pod: string, reason: string, startedAt?: number, stage?: string): MessageEventRecord {
+  const r: MessageEventRecord = { type: "message", t, event: "abandoned", id, pod };
+  if (stage !== undefined) r.stage = stage;
+  if (startedAt !== undefined) r.startedAt = startedAt;
+  r.reason = reason;
+  return r;
+}
+
 export function serializeRecord(r: TraceHeader | TraceRecord): string {
   return JSON.stringify(r);
 }

@@ -13,6 +13,7 @@ import { faultVictims } from "./fault-victims.js";
 import { ReplicaCounts } from "./replica-counts.js";
 import {
   TRACE_VERSION,
+  abandonedRecord,
   latencyBucket,
   type Actor,
   type PodPhase,
@@ -520,7 +521,7 @@ export class Simulation {
       const pod = this.pods.get(m.holder[slot])!;
       const endsAt = m.endsAt[slot];
       this.finishRun(pod, slot);
-      this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, startedAt: m.startedAt[slot], reason: "lock expired while processing" });
+      this.emit(abandonedRecord(t, m.id[slot], pod.name, "lock expired while processing", m.startedAt[slot]));
       const msgId = m.id[slot];
       this.requeueOrDeadLetter(slot, t, "lock expired");
       this.occupyPhantom(pod, endsAt, msgId);
@@ -623,8 +624,7 @@ export class Simulation {
     pod.bufferedSlots = [];
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[k];
-      if (k < running) this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, startedAt: m.startedAt[slot], reason: why });
-      else this.emit({ type: "message", t, event: "abandoned", id: m.id[slot], pod: pod.name, reason: why });
+      this.emit(abandonedRecord(t, m.id[slot], pod.name, why, k < running ? m.startedAt[slot] : undefined));
       if (this.s.queue.broker === "rabbitmq") {
         this.requeueOrDeadLetter(slot, t, why);
       } else {

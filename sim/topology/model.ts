@@ -40,6 +40,7 @@ import { ReplicaCounts } from "../model/replica-counts.js";
 import { SimulationLimitError } from "../model/simulation.js";
 import {
   TRACE_VERSION,
+  abandonedRecord,
   latencyBucket,
   type Actor,
   type PodPhase,
@@ -1079,7 +1080,7 @@ export class TopologySimulation {
       // handler failed: nack → requeue (RabbitMQ: at the head; JetStream: Nak, redelivered), or gone (core NATS)
       st.unacked--;
       ib.unacked--;
-      this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, startedAt: copy.startedAt, reason: "handler error" });
+      this.emit(abandonedRecord(t, copy.pid, pod.name, "handler error", copy.startedAt, st.name));
       if (ib.spec.delivery === "at-most-once") this.loseCopy(copy, t, st, "handler error (at-most-once: not redelivered)");
       else this.requeue(copy, t);
       this.afterPodFreed(pod, t);
@@ -1193,8 +1194,7 @@ export class TopologySimulation {
     st.unacked--;
     copy.phantom = true;
     const why = `ack wait (${ib.spec.ackWait} s) expired while the pod still held it`;
-    if (copy.state === CS.Processing) this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: copy.holder!.name, stage: st.name, startedAt: copy.startedAt, reason: why });
-    else this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: copy.holder!.name, stage: st.name, reason: why });
+    this.emit(abandonedRecord(t, copy.pid, copy.holder!.name, why, copy.state === CS.Processing ? copy.startedAt : undefined, st.name));
     const again = this.newCopy(copy.pid, copy.enqueuedAt, ib);
     again.deliveries = copy.deliveries;
     again.dseq = copy.dseq + 1;
@@ -1262,8 +1262,7 @@ export class TopologySimulation {
   private abandonQueueCopy(copy: Copy, pod: Pod, t: number, why: string, wasRunning: boolean): void {
     const st = pod.stage;
     const ib = copy.inbox!;
-    if (wasRunning) this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, startedAt: copy.startedAt, reason: why });
-    else this.emit({ type: "message", t, event: "abandoned", id: copy.pid, pod: pod.name, stage: st.name, reason: why });
+    this.emit(abandonedRecord(t, copy.pid, pod.name, why, wasRunning ? copy.startedAt : undefined, st.name));
     if (ib.spec.broker === "nats-core") {
       ib.unacked--;
       st.unacked--;
