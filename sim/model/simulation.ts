@@ -24,6 +24,7 @@ import {
 } from "../trace.js";
 import { Autoscaler, type MetricSource } from "./autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
+import { readsSampledStats } from "../triggers/rabbitmq.js";
 
 export { SimulationLimitError } from "./limits.js";
 import { SimulationLimitError } from "./limits.js";
@@ -835,13 +836,8 @@ export class Simulation {
   }
   private statsIdle = false;
 
-  /** Does this trigger read the management API's sampled statistics (RabbitMQ HTTP mode) rather than live values? */
-  private usesStats(trigger: Trigger): boolean {
-    return trigger.type === "rabbitmq" && trigger.protocol === "http" && this.s.queue.broker === "rabbitmq" && this.s.queue.statsInterval > 0;
-  }
-
   private snapshotFor(trigger: Trigger, t: number): QueueSnapshot {
-    return this.usesStats(trigger) ? this.stats : this.liveSnapshot(t);
+    return readsSampledStats(trigger, this.s.queue) ? this.stats : this.liveSnapshot(t);
   }
 
   private scalerErrorAt(t: number): boolean {

@@ -31,6 +31,7 @@ import { timeout } from "./budget.js";
 import { checkWorkConserving, doneOf, Violation } from "./checks.js";
 import { checkProperty } from "./replay.js";
 import { simulate } from "../run.js";
+import { readsSampledStats } from "../triggers/rabbitmq.js";
 
 export function livenessBound(raw: RawScenario, produced: number): number {
   const sc = resolveRaw(raw);
@@ -39,9 +40,7 @@ export function livenessBound(raw: RawScenario, produced: number): number {
   const smax = rawDistributionMax(c.schedulingDelay);
   const umax = rawDistributionMax(c.startupDelay);
   const A = Math.max(...(raw.producers as Array<Record<string, unknown>>).map(rawLastArrival));
-  const trig = sc.scaledObject.triggers[0] as { type: string; protocol?: string };
-  const stats = trig.type === "rabbitmq" && trig.protocol === "http" && sc.queue.broker === "rabbitmq" && sc.queue.statsInterval > 0;
-  const S = stats ? sc.queue.statsInterval + sc.sampleInterval : 0;
+  const S = readsSampledStats(sc.scaledObject.triggers[0], sc.queue) ? sc.queue.statsInterval + sc.sampleInterval : 0;
   return A + S + sc.scaledObject.pollingInterval + smax + umax + (produced + 1) * dmax;
 }
 

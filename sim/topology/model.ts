@@ -51,6 +51,7 @@ import {
   type TraceStage,
 } from "../trace.js";
 import { Autoscaler, type MetricSource } from "../model/autoscaler.js";
+import { readsSampledStats } from "../triggers/rabbitmq.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { ChannelSpec, InboxSpec, LogConsumeSpec, SourceSpec, StageSpec, TopologyScenario } from "./load.js";
 import { RESERVED_STAGE_NAME } from "./schema.js";
@@ -1787,7 +1788,7 @@ export class TopologySimulation {
   private snapshotFor(st: Stage, trig: Trigger, t: number): QueueSnapshot {
     if (st.group) return this.groupSnapshot(st.group);
     const ib = st.inbox!;
-    if (trig.type === "rabbitmq" && trig.protocol === "http" && ib.spec.broker === "rabbitmq" && ib.spec.statsInterval > 0) return ib.stats;
+    if (readsSampledStats(trig, ib.spec)) return ib.stats;
     return this.liveSnapshot(ib, t);
   }
 

@@ -1,10 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger } from "./index.js";
-import { rabbitMetric } from "./rabbitmq.js";
+import { rabbitMetric, readsSampledStats } from "./rabbitmq.js";
 import { TriggerConfigError, type QueueSnapshot } from "./types.js";
 
 const snap = (o: Partial<QueueSnapshot> = {}): QueueSnapshot => ({ ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0, ...o });
 const rmq = (metadata: unknown) => parseTrigger({ type: "rabbitmq", metadata }, 1, "spec.triggers[1]");
+
+describe("readsSampledStats: which triggers read RabbitMQ's sampled management statistics", () => {
+  it("only the HTTP protocol, on a RabbitMQ queue whose statistics are sampled", () => {
+    const http = rmq({ host: "http://guest:guest@localhost:15672/", queueName: "q" });
+    const amqp = rmq({ host: "amqp://guest:guest@localhost:5672/", queueName: "q" });
+    expect(http.protocol).toBe("http");
+    expect(readsSampledStats(http, { broker: "rabbitmq", statsInterval: 5 })).toBe(true);
+    expect(readsSampledStats(http, { broker: "rabbitmq", statsInterval: 0 })).toBe(false); // live statistics
+    expect(readsSampledStats(amqp, { broker: "rabbitmq", statsInterval: 5 })).toBe(false); // passive declare: live
+    expect(readsSampledStats(http, { broker: "azure-servicebus", statsInterval: 5 })).toBe(false);
+    expect(readsSampledStats({ type: "azure-servicebus" }, { broker: "rabbitmq", statsInterval: 5 })).toBe(false);
+  });
+});
 
 function configError(f: () => unknown): TriggerConfigError {
   try {

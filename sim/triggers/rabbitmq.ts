@@ -45,6 +45,15 @@ export interface RabbitSettings {
 }
 
 /** The numbers the scaler gets from the broker (getQueueStatus). */
+/**
+ * Does this trigger read the management API's sampled statistics rather than the live queue? The
+ * HTTP protocol on a RabbitMQ queue whose statistics are sampled (statsInterval > 0, RabbitMQ's
+ * collect_statistics_interval); otherwise it reads live values (AMQP passive declare, or live stats).
+ */
+export function readsSampledStats(trigger: Pick<Trigger, "type" | "protocol">, queue: { broker: string; statsInterval: number }): boolean {
+  return trigger.type === "rabbitmq" && trigger.protocol === "http" && queue.broker === "rabbitmq" && queue.statsInterval > 0;
+}
+
 export function rabbitQueueStatus(s: Pick<RabbitSettings, "protocol" | "excludeUnacknowledged">, q: QueueSnapshot): { messages: number; publishRate: number; deliverGetRate: number } {
   if (s.protocol === "http") {
     const unacked = q.inFlight + q.prefetched;
