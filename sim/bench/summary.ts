@@ -20,8 +20,11 @@ const ms = (digits: number): Fmt => (x) => `${x.toFixed(digits)} ms`;
 const sec = (digits: number): Fmt => (x) => `${x.toFixed(digits)} s`;
 const mb: Fmt = (x) => `${Math.round(x)} MB`;
 
+/** The Met? cell: no target (—), not measurable (n/a), yes or no. */
+const metCell = (met: boolean | null | undefined): string => (met === undefined ? "—" : met === null ? "n/a" : met ? "**yes**" : "**no**");
+
 function row(item: number | string, figure: string, s: Stat | null | undefined, f: Fmt, target = "—", met: boolean | null | undefined = undefined): string {
-  const m = met === undefined ? "—" : met === null ? "n/a" : met ? "**yes**" : "**no**";
+  const m = metCell(met);
   if (!s) return `| ${item} | ${figure} | n/a | | | ${target} | ${m} |`;
   return `| ${item} | ${figure} | ${f(s.median)} | ${f(s.min)} | ${f(s.max)} | ${target} | ${m} |`;
 }
@@ -112,7 +115,7 @@ export function benchSummaryMarkdown(r: BenchResultsForSummary): string {
     lines.push(row(3, "SimPy, same model: events/s (arrivals + departures)", sp.simpy.eventsPerS, mega));
     lines.push(row(3, "… SimPy heap events/s (everything SimPy schedules)", sp.simpy.heapEventsPerS, mega));
     const ratio = sp.ratio.eventsPerS;
-    lines.push(`| 3 | kedasim / SimPy (ratio of medians): events per wall second | **${ratio === null ? "n/a" : ratio.toFixed(1) + "×"}** | | | ≥ ${sp.target.ratio}× | ${sp.target.met === null ? "n/a" : sp.target.met ? "**yes**" : "**no**"} |`);
+    lines.push(`| 3 | kedasim / SimPy (ratio of medians): events per wall second | **${ratio === null ? "n/a" : ratio.toFixed(1) + "×"}** | | | ≥ ${sp.target.ratio}× | ${metCell(sp.target.met)} |`);
     const cpu = sp.ratio.eventsPerCpuS;
     const hours = sp.ratio.simHoursPerWallS;
     lines.push(`| 3 | … per CPU-second, and in simulated hours per wall second | ${cpu === null ? "n/a" : cpu.toFixed(1) + "×"}, ${hours === null ? "n/a" : hours.toFixed(1) + "×"} | | | | |`);
