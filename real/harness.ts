@@ -11,7 +11,8 @@ import { serializeRecord, type Actor, type SampleRecord, type Summary, type Trac
 import type { ResultEvent } from "./apps/common.js";
 import { Broker, readStatsTiming, tuneStatsTiming, type StatsTiming } from "./broker.js";
 import { writeResources } from "./components.js";
-import { RealEnvError, brokerUrls, checkAmqp, checkMgmt, findDaprd } from "./env.js";
+import { daprdNotes, describeDaprd, probeDaprd, unsupportedDaprd, type DaprdInfo } from "./daprd-flags.js";
+import { RealEnvError, SETUP_HINT, brokerUrls, checkAmqp, checkMgmt, findDaprd } from "./env.js";
 import { Ledger } from "./ledger.js";
 import { APPS_DIR, Pair, PairStartError } from "./pair.js";
 import { ChildRegistry, sleep } from "./procs.js";
@@ -140,6 +141,14 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const d = findDaprd();
   if (!d.path) throw new RealEnvError(d.why);
   const daprd = d.path;
+  let daprdInfo: DaprdInfo;
+  try {
+    daprdInfo = probeDaprd(daprd);
+  } catch (e) {
+    throw new RealEnvError(`cannot use daprd ${daprd}: ${(e as Error).message} (${SETUP_HINT}, or set DAPRD=/path/to/daprd)`);
+  }
+  const unsupported = unsupportedDaprd(daprdInfo);
+  if (unsupported) throw new RealEnvError(`${unsupported} (${SETUP_HINT} builds one, or set DAPRD=/path/to/daprd)`);
   const urls = brokerUrls();
   const [amqpErr, mgmt] = await Promise.all([checkAmqp(urls.amqp), checkMgmt(urls)]);
   if (amqpErr) throw new RealEnvError(`${amqpErr} — is RabbitMQ running? (npm run real:setup)`);
@@ -154,7 +163,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   }
   const statsMs = stats.effectiveMs;
   say(
-    `daprd ${daprd}; RabbitMQ ${mgmt.version ?? "?"}; management API refreshes queue counts every ${statsMs} ms = ${(statsMs / 1000 / k).toFixed(1)} s scenario` +
+    `${describeDaprd(daprdInfo)}; RabbitMQ ${mgmt.version ?? "?"}; management API refreshes queue counts every ${statsMs} ms = ${(statsMs / 1000 / k).toFixed(1)} s scenario` +
       (tuned ? " (tuned at runtime from RabbitMQ's 5 s default)" : stats.source === "rabbitmqctl" ? "" : ` (${stats.source})`),
   );
 
@@ -199,7 +208,9 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     timers.add(timer);
   };
 
-  const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, resultsQueue, prefetch: s.queue.prefetch });
+  const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, prefetch: s.queue.prefetch });
+  // The apps report to the results queue themselves (real/apps/common.ts ResultsReporter).
+  const resultsEnv = { KEDASIM_AMQP_URL: urls.amqp, KEDASIM_RESULTS_QUEUE: resultsQueue };
   const replicas = new ReplicaManager(
     {
       registry,
@@ -215,6 +226,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       timeScale: k,
       graceWallS: ws.consumer.terminationGracePeriodSeconds,
       startTimeoutMs: 30_000,
+      appEnv: resultsEnv,
     },
     {
       now,
@@ -260,7 +272,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       logDir,
       runId,
       appScript: join(APPS_DIR, "producer.ts"),
-      appEnv: { KEDASIM_JOBS_BINDING: "jobs", KEDASIM_RESULTS_BINDING: "results" },
+      appEnv: { KEDASIM_JOBS_BINDING: "jobs", ...resultsEnv },
       gracefulShutdownSeconds: 1,
       onUnexpectedExit: (p, which) => setFatal(new Error(p.failureText(which, which === "daprd" ? p.daprd : p.app, "while the run was going on"))),
     });
@@ -443,7 +455,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     ...header.notes,
     timeScale: k,
     runId,
-    daprd,
+    daprd: daprdNotes(daprdInfo),
     rabbitmq: mgmt.version ?? null,
     managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
     triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
