@@ -531,6 +531,8 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
         perReplica: startups.map((x) => ({ pod: x.pod, createdAtS: round6(x.createdAtS), startupS: round6(x.startupS), startupWallMs: Math.round(x.startupWallMs) })),
       },
       managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
+      daprd: header.notes.daprd,
+      rabbitmq: mgmt.version ?? null,
     },
   };
   const trace = [serializeRecord(header), ...kept.map(serializeRecord)].join("\n") + "\n";
