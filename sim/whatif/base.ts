@@ -129,7 +129,18 @@ export function checkAssignment(base: WhatIfBase, a: Assignment): void {
     resolveVariant(base, v, 0);
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
-    throw new WhatIfInputError(`--vary ${a.path.text}=${JSON.stringify(a.value)}: ${e.expected}${e.path ? ` (at ${e.path})` : ""}${whatExists(base, a.path)}`);
+    // The ScaledObject is inlined as manifests[i]: report its paths as the user writes them (spec.x).
+    const where = a.path.target === "scaledObject" ? e.path.replace(/^manifests\[\d+\]\.?/, "") : e.path;
+    const mine = formatSegments(a.path.segments);
+    // A complaint about another field (e.g. "maxReplicaCount must be >= minReplicaCount" when
+    // minReplicaCount is varied) depends on the other values of the configuration: such configurations
+    // are reported as invalid in the results, not refused up front.
+    if (where && !(where === mine || mine.startsWith(where) || where.startsWith(mine))) return;
+    const hint =
+      a.path.target === "scaledObject" && a.path.segments[1] === "advanced" && base.apiVersion === "keda.k8s.io/v1alpha1"
+        ? "; keda.k8s.io/v1alpha1 (KEDA v1) has no spec.advanced: HPA behavior needs a keda.sh/v1alpha1 ScaledObject (KEDA ≥ 2.0)"
+        : "";
+    throw new WhatIfInputError(`--vary ${a.path.text}=${JSON.stringify(a.value)}: ${e.expected}${where ? ` (at ${where})` : ""}${whatExists(base, a.path)}${hint}`);
   }
 }
 

@@ -286,6 +286,9 @@ export async function runSweep(o: SweepOptions, log: (s: string) => void = (s) =
     await pool.close();
   }
   const { rows, outcome } = result;
+  if (!outcome.aborted && rows.length > 1 && rows.slice(1).every((r) => r.status === "invalid")) {
+    throw new WhatIfInputError(`sweep: every configuration is invalid, e.g. ${rows[1].label}: ${rows[1].error}`);
+  }
   const res: SweepResult = { base, rows, aborted: outcome.aborted, runs: outcome.runs, wallMs: outcome.wallMs, workers: pool.size, files: [] };
   if (o.outDir) {
     mkdirSync(o.outDir, { recursive: true });
