@@ -134,9 +134,23 @@ function evidenceTable(knobsRows: Array<{ name: string; rows: Float64Array[]; sc
 export async function runAdvise(o: AdviseOptions, log: (s: string) => void = (s) => process.stdout.write(s + "\n"), progress: Progress = progressReporter()): Promise<AdviseResult> {
   const t0 = performance.now();
   const base = loadBase(o.file);
-  let knobs = withBounds(base, defaultKnobs(base), o.bounds, o.fixed);
-  // Every value of every knob must be valid on its own (a bad --bound is the user's input error).
-  for (const k of knobs) for (const v of k.values) if (v !== null || k.values.indexOf(v) !== k.current) checkAssignment(base, { path: k.path, value: v });
+  // A default value that this ScaledObject cannot take on its own (maxReplicaCount 2 below a
+  // minReplicaCount of 3) is left out; a bad --bound value is the user's input error (exit 2).
+  const defaults = defaultKnobs(base).map((k) => {
+    const keep = k.values.map((v, i) => {
+      if (i === k.current) return true;
+      try {
+        checkAssignment(base, { path: k.path, value: v });
+        return true;
+      } catch (e) {
+        if (e instanceof WhatIfInputError) return false;
+        throw e;
+      }
+    });
+    return { ...k, values: k.values.filter((_, i) => keep[i]), current: keep.slice(0, k.current).filter(Boolean).length };
+  });
+  let knobs = withBounds(base, defaults, o.bounds, o.fixed);
+  for (const b of o.bounds) for (const v of b.values) checkAssignment(base, { path: b.path, value: v });
   knobs = knobs.filter((k) => k.values.length > 1);
   if (knobs.length === 0) throw new WhatIfInputError("advise: no knob has more than one value to try (check --fix and --bound)");
   for (const w of base.scenario.warnings) log(`kedasim: warning: ${w}`);

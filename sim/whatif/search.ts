@@ -138,9 +138,10 @@ export function candidates(knobs: readonly Knob[], randomCount: number, rngSeed:
   };
   knobs.forEach((k, i) => k.values.forEach((_, v) => add(base.map((x, j) => (j === i ? v : x)))));
   const space = knobs.reduce((n, k) => n * k.values.length, 1);
-  const want = Math.min(randomCount, space - out.length);
+  const want = Math.max(0, Math.min(randomCount, space - out.length));
+  const target = out.length + want;
   const u = stream(rngSeed, "advise-candidates");
-  for (let tries = 0; out.length < knobs.length + want + 1 && tries < want * 20; tries++) {
+  for (let tries = 0; out.length < target && tries < want * 20; tries++) {
     add(knobs.map((k) => Math.floor(u() * k.values.length)));
   }
   return out;
