@@ -115,8 +115,8 @@ export async function renderPareto(points: readonly ParetoPoint[], o: { title: s
       devicePixelRatio: 1,
       layout: { padding: { left: 8, right: 24, top: 4, bottom: 6 } },
       scales: {
-        x: { type: "linear", min: xr.min, max: xr.max, title: axisTitle("latency p95, mean over seeds (s)"), grid: { color: "#e4e4e4" }, ticks: { font: { size: 14 } } },
-        y: { type: "linear", min: yr.min, max: yr.max, title: axisTitle(o.costLabel), grid: { color: "#e4e4e4" }, ticks: { font: { size: 14 } } },
+        x: { type: "linear", suggestedMin: xr.min, suggestedMax: xr.max, title: axisTitle("latency p95, mean over seeds (s)"), grid: { color: "#e4e4e4" }, ticks: { font: { size: 14 } } },
+        y: { type: "linear", suggestedMin: yr.min, suggestedMax: yr.max, title: axisTitle(o.costLabel), grid: { color: "#e4e4e4" }, ticks: { font: { size: 14 } } },
       },
       plugins: {
         title: { display: true, text: o.title, font: { size: 20, weight: "bold" } },
