@@ -104,8 +104,9 @@ describe("runBench (tiny, SimPy disabled)", () => {
       expect(md).toContain("| 3 | SimPy, same model | skipped: disabled by the caller |");
       const rssRow = md.split("\n").find((l) => l.includes("peak RSS"))!;
       expect(rssRow).toContain(`${Math.round(res.items[5].peakRssMB.median)} MB`);
-      // header + separator, then rows: 1 heap size, 5 M/D/10, 1 SimPy (skipped), 3 burst, 1 pipeline, 2 steady, 3 sweep
-      expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(2 + 1 + 5 + 1 + 3 + 1 + 2 + 3);
+      // header + separator, then rows: 1 heap size, 5 M/D/10, 1 SimPy (skipped), 3 burst, 1 pipeline, 2 steady, 4 sweep
+      expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(2 + 1 + 5 + 1 + 3 + 1 + 2 + 4);
+      expect(res.items[6].controlSpeedup.median).toBeGreaterThan(0);
       expect(md).toMatch(/\| 7 \| … speed-up, 2 workers ÷ 1 \(ratio of medians\); same figures for both: yes \| \*\*\d+\.\d\d×\*\* \|/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

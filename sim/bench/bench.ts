@@ -23,7 +23,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderBenchPng } from "./chart.js";
 import { benchSummaryMarkdown } from "./summary.js";
-import { allCores, sweepBenchRun, type SweepBenchRun } from "./sweep-bench.js";
+import { allCores, cpuParallelism, sweepBenchRun, type SweepBenchRun } from "./sweep-bench.js";
 import {
   MD10_EXACT_WQ,
   REPO_ROOT,
@@ -229,13 +229,19 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
   log(`\n7. What-if sweep of the seed burst: ${cfg.sweep.configs} configurations × ${cfg.sweep.seeds} seeds (npm run sim -- sweep's pool), 1 worker vs ${cores} workers, interleaved`);
   const sweep1: SweepBenchRun[] = [];
   const sweepN: SweepBenchRun[] = [];
+  const control: Array<{ oneThreadS: number; allThreadsS: number; speedup: number }> = [];
   for (let r = 0; r < cfg.sweep.reps; r++) {
     for (const [w, list] of [[1, sweep1], [cores, sweepN]] as const) {
       const b = await sweepBenchRun(cfg.sweep.configs, cfg.sweep.seeds, w);
       list.push(b);
       log(`   run ${r + 1}, ${b.workers} worker${b.workers === 1 ? " " : "s"}: ${b.runsPerS.toFixed(0)} runs/s (${b.runs} runs in ${b.wallS.toFixed(2)} s; workers started in ${b.startupS.toFixed(2)} s)`);
     }
+    // Control, between the repetitions: the parallelism a plain CPU loop gets from the machine right now.
+    const c = await cpuParallelism(cores, cfg.mode === "smoke" ? 2e6 : 2e8);
+    control.push(c);
+    log(`   control ${r + 1}: a plain CPU loop on ${cores} threads runs ${c.speedup.toFixed(2)}× as fast as on 1 (${c.oneThreadS.toFixed(2)} s vs ${c.allThreadsS.toFixed(2)} s for ${cores}× the work)`);
   }
+  const controlSpeedup = stat(control.map((c) => c.speedup));
   const sweepRps1 = stat(sweep1.map((b) => b.runsPerS));
   const sweepRpsN = stat(sweepN.map((b) => b.runsPerS));
   const speedup = sweepRpsN.median / sweepRps1.median;
@@ -244,6 +250,7 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
   log(`   runs/s, 1 worker:        ${st(sweepRps1, (x) => x.toFixed(0))}`);
   log(`   runs/s, ${cores} workers:       ${st(sweepRpsN, (x) => x.toFixed(0))}   target ≥ ${TARGETS.sweepRunsPerS}: ${met(sweepRpsN.median >= TARGETS.sweepRunsPerS)}`);
   log(`   speed-up (ratio of medians): ${speedup.toFixed(2)}×   target ≥ ${TARGETS.sweepSpeedup}×: ${met(speedup >= TARGETS.sweepSpeedup)}`);
+  log(`   control speed-up of a plain CPU loop: ${st(controlSpeedup, (x) => x.toFixed(2) + "×")} (the most the sweep could get here)`);
   log(`   same figures for every worker count (sha256 of all runs' figures): ${sameFigures ? "yes" : "NO — a sweep's results depend on the worker count"}`);
 
   const results = {
@@ -340,6 +347,8 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
         runsPerS1: sweepRps1,
         runsPerSAll: sweepRpsN,
         speedup,
+        controlSpeedup,
+        control,
         sameFigures,
         target: { runsPerS: TARGETS.sweepRunsPerS, speedup: TARGETS.sweepSpeedup, met: { runsPerS: sweepRpsN.median >= TARGETS.sweepRunsPerS, speedup: speedup >= TARGETS.sweepSpeedup } },
         runs: { oneWorker: sweep1, allCores: sweepN },

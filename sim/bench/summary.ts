@@ -78,6 +78,7 @@ interface SweepItem {
   runsPerS1: Stat;
   runsPerSAll: Stat;
   speedup: number;
+  controlSpeedup?: Stat;
   sameFigures: boolean;
   target: { runsPerS: number; speedup: number; met: { runsPerS: boolean; speedup: boolean } };
 }
@@ -145,6 +146,7 @@ export function benchSummaryMarkdown(r: BenchResultsForSummary): string {
     lines.push(row(7, `What-if sweep of the seed burst, ${int(sw.configs)} configs × ${sw.seeds} seeds: runs/s on 1 worker`, sw.runsPerS1, int));
     lines.push(row(7, `… on ${sw.workersAll} workers (all cores)`, sw.runsPerSAll, int, `≥ ${int(sw.target.runsPerS)}`, sw.target.met.runsPerS));
     lines.push(`| 7 | … speed-up, ${sw.workersAll} workers ÷ 1 (ratio of medians); same figures for both: ${sw.sameFigures ? "yes" : "**no**"} | **${sw.speedup.toFixed(2)}×** | | | ≥ ${sw.target.speedup}× | ${metCell(sw.target.met.speedup)} |`);
+    if (sw.controlSpeedup) lines.push(row(7, `… control: a plain CPU loop on ${sw.workersAll} threads ÷ 1 thread, same invocation (what the machine gave)`, sw.controlSpeedup, (x) => `${x.toFixed(2)}×`));
   }
   lines.push("");
   const p = burst.runMsPercentiles;

@@ -2,6 +2,7 @@
 // 1 000 configurations × 10 seeds, on 1 worker thread and on one per core, interleaved in one
 // invocation so that both see the same machine. Also checks that both give the same figures.
 import { createHash } from "node:crypto";
+import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import { crossProduct } from "../whatif/sweep.js";
 import { parseVary } from "../whatif/paths.js";
@@ -53,3 +54,21 @@ export async function sweepBenchRun(configs: number, seeds: number, workers: num
 }
 
 export const allCores = (): number => availableParallelism();
+
+/**
+ * The control for the speed-up: how much parallelism this machine gives right now. The same fixed
+ * integer loop (no allocation, no simulator) on 1 thread and then on `threads` threads at once;
+ * speed-up = threads × t(1) / t(threads). On an idle 2-core machine it is ~2; when other work takes
+ * the cores it falls towards 1, and the sweep's speed-up cannot exceed it.
+ */
+export async function cpuParallelism(threads: number, iterations = 2e8): Promise<{ oneThreadS: number; allThreadsS: number; speedup: number }> {
+  const code = `const { parentPort, workerData } = require("node:worker_threads"); let x = 1; for (let i = 0; i < workerData; i++) x = (x * 1103515245 + 12345) % 2147483647; parentPort.postMessage(x);`;
+  const run = async (n: number) => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise((done, fail) => new Worker(code, { eval: true, workerData: iterations }).once("message", done).once("error", fail))));
+    return (performance.now() - t0) / 1000;
+  };
+  const oneThreadS = await run(1);
+  const allThreadsS = await run(threads);
+  return { oneThreadS, allThreadsS, speedup: (threads * oneThreadS) / allThreadsS };
+}
