@@ -51,8 +51,8 @@ export interface AdviseResult {
   workers: number;
 }
 
-/** Simulation events the default search may spend (≈ 30–60 s on 2 cores for most scenarios; README). */
-export const DEFAULT_EVENT_BUDGET = 150_000_000;
+/** Simulation events the default search may spend (README: 10 s to 2.5 min per shipped scenario on 2 shared cores). */
+export const DEFAULT_EVENT_BUDGET = 60_000_000;
 export const MAX_DEFAULT_RUNS = 60_000;
 
 export const assignmentsOf = (knobs: readonly Knob[], c: Config): Assignment[] =>

@@ -5,6 +5,7 @@
 import { dirname, relative, resolve } from "node:path";
 import { loadScenario, manifestDocs, parseYamlDocs, readText, resolveScenario, ScenarioError, type Scenario } from "../scenario/load.js";
 import { isTopologyScenario } from "../topology/run.js";
+import { simulate } from "../run.js";
 import {
   existingAt,
   formatSegments,
@@ -39,6 +40,17 @@ export interface WhatIfBase {
   apiVersion: string;
   /** The scenario as `npm run sim` resolves it (its own seed). */
   scenario: Scenario;
+  /**
+   * Events after which a what-if run stops (scenarios without a fixed duration only; null otherwise):
+   * 10× the events of the scenario's own run (seed index 0), at least that plus 50 000, never above
+   * its limits.maxEvents. A configuration that never drains (a trigger that scales busy pods away
+   * forever, too few replicas) would otherwise run to maxDurationSeconds (7 days of samples) on every
+   * seed; stopped at the cap it is reported as not finishing (limits.maxEvents) and never
+   * recommended. The event limit, unlike a shorter maxDurationSeconds, leaves every run that stays
+   * below it byte-identical (the model runs in chunks of maxDuration / 100, so the end of a settled
+   * run depends on maxDuration).
+   */
+  eventCap: number | null;
 }
 
 const clone = <T>(x: T): T => structuredClone(x) as T;
@@ -67,7 +79,12 @@ export function loadBase(file: string): WhatIfBase {
   });
   const soIndex = manifests.findIndex((m) => isObject(m) && m.kind === "ScaledObject");
   const scaledObject = clone(manifests[soIndex]) as Record<string, unknown>;
-  return { file, displayFile, baseDir, raw, manifests, soIndex, scaledObject, apiVersion: String(scaledObject.apiVersion ?? ""), scenario };
+  let eventCap: number | null = null;
+  if (scenario.duration === null) {
+    const ev = simulate(scenario).events;
+    eventCap = Math.min(scenario.limits.maxEvents, Math.max(10 * ev, ev + 50_000));
+  }
+  return { file, displayFile, baseDir, raw, manifests, soIndex, scaledObject, apiVersion: String(scaledObject.apiVersion ?? ""), scenario, eventCap };
 }
 
 /** The scenario and ScaledObject documents with `assignments` applied (new objects; the base is untouched). */
@@ -109,7 +126,8 @@ export function variantOf(base: WhatIfBase, assignments: readonly Assignment[]):
 
 /** Resolve a variant for seed index i (throws ScenarioError when the configuration is invalid). */
 export function resolveVariant(base: WhatIfBase, v: Variant, seedIndex: number): Scenario {
-  return resolveScenario({ ...v.raw, seed: seedOf(v.baseSeed, seedIndex) }, base.baseDir, base.displayFile);
+  const sc = resolveScenario({ ...v.raw, seed: seedOf(v.baseSeed, seedIndex) }, base.baseDir, base.displayFile);
+  return base.eventCap !== null && sc.duration === null && sc.limits.maxEvents > base.eventCap ? { ...sc, limits: { ...sc.limits, maxEvents: base.eventCap } } : sc;
 }
 
 /**

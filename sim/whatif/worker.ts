@@ -45,7 +45,12 @@ export function runBatch(base: WhatIfBase, req: BatchRequest): BatchReply {
       }
     } catch (e) {
       if (!(e instanceof ScenarioError || e instanceof SimulationLimitError || e instanceof WhatIfInputError)) throw e;
-      const msg = e instanceof SimulationLimitError ? `${e.message} (${e.limit})` : e instanceof ScenarioError ? `${e.path ? e.path.replace(/^manifests\[\d+\]\.?/, "") + ": " : ""}${e.expected}` : e.message;
+      const msg =
+        e instanceof SimulationLimitError
+          ? base.eventCap !== null && e.limit === "limits.maxEvents"
+            ? `did not finish within ${base.eventCap.toLocaleString("en-US")} events (10× the scenario's own run; ${e.message})`
+            : `${e.message} (${e.limit})`
+          : e instanceof ScenarioError ? `${e.path ? e.path.replace(/^manifests\[\d+\]\.?/, "") + ": " : ""}${e.expected}` : e.message;
       errors.push({ key: it.key, message: msg });
       // Every row of a failed item is NaN (a config that fails on one seed is not scored at all).
       row = start + it.seedIndexes.length;
