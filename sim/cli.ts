@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run sim [-- <scenario.yaml>... [--out DIR] [--seed N] [--per-message] [--no-charts]]
 // npm run sim -- vectors <file.json>
+// npm run sim -- sweep|advise <scenario.yaml> ... (sim/whatif/cli.ts)
 import "./jit.js"; // first: V8 inlining budget for the hot path (see sim/jit.ts)
 import { readdirSync, readFileSync, existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,6 +23,10 @@ Usage
   npm run sim -- <scenario.yaml>... [options]   run the given scenario file(s)
   npm run sim -- vectors <file.json>            replay HPA/KEDA decision vectors through the
                                                 pure decision functions (exit 1 on any failure)
+  npm run sim -- sweep <scenario.yaml> --vary <path>=<values> ...
+                                                what-if: every combination × N seeds (sweep --help)
+  npm run sim -- advise <scenario.yaml> --goal 'p95<=60s' ...
+                                                the cheapest ScaledObject that meets the goals (advise --help)
 
 Options
   --out DIR        output folder (default reports/out/<scenario-name>/; with several scenarios,
@@ -72,6 +77,11 @@ async function runOne(sc: Scenario, outDir: string, flags: { perMessage: boolean
 }
 
 async function main(): Promise<void> {
+  const sub = process.argv[2];
+  if (sub === "sweep" || sub === "advise") {
+    const { whatIfMain } = await import("./whatif/cli.js");
+    return whatIfMain(sub, process.argv.slice(3));
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -70,12 +70,18 @@ describe("runBench (tiny, SimPy disabled)", () => {
         burst: { seeds: 2, reps: 1 },
         pipeline: { reps: 1 },
         steady: { messages: 200, reps: 1 },
+        sweep: { configs: 8, seeds: 2, reps: 1, workers: 2 },
         simpy: false,
       };
       const lines: string[] = [];
       await runBench(cfg, dir, (s) => lines.push(s));
       const res = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
-      expect(res.items.map((i: { id: number }) => i.id)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(res.items.map((i: { id: number }) => i.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // item 7: the sweep ran 8 configurations × 2 seeds on 1 and on 2 workers, with the same figures
+      expect(res.items[6]).toMatchObject({ configs: 8, seeds: 2, workersAll: 2, sameFigures: true });
+      expect(res.items[6].runs.oneWorker[0]).toMatchObject({ workers: 1, runs: 16 });
+      expect(res.items[6].runs.allCores[0]).toMatchObject({ workers: 2, runs: 16 });
+      expect(res.items[6].speedup).toBeGreaterThan(0);
       expect(res.machine.cores).toBeGreaterThanOrEqual(1);
       expect(res.items[0].results[0].pairsPerS.n).toBe(2);
       expect(res.items[1].eventsPerS.median).toBeGreaterThan(0);
@@ -98,8 +104,10 @@ describe("runBench (tiny, SimPy disabled)", () => {
       expect(md).toContain("| 3 | SimPy, same model | skipped: disabled by the caller |");
       const rssRow = md.split("\n").find((l) => l.includes("peak RSS"))!;
       expect(rssRow).toContain(`${Math.round(res.items[5].peakRssMB.median)} MB`);
-      // header + separator, then rows: 1 heap size, 5 M/D/10, 1 SimPy (skipped), 3 burst, 1 pipeline, 2 steady
-      expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(2 + 1 + 5 + 1 + 3 + 1 + 2);
+      // header + separator, then rows: 1 heap size, 5 M/D/10, 1 SimPy (skipped), 3 burst, 1 pipeline, 2 steady, 4 sweep
+      expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(2 + 1 + 5 + 1 + 3 + 1 + 2 + 4);
+      expect(res.items[6].controlSpeedup.median).toBeGreaterThan(0);
+      expect(md).toMatch(/\| 7 \| … speed-up, 2 workers ÷ 1 \(ratio of medians\); same figures for both: yes \| \*\*\d+\.\d\d×\*\* \|/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,8 @@
 //   4. the seed burst scenario for 1 000 seeds: wall time per run, runs per second
 //   5. seed 003's pipeline (topology model, issue 5): wall time per run; "not available" if that model cannot be loaded
 //   6. a steady 10 000 000-message run with trace.jsonl + summary.json written: wall time, peak RSS
+//   7. a what-if sweep of the seed burst (issue 18), 1 000 configurations × 10 seeds, on 1 worker thread and on
+//      one per core, interleaved: runs/s, the speed-up, and whether both gave the same figures
 // Writes DIR/results.json and DIR/bench.png (DIR: reports/bench, or reports/bench/smoke with --smoke).
 //
 // --smoke: tiny sizes, one repetition, every code path (SimPy too when python3 is there; if SimPy
@@ -21,6 +23,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderBenchPng } from "./chart.js";
 import { benchSummaryMarkdown } from "./summary.js";
+import { allCores, cpuParallelism, sweepBenchRun, type SweepBenchRun } from "./sweep-bench.js";
 import {
   MD10_EXACT_WQ,
   REPO_ROOT,
@@ -49,6 +52,8 @@ export interface BenchConfig {
   burst: { seeds: number; reps: number };
   pipeline: { reps: number };
   steady: { messages: number; reps: number };
+  /** Item 7: what-if sweep of the seed burst (configurations × seeds), repeated with 1 worker and all cores. */
+  sweep: { configs: number; seeds: number; reps: number; workers?: number };
   /** false: do not look for SimPy at all (tests; item 3 is then reported as skipped). */
   simpy?: boolean;
 }
@@ -60,6 +65,7 @@ export const FULL: BenchConfig = {
   burst: { seeds: 1000, reps: 3 },
   pipeline: { reps: 10 },
   steady: { messages: 10_000_000, reps: 3 },
+  sweep: { configs: 1000, seeds: 10, reps: 3 },
 };
 
 export const SMOKE: BenchConfig = {
@@ -69,6 +75,7 @@ export const SMOKE: BenchConfig = {
   burst: { seeds: 20, reps: 1 },
   pipeline: { reps: 1 },
   steady: { messages: 50_000, reps: 1 },
+  sweep: { configs: 27, seeds: 2, reps: 1 },
 };
 
 export const TARGETS = {
@@ -76,6 +83,9 @@ export const TARGETS = {
   simpyRatio: 40,
   pipelineS: 1,
   steadyPeakRssMB: 300,
+  /** Item 7, on 2 cores: runs/s with all cores, and all cores ÷ 1 worker. */
+  sweepRunsPerS: 5000,
+  sweepSpeedup: 1.8,
 };
 
 const M = (x: number) => `${(x / 1e6).toFixed(2)} M`;
@@ -214,6 +224,35 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
   log(`   wall time:  ${st(bigWall, (x) => x.toFixed(2) + " s")}`);
   log(`   peak RSS:   ${st(bigRss, (x) => x.toFixed(0) + " MB")}   target < 300 MB: ${met(bigRss.max < TARGETS.steadyPeakRssMB)}`);
 
+  // ---- 7. what-if sweep on 1 worker and on all cores, interleaved
+  const cores = cfg.sweep.workers ?? allCores();
+  log(`\n7. What-if sweep of the seed burst: ${cfg.sweep.configs} configurations × ${cfg.sweep.seeds} seeds (npm run sim -- sweep's pool), 1 worker vs ${cores} workers, interleaved`);
+  const sweep1: SweepBenchRun[] = [];
+  const sweepN: SweepBenchRun[] = [];
+  const control: Array<{ oneThreadS: number; allThreadsS: number; speedup: number }> = [];
+  for (let r = 0; r < cfg.sweep.reps; r++) {
+    for (const [w, list] of [[1, sweep1], [cores, sweepN]] as const) {
+      const b = await sweepBenchRun(cfg.sweep.configs, cfg.sweep.seeds, w);
+      list.push(b);
+      log(`   run ${r + 1}, ${b.workers} worker${b.workers === 1 ? " " : "s"}: ${b.runsPerS.toFixed(0)} runs/s (${b.runs} runs in ${b.wallS.toFixed(2)} s; workers started in ${b.startupS.toFixed(2)} s)`);
+    }
+    // Control, between the repetitions: the parallelism a plain CPU loop gets from the machine right now.
+    const c = await cpuParallelism(cores, cfg.mode === "smoke" ? 2e6 : 2e8);
+    control.push(c);
+    log(`   control ${r + 1}: a plain CPU loop on ${cores} threads runs ${c.speedup.toFixed(2)}× as fast as on 1 (${c.oneThreadS.toFixed(2)} s vs ${c.allThreadsS.toFixed(2)} s for ${cores}× the work)`);
+  }
+  const controlSpeedup = stat(control.map((c) => c.speedup));
+  const sweepRps1 = stat(sweep1.map((b) => b.runsPerS));
+  const sweepRpsN = stat(sweepN.map((b) => b.runsPerS));
+  const speedup = sweepRpsN.median / sweepRps1.median;
+  const sameFigures = new Set([...sweep1, ...sweepN].map((b) => b.digest)).size === 1;
+  if (!sameFigures) sanityOk = false;
+  log(`   runs/s, 1 worker:        ${st(sweepRps1, (x) => x.toFixed(0))}`);
+  log(`   runs/s, ${cores} workers:       ${st(sweepRpsN, (x) => x.toFixed(0))}   target ≥ ${TARGETS.sweepRunsPerS}: ${met(sweepRpsN.median >= TARGETS.sweepRunsPerS)}`);
+  log(`   speed-up (ratio of medians): ${speedup.toFixed(2)}×   target ≥ ${TARGETS.sweepSpeedup}×: ${met(speedup >= TARGETS.sweepSpeedup)}`);
+  log(`   control speed-up of a plain CPU loop: ${st(controlSpeedup, (x) => x.toFixed(2) + "×")} (the most the sweep could get here)`);
+  log(`   same figures for every worker count (sha256 of all runs' figures): ${sameFigures ? "yes" : "NO — a sweep's results depend on the worker count"}`);
+
   const results = {
     issue: 6,
     mode: cfg.mode,
@@ -297,6 +336,23 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
         target: { peakRssMB: TARGETS.steadyPeakRssMB, met: bigRss.max < TARGETS.steadyPeakRssMB },
         runs: bigRuns,
       },
+      {
+        id: 7,
+        name: "what-if sweep of the seed burst on worker threads (issue 18)",
+        scenario: "fixtures/scenarios/seed-000-burst-50.yaml",
+        method: `WhatIfPool (npm run sim -- sweep's pool) over ${cfg.sweep.configs} configurations (cooldownPeriod × maxReplicaCount × pollingInterval) × ${cfg.sweep.seeds} seeds: each run resolves its configuration for seed = scenario seed + seed index (resolveScenario) and runs simulate() in memory, the worker reads its figures from the Summary and the Trace. Wall time of the sweep only (workers started beforehand; startup reported apart). 1 worker and ${cores} workers alternate, each repetition in the same invocation. sameFigures: sha256 of every run's figures is equal for all runs.`,
+        configs: cfg.sweep.configs,
+        seeds: cfg.sweep.seeds,
+        workersAll: cores,
+        runsPerS1: sweepRps1,
+        runsPerSAll: sweepRpsN,
+        speedup,
+        controlSpeedup,
+        control,
+        sameFigures,
+        target: { runsPerS: TARGETS.sweepRunsPerS, speedup: TARGETS.sweepSpeedup, met: { runsPerS: sweepRpsN.median >= TARGETS.sweepRunsPerS, speedup: speedup >= TARGETS.sweepSpeedup } },
+        runs: { oneWorker: sweep1, allCores: sweepN },
+      },
     ],
   };
 
@@ -358,7 +414,7 @@ async function main(): Promise<void> {
   const { sanityOk } = await runBench(cfg, out);
   process.stdout.write(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   if (!sanityOk) {
-    process.stderr.write("kedasim bench: the M/D/10 mean wait is more than 3 % off the exact value — the model or the engine is wrong\n");
+    process.stderr.write("kedasim bench: a sanity check failed (the M/D/10 mean wait is more than 3 % off the exact value, or item 7's figures depend on the worker count)\n");
     process.exitCode = 1;
   }
 }

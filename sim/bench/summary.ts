@@ -71,6 +71,17 @@ interface PipelineItem {
   wallMs: Stat | null;
   target: { seconds: number; met: boolean | null };
 }
+interface SweepItem {
+  configs: number;
+  seeds: number;
+  workersAll: number;
+  runsPerS1: Stat;
+  runsPerSAll: Stat;
+  speedup: number;
+  controlSpeedup?: Stat;
+  sameFigures: boolean;
+  target: { runsPerS: number; speedup: number; met: { runsPerS: boolean; speedup: boolean } };
+}
 interface SteadyItem {
   messages: number;
   wallS: Stat;
@@ -130,6 +141,13 @@ export function benchSummaryMarkdown(r: BenchResultsForSummary): string {
   );
   lines.push(row(6, `Steady run, ${int(steady.messages)} messages, trace.jsonl + summary.json written: wall time`, steady.wallS, sec(2)));
   lines.push(row(6, "… peak RSS of the process", steady.peakRssMB, mb, `< ${steady.target.peakRssMB} MB`, steady.target.met));
+  const sw = r.items.some((i) => i.id === 7) ? item<SweepItem>(r, 7) : null;
+  if (sw) {
+    lines.push(row(7, `What-if sweep of the seed burst, ${int(sw.configs)} configs × ${sw.seeds} seeds: runs/s on 1 worker`, sw.runsPerS1, int));
+    lines.push(row(7, `… on ${sw.workersAll} workers (all cores)`, sw.runsPerSAll, int, `≥ ${int(sw.target.runsPerS)}`, sw.target.met.runsPerS));
+    lines.push(`| 7 | … speed-up, ${sw.workersAll} workers ÷ 1 (ratio of medians); same figures for both: ${sw.sameFigures ? "yes" : "**no**"} | **${sw.speedup.toFixed(2)}×** | | | ≥ ${sw.target.speedup}× | ${metCell(sw.target.met.speedup)} |`);
+    if (sw.controlSpeedup) lines.push(row(7, `… control: a plain CPU loop on ${sw.workersAll} threads ÷ 1 thread, same invocation (what the machine gave)`, sw.controlSpeedup, (x) => `${x.toFixed(2)}×`));
+  }
   lines.push("");
   const p = burst.runMsPercentiles;
   lines.push(`Seed burst run times: p90 ${ms(2)(p.p90)}, p95 ${ms(2)(p.p95)}, p99 ${ms(1)(p.p99)}. The maximum is the slowest single run (the first runs also carry the JIT's warm-up).`);

@@ -20,6 +20,7 @@ import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import type { ScaledObjectConfig } from "../decisions/keda.js";
 import { resolveBehavior, type HpaBehavior, type ResolvedScalingRules } from "../decisions/hpa.js";
+import { readPrometheusRates, readRateCsv } from "./replay.js";
 
 export class ScenarioError extends Error {
   constructor(
@@ -436,6 +437,14 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
         const abs = resolve(baseDir, p.file);
         const times = readCsvTimes(abs, p.column, displayFile, `producers[${i}].file`).map((t) => t + p.offsetSeconds);
         return { type: "times", times, source: p.file };
+      }
+      case "prometheus":
+      case "rate-csv": {
+        // A replayed rate series is a `rate` producer (sim/scenario/replay.ts).
+        const abs = resolve(baseDir, p.file);
+        const where = `producers[${i}].file`;
+        const r = p.type === "prometheus" ? readPrometheusRates(abs, displayFile, where, p) : readRateCsv(abs, displayFile, where, p);
+        return { type: "rate", points: r.points, deterministic: p.deterministic };
       }
     }
   });

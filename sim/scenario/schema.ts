@@ -62,6 +62,27 @@ export const producerSchema = z.discriminatedUnion("type", [
     column: z.string().optional(),
     offsetSeconds: nonNeg.default(0),
   }),
+  // Replay a rate series exported from Prometheus (the JSON of a query_range call), rates × scale
+  // (sim/scenario/replay.ts). Several series are summed unless `series` picks one.
+  z.strictObject({
+    type: z.literal("prometheus"),
+    file: z.string().min(1),
+    series: z.number().int().nonnegative().optional(),
+    scale: pos.default(1),
+    offsetSeconds: nonNeg.default(0),
+    deterministic: z.boolean().default(false),
+  }),
+  // Replay a rate series from a CSV of timestamp,rate (seconds, milliseconds or ISO 8601 dates), rates × scale.
+  z.strictObject({
+    type: z.literal("rate-csv"),
+    file: z.string().min(1),
+    timeColumn: z.string().optional(),
+    rateColumn: z.string().optional(),
+    timeUnit: z.enum(["s", "ms"]).default("s"),
+    scale: pos.default(1),
+    offsetSeconds: nonNeg.default(0),
+    deterministic: z.boolean().default(false),
+  }),
 ]);
 export type ProducerInput = z.infer<typeof producerSchema>;
 
