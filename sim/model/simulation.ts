@@ -182,7 +182,7 @@ export class Simulation {
     this.crashU = stream(seed, "crash");
     this.arrivalsU = scenario.producers.map((_, i) => stream(seed, `arrivals-${i}`));
     const so = scenario.scaledObject;
-    this.autoscaler = new Autoscaler(so, scenario.keda, scenario.hpa);
+    this.autoscaler = new Autoscaler(so, scenario.keda, scenario.hpa, { scalerErrors: scenario.consumer.scalerErrors });
     this.metricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
     this.prefetchLimit = scenario.queue.prefetch === 0 ? Infinity : scenario.queue.prefetch;
     this.concurrency = scenario.consumer.concurrency;
@@ -259,8 +259,8 @@ export class Simulation {
     // Faults
     s.consumer.kills.forEach((k, i) => e.schedule(k.at, this.K.kill, i));
     // Control loops
-    e.schedule(s.keda.createdAt + s.keda.pollPhase, this.K.keda, 0);
-    e.schedule(s.hpa.syncPhase, this.K.hpa, 0);
+    e.schedule(this.autoscaler.firstPollAt, this.K.keda, 0);
+    e.schedule(this.autoscaler.firstSyncAt, this.K.hpa, 0);
     if (s.queue.broker === "rabbitmq" && s.queue.statsInterval > 0) e.schedule(0, this.K.stats, 0);
     e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
@@ -840,50 +840,27 @@ export class Simulation {
     return readsSampledStats(trigger, this.s.queue) ? this.stats : this.liveSnapshot(t);
   }
 
-  private scalerErrorAt(t: number): boolean {
-    for (const w of this.s.consumer.scalerErrors) if (t >= w.from && t < w.until) return true;
-    return false;
-  }
-
   /** The number the first trigger would read now (for samples and charts). */
   private currentMetric(t: number): number {
     const trig = this.s.scaledObject.triggers[0];
     return trig.read(this.snapshotFor(trig, t)).value;
   }
 
-  // ---------------------------------------------------------------- KEDA
+  // ---------------------------------------------------------------- KEDA and the HPA
   private onKedaPoll(t: number): void {
-    const so = this.s.scaledObject;
-    const poll = this.autoscaler.poll(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas);
-    const res = poll.result;
-    this.emit({
-      type: "keda-poll",
-      t,
-      metric: poll.metric,
-      active: poll.active,
-      error: poll.error,
-      lastActiveTime: res.state.lastActiveTime,
-      condition: res.condition,
-    });
-    if (res.replicas !== null && res.replicas !== this.specReplicas) this.setSpec(res.replicas, t, "keda", res.reason);
-    this.env.schedule(t + so.pollingInterval, this.K.keda, 0);
+    const a = this.autoscaler;
+    const d = a.kedaPoll(t, this.metricSource, this.specReplicas);
+    this.emit(d.record);
+    if (d.to !== null) this.setSpec(d.to, t, "keda", d.reason);
+    this.env.schedule(a.nextPollAt(t), this.K.keda, 0);
   }
 
-  // ---------------------------------------------------------------- HPA
   private onHpaSync(t: number): void {
-    const res = this.autoscaler.sync(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas, this.counts.nonTerminating, this.counts.readyCount);
-    this.emit({
-      type: "hpa-sync",
-      t,
-      metric: res.metricValue,
-      specReplicas: this.specReplicas,
-      statusReplicas: this.counts.nonTerminating,
-      raw: res.raw,
-      desired: res.desired,
-      condition: res.condition,
-    });
-    if (res.rescale && res.desired !== this.specReplicas) this.setSpec(res.desired, t, "hpa", res.reason);
-    this.env.schedule(t + this.s.hpa.syncPeriod + this.s.hpa.drift, this.K.hpa, 0);
+    const a = this.autoscaler;
+    const d = a.hpaSync(t, this.metricSource, this.specReplicas, this.counts.nonTerminating, this.counts.readyCount);
+    this.emit(d.record);
+    if (d.to !== null) this.setSpec(d.to, t, "hpa", d.reason);
+    this.env.schedule(a.nextSyncAt(t), this.K.hpa, 0);
   }
 
   // ---------------------------------------------------------------- samples & end

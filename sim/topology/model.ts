@@ -523,7 +523,7 @@ export class TopologySimulation {
         peakBusy: 0,
         peakDesired: 0,
         peakReady: 0,
-        autoscaler: sc ? new Autoscaler(sc.scaledObject, sc.keda, sc.hpa) : null,
+        autoscaler: sc ? new Autoscaler(sc.scaledObject, sc.keda, sc.hpa, { scalerErrors: sp.scalerErrors, stage: sp.name }) : null,
         metricSource: null,
         scaleEvents: [],
         inbox: null,
@@ -723,10 +723,10 @@ export class TopologySimulation {
       st.spec.crashes.forEach((_, k) => e.schedule(st.spec.crashes[k].at, this.K.crash, i * 65536 + k));
     });
     this.stages.forEach((st, i) => {
-      const sc = st.spec.scaling;
-      if (!sc) return;
-      e.schedule(sc.keda.createdAt + sc.keda.pollPhase, this.K.keda, i);
-      e.schedule(sc.hpa.syncPhase, this.K.hpa, i);
+      const a = st.autoscaler;
+      if (!a) return;
+      e.schedule(a.firstPollAt, this.K.keda, i);
+      e.schedule(a.firstSyncAt, this.K.hpa, i);
     });
     for (const ib of this.inboxes) if (ib.spec.broker === "rabbitmq" && ib.spec.statsInterval > 0 && this.inboxReadByHttp(ib)) e.schedule(0, this.K.stats, ib.i);
     for (const g of this.groups) e.schedule(g.spec.autoCommitInterval, this.K.commit, g.i);
@@ -1792,11 +1792,6 @@ export class TopologySimulation {
     return this.liveSnapshot(ib, t);
   }
 
-  private scalerErrorAt(st: Stage, t: number): boolean {
-    for (const w of st.spec.scalerErrors) if (t >= w.from && t < w.until) return true;
-    return false;
-  }
-
   private currentMetric(st: Stage, t: number): number {
     const sc = st.spec.scaling;
     if (sc) {
@@ -1813,30 +1808,19 @@ export class TopologySimulation {
 
   // ---------------------------------------------------------------- KEDA and the HPA (as ../model/simulation.ts)
   private onKedaPoll(st: Stage, t: number): void {
-    const as = st.autoscaler!;
-    const poll = as.poll(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas);
-    const res = poll.result;
-    this.emit({ type: "keda-poll", t, metric: poll.metric, active: poll.active, error: poll.error, lastActiveTime: res.state.lastActiveTime, condition: res.condition, stage: st.name });
-    if (res.replicas !== null && res.replicas !== st.specReplicas) this.setSpec(st, res.replicas, t, "keda", res.reason);
-    this.env.schedule(t + as.scaledObject.pollingInterval, this.K.keda, st.i);
+    const a = st.autoscaler!;
+    const d = a.kedaPoll(t, st.metricSource!, st.specReplicas);
+    this.emit(d.record);
+    if (d.to !== null) this.setSpec(st, d.to, t, "keda", d.reason);
+    this.env.schedule(a.nextPollAt(t), this.K.keda, st.i);
   }
 
   private onHpaSync(st: Stage, t: number): void {
-    const sc = st.spec.scaling!;
-    const res = st.autoscaler!.sync(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas, st.counts.nonTerminating, st.counts.readyCount);
-    this.emit({
-      type: "hpa-sync",
-      t,
-      metric: res.metricValue,
-      specReplicas: st.specReplicas,
-      statusReplicas: st.counts.nonTerminating,
-      raw: res.raw,
-      desired: res.desired,
-      condition: res.condition,
-      stage: st.name,
-    });
-    if (res.rescale && res.desired !== st.specReplicas) this.setSpec(st, res.desired, t, "hpa", res.reason);
-    this.env.schedule(t + sc.hpa.syncPeriod + sc.hpa.drift, this.K.hpa, st.i);
+    const a = st.autoscaler!;
+    const d = a.hpaSync(t, st.metricSource!, st.specReplicas, st.counts.nonTerminating, st.counts.readyCount);
+    this.emit(d.record);
+    if (d.to !== null) this.setSpec(st, d.to, t, "hpa", d.reason);
+    this.env.schedule(a.nextSyncAt(t), this.K.hpa, st.i);
   }
 
   // ---------------------------------------------------------------- samples & end
