@@ -236,6 +236,11 @@ export function abandonedRecord(t: number, id: number, pod: string, reason: stri
   return r;
 }
 
+/** Times and seconds in summaries are rounded to the microsecond. */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
 export function serializeRecord(r: TraceHeader | TraceRecord): string {
   return JSON.stringify(r);
 }

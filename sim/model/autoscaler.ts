@@ -16,7 +16,7 @@ import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaS
 import { recordQuery, getMetricWithFallback, type MetricHealth } from "../decisions/fallback.js";
 import type { Scenario } from "../scenario/load.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
-import type { HpaSyncRecord, KedaPollRecord } from "../trace.js";
+import type { HpaSyncRecord, KedaPollRecord, TraceHeader } from "../trace.js";
 
 /**
  * Where trigger `index`'s numbers come from: the model's queue (live, or the broker's sampled
@@ -34,6 +34,27 @@ export interface KedaPoll {
   active: boolean;
   error: boolean;
   result: RequestScaleResult;
+}
+
+/** What a trace header says of a ScaledObject (the facts the charts draw reference lines from). */
+export function scalingOf(so: Scenario["scaledObject"], hpa: Scenario["hpa"]): TraceHeader["scaling"] {
+  const t0 = so.triggers[0];
+  return {
+    minReplicaCount: so.minReplicaCount,
+    maxReplicaCount: so.maxReplicaCount,
+    idleReplicaCount: so.idleReplicaCount,
+    target: t0.target,
+    targetType: t0.targetType,
+    triggerType: t0.type,
+    metricDescription: t0.description,
+    pollingInterval: so.pollingInterval,
+    cooldownPeriod: so.cooldownPeriod,
+    hpaSyncPeriod: hpa.syncPeriod,
+    behavior: so.behavior ? "behavior" : "legacy",
+    downscaleStabilizationSeconds: hpa.downscaleStabilization,
+    tolerance: hpa.tolerance,
+    activationThreshold: t0.activationThreshold,
+  };
 }
 
 /** A window in which the scaler fails (fault injection: scenario `faults.scalerErrors`). */
