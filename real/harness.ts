@@ -4,10 +4,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Simulation, round6 } from "../sim/model/simulation.js";
+import { Simulation } from "../sim/model/simulation.js";
 import { stream } from "../sim/rng.js";
 import { timeScaled, type Scenario } from "../sim/scenario/load.js";
-import { serializeRecord, type Actor, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
+import { round6, serializeRecord, type Actor, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
 import type { ResultEvent } from "./apps/common.js";
 import { Broker, readStatsTiming, tuneStatsTiming, type StatsTiming } from "./broker.js";
 import { writeResources } from "./components.js";

@@ -48,6 +48,11 @@ export interface TraceHeader {
   stages?: TraceStage[];
 }
 
+/** The header of a simulated run (real mode sets `source` and adds its notes). */
+export function simHeader(scenario: string, seed: number, scaling: TraceHeader["scaling"], notes: Record<string, unknown>): TraceHeader {
+  return { type: "header", version: TRACE_VERSION, scenario, source: "sim", seed, scaling, notes };
+}
+
 /** One stage (app) of a topology trace. */
 export interface TraceStage {
   name: string;
@@ -298,6 +303,11 @@ export interface StageSummary {
   replicas: { peak: number; replicaSeconds: number; readyReplicaSeconds: number; peakBusy: number };
   scaleEvents: number;
   notes?: Record<string, unknown>;
+}
+
+/** A simulated run's summary: the run's identity, then `body` (the fields in Summary's order). */
+export function simSummary(scenario: string, seed: number, simulatedSeconds: number, body: Omit<Summary, "scenario" | "seed" | "source" | "simulatedSeconds">): Summary {
+  return { scenario, seed, source: "sim", simulatedSeconds: round6(simulatedSeconds), ...body };
 }
 
 export interface LatencyStats {

@@ -5,27 +5,18 @@ import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream } from "../rng.js";
 import type { Scenario } from "../scenario/load.js";
-import { MessageStore, MsgState, SlotDeque } from "./messages.js";
+import { MessageStore, MsgState, SlotDeque, removeFromRoundRobin } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
 import type { ReplicaCounts } from "./replica-counts.js";
 import { Deployment, PRIORITY, type BrokerRules, type Pod as DeploymentPod } from "./deployment.js";
-import {
-  TRACE_VERSION,
-  abandonedRecord,
-  latencyBucket,
-  round6,
-  type SampleRecord,
-  type Summary,
-  type TraceHeader,
-  type TraceRecord,
-} from "../trace.js";
+import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { scalingOf, type MetricSource } from "./autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import { readsSampledStats } from "../triggers/rabbitmq.js";
 
 export { SimulationLimitError } from "./limits.js";
-import { SimulationLimitError } from "./limits.js";
+import { SimulationLimitError, runInChunks } from "./limits.js";
 
 export interface SimOptions {
   /** Write one "done" record per completed message (off by default: the trace grows with time, not messages). */
@@ -220,24 +211,17 @@ export class Simulation {
   }
 
   header(): TraceHeader {
-    return {
-      type: "header",
-      version: TRACE_VERSION,
-      scenario: this.s.name,
-      source: "sim",
-      seed: this.s.seed,
-      scaling: scalingOf(this.s.scaledObject, this.s.hpa),
-      notes: {
-        broker: this.s.queue.broker,
-        prefetch: this.s.queue.prefetch,
-        concurrency: this.s.consumer.concurrency,
-        kedaPollPhaseS: round6(this.s.keda.pollPhase),
-        hpaSyncPhaseS: round6(this.s.hpa.syncPhase),
-        phasesDrawnFromSeed: this.s.drawn,
-        terminationGracePeriodSeconds: this.s.consumer.terminationGracePeriodSeconds,
-      },
-    };
+    return simHeader(this.s.name, this.s.seed, scalingOf(this.s.scaledObject, this.s.hpa), {
+      broker: this.s.queue.broker,
+      prefetch: this.s.queue.prefetch,
+      concurrency: this.s.consumer.concurrency,
+      kedaPollPhaseS: round6(this.s.keda.pollPhase),
+      hpaSyncPhaseS: round6(this.s.hpa.syncPhase),
+      phasesDrawnFromSeed: this.s.drawn,
+      terminationGracePeriodSeconds: this.s.consumer.terminationGracePeriodSeconds,
+    });
   }
+
 
   run(): SimResult {
     const s = this.s;
@@ -253,19 +237,7 @@ export class Simulation {
     if (s.queue.broker === "rabbitmq" && s.queue.statsInterval > 0) e.schedule(0, this.K.stats, 0);
     e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
-    const maxEvents = s.limits.maxEvents;
-    // Run in chunks so progress can be reported and the event limit enforced.
-    const chunk = Math.max(s.sampleInterval, this.end / 100);
-    let horizon = 0;
-    while (e.pending > 0 && e.now < this.end) {
-      horizon = Math.min(this.end, horizon + chunk);
-      e.run(horizon, maxEvents + 1 - e.processed);
-      if (e.processed > maxEvents) {
-        throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
-      }
-      if (this.opts.onProgress && this.s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
-      if (this.settledSince >= 0 && this.s.duration === null) break;
-    }
+    runInChunks(e, s, this.opts.onProgress, () => this.settledSince >= 0);
     this.counts.account(e.now);
     return { header, summary: this.summary(), events: e.processed };
   }
@@ -635,12 +607,7 @@ export class Simulation {
   private removeConsumer(pod: Pod): void {
     if (!pod.inConsumers) return;
     this.consumersFull = false;
-    const i = this.consumers.indexOf(pod);
-    if (i >= 0) {
-      this.consumers.splice(i, 1);
-      if (this.rr > i) this.rr--;
-      if (this.rr >= this.consumers.length) this.rr = 0;
-    }
+    this.rr = removeFromRoundRobin(this.consumers, this.rr, pod);
     pod.inConsumers = false;
   }
 
@@ -740,11 +707,7 @@ export class Simulation {
 
   summary(): Summary {
     const soj = this.sojourn.stats();
-    return {
-      scenario: this.s.name,
-      seed: this.s.seed,
-      source: "sim",
-      simulatedSeconds: round6(this.env.now),
+    return simSummary(this.s.name, this.s.seed, this.env.now, {
       messages: {
         produced: this.produced,
         completed: this.completed,
@@ -764,8 +727,6 @@ export class Simulation {
         stillInSystem: this.msgs.live,
         endedBy: this.s.duration !== null ? "duration" : this.settledSince >= 0 ? "settled" : "maxDurationSeconds",
       },
-    };
+    });
   }
 }
-
-export { round6 } from "../trace.js";

@@ -34,19 +34,10 @@ import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng.js";
 import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
-import { SimulationLimitError } from "../model/limits.js";
+import { removeFromRoundRobin } from "../model/messages.js";
+import { SimulationLimitError, runInChunks } from "../model/limits.js";
 import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod } from "../model/deployment.js";
-import {
-  TRACE_VERSION,
-  abandonedRecord,
-  latencyBucket,
-  round6,
-  type StageSummary,
-  type Summary,
-  type TraceHeader,
-  type TraceRecord,
-  type TraceStage,
-} from "../trace.js";
+import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type StageSummary, type Summary, type TraceHeader, type TraceRecord, type TraceStage } from "../trace.js";
 import { scalingOf, type MetricSource } from "../model/autoscaler.js";
 import { readsSampledStats } from "../triggers/rabbitmq.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
@@ -305,7 +296,6 @@ function growI32(a: Int32Array, need: number): Int32Array {
   return b;
 }
 
-export { round6 } from "../trace.js";
 
 export interface TopologyOptions {
   /** One "done" record per completed message (per stage). */
@@ -660,30 +650,23 @@ export class TopologySimulation {
           hpaSyncPeriod: 15,
           behavior: "legacy",
         };
-    return {
-      type: "header",
-      version: TRACE_VERSION,
-      scenario: this.s.name,
-      source: "sim",
-      seed: this.s.seed,
-      scaling,
-      notes: {
-        topology: true,
-        scalingDescribesStage: firstScaled ? firstScaled.name : null,
-        channels: this.s.channels.map((c) =>
-          c.kind === "log"
-            ? { name: c.name, kind: c.kind, partitions: c.partitions, partitioner: c.partitioner }
-            : c.kind === "queue"
-              ? { name: c.name, kind: c.kind, broker: c.inbox.broker, delivery: c.inbox.delivery }
-              : { name: c.name, kind: c.kind, subscriptions: c.subscriptions.map((x) => ({ name: x.name, broker: x.broker, delivery: x.delivery })) },
-        ),
-        sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
-        phases: Object.fromEntries(
-          this.stages.filter((st) => st.spec.scaling).map((st) => [st.name, { kedaPollPhaseS: round6(st.spec.scaling!.keda.pollPhase), hpaSyncPhaseS: round6(st.spec.scaling!.hpa.syncPhase), drawnFromSeed: st.spec.scaling!.drawn }]),
-        ),
-      },
-      stages,
-    };
+    const header = simHeader(this.s.name, this.s.seed, scaling, {
+      topology: true,
+      scalingDescribesStage: firstScaled ? firstScaled.name : null,
+      channels: this.s.channels.map((c) =>
+        c.kind === "log"
+          ? { name: c.name, kind: c.kind, partitions: c.partitions, partitioner: c.partitioner }
+          : c.kind === "queue"
+            ? { name: c.name, kind: c.kind, broker: c.inbox.broker, delivery: c.inbox.delivery }
+            : { name: c.name, kind: c.kind, subscriptions: c.subscriptions.map((x) => ({ name: x.name, broker: x.broker, delivery: x.delivery })) },
+      ),
+      sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
+      phases: Object.fromEntries(
+        this.stages.filter((st) => st.spec.scaling).map((st) => [st.name, { kedaPollPhaseS: round6(st.spec.scaling!.keda.pollPhase), hpaSyncPhaseS: round6(st.spec.scaling!.hpa.syncPhase), drawnFromSeed: st.spec.scaling!.drawn }]),
+      ),
+    });
+    header.stages = stages;
+    return header;
   }
 
   run(): TopologyResult {
@@ -705,18 +688,7 @@ export class TopologySimulation {
     for (const g of this.groups) e.schedule(g.spec.autoCommitInterval, this.K.commit, g.i);
     e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
-    const maxEvents = s.limits.maxEvents;
-    const chunk = Math.max(s.sampleInterval, this.end / 100);
-    let horizon = 0;
-    while (e.pending > 0 && e.now < this.end) {
-      horizon = Math.min(this.end, horizon + chunk);
-      e.run(horizon);
-      if (e.processed > maxEvents) {
-        throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
-      }
-      if (this.opts.onProgress && s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
-      if (this.settledSince >= 0 && s.duration === null) break;
-    }
+    runInChunks(e, s, this.opts.onProgress, () => this.settledSince >= 0);
     for (const st of this.stages) st.dep.counts.account(e.now);
     return { header, summary: this.summary(), events: e.processed };
   }
@@ -1507,12 +1479,7 @@ export class TopologySimulation {
   private removeConsumer(pod: Pod): void {
     if (!pod.inConsumers) return;
     const ib = pod.stage.inbox!;
-    const i = ib.consumers.indexOf(pod);
-    if (i >= 0) {
-      ib.consumers.splice(i, 1);
-      if (ib.rr > i) ib.rr--;
-      if (ib.rr >= ib.consumers.length) ib.rr = 0;
-    }
+    ib.rr = removeFromRoundRobin(ib.consumers, ib.rr, pod);
     pod.inConsumers = false;
   }
 
@@ -1617,70 +1584,49 @@ export class TopologySimulation {
   }
 
   private onSample(t: number): void {
-    let queued = 0;
-    let inFlight = 0;
-    let lost = this.droppedNoQueue;
-    let redelivered = 0;
-    let desired = 0;
-    let current = 0;
-    let ready = 0;
-    let terminating = 0;
-    let busy = 0;
+    // The end-to-end sample: new payloads, completions at a last stage, and the stages' counts summed.
+    const e2e: SampleRecord = { type: "sample", t, metric: 0, queued: 0, inFlight: 0, produced: this.payloads, completed: this.sinkCompletions, deadLettered: 0, redelivered: 0, lost: this.droppedNoQueue, desired: 0, current: 0, ready: 0, terminating: 0, busy: 0 };
     for (const st of this.stages) {
-      st.dep.counts.account(t);
+      const c = st.dep.counts;
+      c.account(t);
       const lat = histTake(st.lat);
-      const q = this.stageQueued(st);
-      const f = this.stageInFlight(st);
-      this.emit({
+      const rec: SampleRecord = {
         type: "sample",
         t,
         metric: this.currentMetric(st, t),
-        queued: q,
-        inFlight: f,
+        queued: this.stageQueued(st),
+        inFlight: this.stageInFlight(st),
         produced: this.stageProduced(st),
         completed: st.completed,
         deadLettered: 0,
         redelivered: st.redelivered,
         lost: st.lost,
         desired: st.dep.specReplicas,
-        current: st.dep.counts.nonTerminating,
-        ready: st.dep.counts.readyCount,
-        terminating: st.dep.counts.terminatingCount,
+        current: c.nonTerminating,
+        ready: c.readyCount,
+        terminating: c.terminatingCount,
         busy: st.busyPods,
-        ...(lat ? { lat } : {}),
-        stage: st.name,
-      });
-      if (!st.inbox || st.inbox.stages[0] === st) queued += q;
-      inFlight += f;
-      lost += st.lost;
-      redelivered += st.redelivered;
-      desired += st.dep.specReplicas;
-      current += st.dep.counts.nonTerminating;
-      ready += st.dep.counts.readyCount;
-      terminating += st.dep.counts.terminatingCount;
-      busy += st.busyPods;
+      };
+      if (lat) rec.lat = lat;
+      rec.stage = st.name;
+      this.emit(rec);
+      // A queue that several stages consume is counted once, at its first consumer.
+      if (!st.inbox || st.inbox.stages[0] === st) e2e.queued += rec.queued;
+      e2e.inFlight += rec.inFlight;
+      e2e.lost += rec.lost;
+      e2e.redelivered += rec.redelivered;
+      e2e.desired += rec.desired;
+      e2e.current += rec.current;
+      e2e.ready += rec.ready;
+      e2e.terminating += rec.terminating;
+      e2e.busy += rec.busy;
     }
-    for (const src of this.sources) redelivered += src.resent;
+    for (const src of this.sources) e2e.redelivered += src.resent;
+    e2e.metric = e2e.queued + e2e.inFlight;
     const lat = histTake(this.e2eHist);
-    this.emit({
-      type: "sample",
-      t,
-      metric: queued + inFlight,
-      queued,
-      inFlight,
-      produced: this.payloads,
-      completed: this.sinkCompletions,
-      deadLettered: 0,
-      redelivered,
-      lost,
-      desired,
-      current,
-      ready,
-      terminating,
-      busy,
-      ...(lat ? { lat } : {}),
-      stage: RESERVED_STAGE_NAME,
-    });
+    if (lat) e2e.lat = lat;
+    e2e.stage = RESERVED_STAGE_NAME;
+    this.emit(e2e);
     for (const ib of this.inboxes) {
       if (t - ib.rateWindow.t >= ib.pollingInterval) ib.rateWindow = { t, produced: ib.enqueued, delivered: ib.delivered };
     }
@@ -1794,11 +1740,7 @@ export class TopologySimulation {
     for (const src of this.sources) redelivered += src.resent;
     const scaleEvents = this.stages.flatMap((st) => st.dep.scaleEvents).sort((a, b) => a.t - b.t);
     const e2e = this.e2e.stats();
-    return {
-      scenario: this.s.name,
-      seed: this.s.seed,
-      source: "sim",
-      simulatedSeconds: round6(this.env.now),
+    return simSummary(this.s.name, this.s.seed, this.env.now, {
       messages: { produced: this.payloads, completed: this.sinkCompletions, deadLettered: 0, redelivered, lost, duplicates },
       drainTimeS: this.firstArrivalAt >= 0 && this.lastSinkAt >= 0 ? round6(this.lastSinkAt - this.firstArrivalAt) : null,
       latencyS: { ...e2e, wait: this.e2eWait.stats(), service: this.e2eService.stats() },
@@ -1816,6 +1758,6 @@ export class TopologySimulation {
         droppedNoQueue: this.droppedNoQueue,
       },
       stages,
-    };
+    });
   }
 }
