@@ -66,6 +66,10 @@ export interface TraceStage {
   scaling: TraceHeader["scaling"] | null;
   /** Partitions of the log it consumes (log channels only). */
   partitions?: number;
+  /** The source (seed 003's fetcher) whose chunks this stage confirms. */
+  confirms?: string;
+  /** A kafka trigger's settings the report explains (lag capped at lagThreshold × partitions unless allowIdleConsumers). */
+  kafka?: { lagThreshold: number; allowIdleConsumers: boolean };
 }
 
 /** A change of the scale target's spec.replicas, by KEDA or the HPA. */

@@ -40,6 +40,7 @@ import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as Deploy
 import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type StageSummary, type Summary, type TraceHeader, type TraceRecord, type TraceStage } from "../trace.js";
 import { scalingOf, type MetricSource } from "../model/autoscaler.js";
 import { readsSampledStats } from "../triggers/rabbitmq.js";
+import type { KafkaSettings } from "../triggers/kafka.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { ChannelSpec, InboxSpec, LogConsumeSpec, SourceSpec, StageSpec, TopologyScenario } from "./load.js";
 import { RESERVED_STAGE_NAME } from "./schema.js";
@@ -631,6 +632,9 @@ export class TopologySimulation {
         scaling: st.spec.scaling ? scalingOf(st.spec.scaling.scaledObject, st.spec.scaling.hpa) : null,
       };
       if (st.group) out.partitions = st.group.log.spec.partitions;
+      if (st.spec.confirms !== null) out.confirms = st.spec.confirms;
+      const kafka = (st.spec.scaling?.scaledObject.triggers[0] as { kafka?: KafkaSettings } | undefined)?.kafka;
+      if (kafka) out.kafka = { lagThreshold: kafka.lagThreshold, allowIdleConsumers: kafka.allowIdleConsumers };
       return out;
     });
     const firstScaled = this.stages.find((st) => st.spec.scaling);
@@ -651,6 +655,7 @@ export class TopologySimulation {
           behavior: "legacy",
         };
     const header = simHeader(this.s.name, this.s.seed, scaling, {
+      ...(this.s.description ? { description: this.s.description } : {}),
       topology: true,
       scalingDescribesStage: firstScaled ? firstScaled.name : null,
       channels: this.s.channels.map((c) =>
@@ -660,7 +665,7 @@ export class TopologySimulation {
             ? { name: c.name, kind: c.kind, broker: c.inbox.broker, delivery: c.inbox.delivery }
             : { name: c.name, kind: c.kind, subscriptions: c.subscriptions.map((x) => ({ name: x.name, broker: x.broker, delivery: x.delivery })) },
       ),
-      sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
+      sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, objects: x.objects, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
       phases: Object.fromEntries(
         this.stages.filter((st) => st.spec.scaling).map((st) => [st.name, { kedaPollPhaseS: round6(st.spec.scaling!.keda.pollPhase), hpaSyncPhaseS: round6(st.spec.scaling!.hpa.syncPhase), drawnFromSeed: st.spec.scaling!.drawn }]),
       ),
