@@ -26,7 +26,7 @@ import {
   type ScaleEvent,
   type Tolerances,
 } from "./decisions/hpa.js";
-import { requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
+import { defaultScaledObjectConfig, requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
 import { getMetricWithFallback, type FallbackConfig, type MetricHealth } from "./decisions/fallback.js";
 import { getNextFactor } from "./decisions/kafka.js";
 import { parseTrigger } from "./triggers/index.js";
@@ -269,13 +269,9 @@ const families: Family[] = [
     run: (i) => {
       const current = num(i, "currentReplicas");
       const so: ScaledObjectConfig = {
+        ...defaultScaledObjectConfig(),
         minReplicaCount: num(i, "minReplicaCount"),
-        maxReplicaCount: 100,
         idleReplicaCount: optNum(i, "idleReplicaCount") ?? null,
-        pollingInterval: 30,
-        cooldownPeriod: 300,
-        initialCooldownPeriod: 0,
-        fallback: null,
       };
       const ann = i.annotation === undefined ? null : String(i.annotation);
       if (ann !== null) {

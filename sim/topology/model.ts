@@ -40,6 +40,8 @@ import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as Deploy
 import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type StageSummary, type Summary, type TraceHeader, type TraceRecord, type TraceStage } from "../trace.js";
 import { scalingOf, type MetricSource } from "../model/autoscaler.js";
 import { readsSampledStats } from "../triggers/rabbitmq.js";
+import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
+import { KEDA_DEFAULTS } from "../decisions/keda.js";
 import type { KafkaSettings } from "../triggers/kafka.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { ChannelSpec, InboxSpec, LogConsumeSpec, SourceSpec, StageSpec, TopologyScenario } from "./load.js";
@@ -388,7 +390,7 @@ export class TopologySimulation {
   private K: Record<string, number> = {};
   private end = Infinity;
   private settledSince = -1;
-  private maxPolling = 30;
+  private maxPolling: number = KEDA_DEFAULTS.pollingInterval;
 
   constructor(scenario: TopologyScenario, opts: TopologyOptions = {}) {
     this.s = scenario;
@@ -429,7 +431,7 @@ export class TopologySimulation {
             statsPrev: { t: 0, produced: 0, delivered: 0 },
             rateWindow: { t: 0, produced: 0, delivered: 0 },
             statsIdle: false,
-            pollingInterval: 30,
+            pollingInterval: KEDA_DEFAULTS.pollingInterval,
           };
           this.inboxes.push(ib);
           return ib;
@@ -544,7 +546,7 @@ export class TopologySimulation {
       this.stages.push(st);
     });
     const polls = this.stages.filter((st) => st.spec.scaling).map((st) => st.spec.scaling!.scaledObject.pollingInterval);
-    this.maxPolling = polls.length > 0 ? Math.max(...polls) : 30;
+    this.maxPolling = polls.length > 0 ? Math.max(...polls) : KEDA_DEFAULTS.pollingInterval;
     this.registerKinds();
   }
 
@@ -649,9 +651,9 @@ export class TopologySimulation {
           targetType: "AverageValue",
           triggerType: "none",
           metricDescription: "fixed replicas (no ScaledObject)",
-          pollingInterval: 30,
-          cooldownPeriod: 300,
-          hpaSyncPeriod: 15,
+          pollingInterval: KEDA_DEFAULTS.pollingInterval,
+          cooldownPeriod: KEDA_DEFAULTS.cooldownPeriod,
+          hpaSyncPeriod: HPA_CONTROLLER_DEFAULTS.syncPeriodSeconds,
           behavior: "legacy",
         };
     const header = simHeader(this.s.name, this.s.seed, scaling, {
