@@ -250,6 +250,17 @@ export function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/** A change of spec.replicas as the trace records it and as the summary lists it (`stage`: topology). */
+export function scaleRecords(t: number, actor: Actor, from: number, to: number, reason: string, stage?: string): { record: ScaleRecord; event: Summary["scaleEvents"][number] } {
+  const record: ScaleRecord = { type: "scale", t, actor, from, to, reason };
+  const event: Summary["scaleEvents"][number] = { t: round6(t), from, to, actor, reason };
+  if (stage !== undefined) {
+    record.stage = stage;
+    event.stage = stage;
+  }
+  return { record, event };
+}
+
 export function serializeRecord(r: TraceHeader | TraceRecord): string {
   return JSON.stringify(r);
 }

@@ -414,7 +414,11 @@ export function unsupportedFamilies(): { family: string; reason: string }[] {
       family: "HPAScaleToZero (alpha) re-activation from 0",
       reason: "KEDA owns 0<->1; reconcile() reports ScalingDisabled at spec 0 whenever minReplicas != 0 (the ScaledToZero condition path is not modelled)",
     },
-    { family: "Kafka trigger", reason: "no Kafka broker model: only the pure lag arithmetic (getNextFactor, capTotalLag in sim/decisions/kafka.ts) is replayed" },
+    {
+      family: "Kafka trigger",
+      reason:
+        "only the pure lag arithmetic (getNextFactor in sim/decisions/kafka.ts) is transcribed as vectors; the trigger (sim/triggers/kafka.ts: getTotalLag, the partition cap) has its own unit tests and reads the topology model's partitioned log; vectors that need a Kafka client are not replayed",
+    },
     { family: "scalingModifiers / fallback behavior scalingModifiers", reason: "composite metrics are not modelled" },
     {
       family: "paused-replicas annotation, force-activation via annotation timing, HPA status/condition objects, events",

@@ -14,7 +14,7 @@
 import type { Environment } from "../engine.js";
 import type { Sampler, Uniform } from "../rng.js";
 import type { Scenario } from "../scenario/load.js";
-import { round6, type Actor, type PodPhase, type PodRecord, type ScaleRecord, type Summary, type TraceRecord } from "../trace.js";
+import { scaleRecords, type Actor, type PodPhase, type PodRecord, type Summary, type TraceRecord } from "../trace.js";
 import { Autoscaler, type MetricSource, type ScalerErrorWindow } from "./autoscaler.js";
 import { faultVictims } from "./fault-victims.js";
 import { SimulationLimitError } from "./limits.js";
@@ -203,13 +203,10 @@ export class Deployment<P extends Pod> {
 
   // ---------------------------------------------------------------- records
 
-  private record<R extends PodRecord | ScaleRecord>(r: R): R {
-    if (this.spec.stage !== undefined) r.stage = this.spec.stage;
-    return r;
-  }
-
   private podRecord(pod: P, t: number, phase: PodPhase, reason: string): void {
-    this.host.emit(this.record<PodRecord>({ type: "pod", t, pod: pod.name, phase, reason }));
+    const r: PodRecord = { type: "pod", t, pod: pod.name, phase, reason };
+    if (this.spec.stage !== undefined) r.stage = this.spec.stage;
+    this.host.emit(r);
   }
 
   // ---------------------------------------------------------------- scaling
@@ -220,10 +217,9 @@ export class Deployment<P extends Pod> {
     if (to === from) return;
     this.specReplicas = to;
     if (to > this.peakDesired) this.peakDesired = to;
-    const ev: Summary["scaleEvents"][number] = { t: round6(t), from, to, actor, reason };
-    if (this.spec.stage !== undefined) ev.stage = this.spec.stage;
-    this.scaleEvents.push(ev);
-    this.host.emit(this.record<ScaleRecord>({ type: "scale", t, actor, from, to, reason }));
+    const { record, event } = scaleRecords(t, actor, from, to, reason, this.spec.stage);
+    this.scaleEvents.push(event);
+    this.host.emit(record);
     this.reconcile(t);
     this.rules.changed(t, "consumers");
   }

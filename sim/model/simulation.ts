@@ -1,6 +1,9 @@
 // The single-queue model: producer(s) → broker queue → consumer pods of one Deployment, scaled by
-// one KEDA ScaledObject and the HPA KEDA creates for it. Models schedule events on the engine;
-// every scaling *decision* is delegated to the pure functions in ../decisions and ../triggers.
+// one KEDA ScaledObject and the HPA KEDA creates for it. The Deployment (deployment.ts) owns the
+// pods' lifecycle, the replica counts, KEDA's poll and the HPA's sync; this file holds the broker
+// (Service Bus peek-lock, RabbitMQ ack/requeue, prefetch), the consumers' broker rules (BrokerRules:
+// where a dying pod releases its messages) and the per-message path. Every scaling *decision* is
+// the pure functions in ../decisions and ../triggers.
 import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream } from "../rng.js";

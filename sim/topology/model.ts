@@ -3,9 +3,10 @@
 // and the HPA KEDA creates for it. Stages may forward what they processed to further channels and confirm
 // chunks to a source.
 //
-// Per-stage autoscaling and pod lifecycle are the single-queue model's (../model/simulation.ts: KEDA poll,
-// HPA sync, ReplicaSet deletion order, pending/starting/ready/terminating/gone, kills and crashes), with the
-// same event priorities; every decision is the pure functions of ../decisions and ../triggers.
+// Each stage is a Deployment (../model/deployment.ts, as the single-queue model's): its pods' lifecycle
+// (pending/starting/ready/terminating/gone, kills and crashes), the ReplicaSet's deletion order, its KEDA poll
+// and HPA sync, with the same event priorities; every decision is the pure functions of ../decisions and
+// ../triggers. This file holds the stages' broker rules (BrokerRules) and the per-message path.
 //
 // Broker semantics (see schema.ts for the user-facing summary):
 // - rabbitmq queue (Dapr bindings/pubsub.rabbitmq, dapr-local.md §3.4): round-robin delivery to consumers
@@ -708,7 +709,7 @@ export class TopologySimulation {
     this.bus.emit("record", r);
   }
 
-  // ---------------------------------------------------------------- producers (shared with ../model/simulation.ts)
+  // ---------------------------------------------------------------- producers (ArrivalSource, as in ../model/simulation.ts)
   private startProducer(i: number): void {
     const src = new ArrivalSource(this.s.producers[i].producer, this.arrivalsU[i], this.s.duration, this.s.limits.maxEvents);
     this.arrivals[i] = src;
