@@ -1,10 +1,10 @@
 // Run one topology scenario and write its outputs (trace.jsonl, summary.json); the CLI draws its charts and
 // report.md from them (reports/topology.ts), as for a single-queue run.
 // The entry points sim/cli.ts uses: isTopologyScenario, loadTopology, runTopologyToDir.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parse } from "yaml";
-import { JsonlFileSink } from "../run.js";
+import { runToDir } from "../run.js";
 import { serializeRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { isTopologyScenario as isTopologyDoc, loadTopology, resolveTopology, type TopologyScenario } from "./load.js";
 import { TopologySimulation, type GroupReport, type InboxReport, type SourceReport, type TopologyOptions } from "./model.js";
@@ -69,24 +69,7 @@ export interface ComparedRun {
 
 /** Run and stream the trace to DIR/trace.jsonl, write summary.json; run the `compareWith` scenarios. */
 export function runTopologyToDir(scenario: TopologyScenario, outDir: string, opts: RunTopologyOptions = {}): Omit<TopologyRunOutput, "inboxes" | "groups" | "sources"> & { compared: ComparedRun[] } {
-  mkdirSync(outDir, { recursive: true });
-  const sim = new TopologySimulation(scenario, opts);
-  const sink = new JsonlFileSink(join(outDir, "trace.jsonl"));
-  sink.write(serializeRecord(sim.header()));
-  const records: TraceRecord[] = [];
-  sim.bus.on("record", (r) => {
-    sink.write(serializeRecord(r));
-    records.push(r);
-  });
-  const t0 = performance.now();
-  let res;
-  try {
-    res = sim.run();
-  } finally {
-    sink.close();
-  }
-  const wallMs = performance.now() - t0;
-  writeFileSync(join(outDir, "summary.json"), JSON.stringify(res.summary, null, 2) + "\n");
+  const { res, records, wallMs } = runToDir(new TopologySimulation(scenario, opts), outDir, true);
   const compared: ComparedRun[] = [];
   if (opts.compare !== false) {
     for (const file of scenario.compareWith) {
@@ -96,7 +79,7 @@ export function runTopologyToDir(scenario: TopologyScenario, outDir: string, opt
       compared.push({ header: o.header, summary: o.summary });
     }
   }
-  return { header: res.header, summary: res.summary, records, events: res.events, wallMs, compared };
+  return { header: res.header, summary: res.summary, records: records!, events: res.events, wallMs, compared };
 }
 
 // ---------------------------------------------------------------- seed 003 benchmark
