@@ -15,18 +15,18 @@ function harness(spec: Partial<DeploymentSpec> = {}, opts: { firstUid?: number }
   const env = new Environment(64);
   const records: TraceRecord[] = [];
   const calls: string[] = [];
-  let uid = opts.firstUid ?? 0;
+  const podUids = { next: opts.firstUid ?? 0 };
   const rules: BrokerRules<TestPod> = {
     newPod: (u, name, t) => ({ uid: u, name, phase: "Pending", createdAt: t, readyAt: -1, token: 0, busy: false }),
-    ready: (p, t) => void calls.push(`ready ${p.name} @${t}`),
-    unready: (p, t) => void calls.push(`unready ${p.name} @${t}`),
-    release: (p, t, why) => void calls.push(`release ${p.name} @${t}: ${why}`),
-    exit: (p, t) => void calls.push(`exit ${p.name} @${t}`),
-    idle: (p) => !p.busy,
-    changed: (t, what: Change) => void calls.push(`changed ${what} @${t}`),
+    podReady: (p, t) => void calls.push(`ready ${p.name} @${t}`),
+    podUnready: (p, t) => void calls.push(`unready ${p.name} @${t}`),
+    releasePod: (p, t, why) => void calls.push(`release ${p.name} @${t}: ${why}`),
+    podExits: (p, t) => void calls.push(`exit ${p.name} @${t}`),
+    podIdle: (p) => !p.busy,
+    afterPodChange: (t, what: Change) => void calls.push(`changed ${what} @${t}`),
   };
   const dep = new Deployment<TestPod>(
-    { env, emit: (r) => records.push(r), nextPodUid: () => uid++ },
+    { env, bus: { emit: (_event, r) => records.push(r) }, podUids },
     {
       name: "web",
       initialReplicas: 0,

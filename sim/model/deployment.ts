@@ -57,7 +57,7 @@ export interface Pod {
   token: number;
 }
 
-/** What happened, for BrokerRules.changed. */
+/** What happened, for BrokerRules.afterPodChange. */
 export type Change =
   /** A pod became Ready, or spec.replicas changed: deliver what waits. */
   | "consumers"
@@ -71,25 +71,29 @@ export interface BrokerRules<P extends Pod> {
   /** The model's pod object, with every field it will ever have (one shape for the optimiser). */
   newPod(uid: number, name: string, t: number): P;
   /** The pod became Ready: it starts taking work (joins the queue's consumers, or the consumer group). */
-  ready(pod: P, t: number): void;
+  podReady(pod: P, t: number): void;
   /** The pod is no longer Ready (it crashed, is terminating, or is gone): no new deliveries; a group member leaves its group. */
-  unready(pod: P, t: number): void;
+  podUnready(pod: P, t: number): void;
   /** Its process died (kill, crash, SIGKILL after the grace period, SIGTERM without graceful shutdown): all it held goes back to the broker, or is lost. */
-  release(pod: P, t: number, why: string): void;
+  releasePod(pod: P, t: number, why: string): void;
   /** It exits (Gone): prefetched deliveries it never started go back. */
-  exit(pod: P, t: number): void;
+  podExits(pod: P, t: number): void;
   /** No message in process: a terminating idle pod exits at once. */
-  idle(pod: P): boolean;
+  podIdle(pod: P): boolean;
   /** After a lifecycle change: deliver, finish waiting rebalances (see Change). */
-  changed(t: number, what: Change): void;
+  afterPodChange(t: number, what: Change): void;
 }
 
-/** The model around its Deployments. */
+/**
+ * The model around its Deployments: its engine, the bus its trace records go out on, and the pod
+ * uids it hands out. Plain fields, no callbacks (but podCreated): a short run should not pay for
+ * closures it creates per run.
+ */
 export interface DeploymentHost {
   readonly env: Environment;
-  emit(r: TraceRecord): void;
-  /** A pod's uid, unique across the model's Deployments (its name is `<deployment>-<uid>`). */
-  nextPodUid(): number;
+  readonly bus: { emit(event: "record", record: TraceRecord): unknown };
+  /** The next pod uid, shared by the model's Deployments (a pod's name is `<deployment>-<uid>`); default: this Deployment's own, from 0. */
+  readonly podUids?: { next: number };
   /** After every pod creation (the topology's run-wide peak). */
   podCreated?(): void;
 }
@@ -143,6 +147,8 @@ export class Deployment<P extends Pod> {
   readonly autoscaler: Autoscaler | null;
 
   private readonly env: Environment;
+  private readonly bus: DeploymentHost["bus"];
+  private readonly podUids: { next: number };
   private readonly source: MetricSource | null;
   private readonly kPod: number;
   private readonly kKill: number;
@@ -156,14 +162,18 @@ export class Deployment<P extends Pod> {
     private readonly rules: BrokerRules<P>,
   ) {
     const e = (this.env = host.env);
+    this.bus = host.bus;
+    this.podUids = host.podUids ?? { next: 0 };
     const sc = spec.scaling;
     this.autoscaler = sc ? new Autoscaler(sc.scaledObject, sc.keda, sc.hpa, { scalerErrors: sc.scalerErrors, stage: spec.stage }) : null;
     this.source = sc ? sc.source : null;
+    // Kinds for what this Deployment has only: a short run (one property-test case, one seed of the
+    // burst benchmark) should not pay for handlers and lanes it never uses.
     this.kPod = e.kind("pod", PRIORITY.pod, () => this.onPodEvent(e.arg, e.now));
-    this.kKill = e.kind("kill", PRIORITY.fault, () => this.onKill(e.arg, e.now));
-    this.kCrash = e.kind("crash", PRIORITY.fault, () => this.onCrashInjection(e.arg, e.now));
-    this.kKeda = e.kind("keda-poll", PRIORITY.keda, () => this.onKedaPoll(e.now));
-    this.kHpa = e.kind("hpa-sync", PRIORITY.hpa, () => this.onHpaSync(e.now));
+    this.kKill = spec.kills.length > 0 ? e.kind("kill", PRIORITY.fault, () => this.onKill(e.arg, e.now)) : -1;
+    this.kCrash = spec.crashes.length > 0 ? e.kind("crash", PRIORITY.fault, () => this.onCrashInjection(e.arg, e.now)) : -1;
+    this.kKeda = sc ? e.kind("keda-poll", PRIORITY.keda, () => this.onKedaPoll(e.now)) : -1;
+    this.kHpa = sc ? e.kind("hpa-sync", PRIORITY.hpa, () => this.onHpaSync(e.now)) : -1;
   }
 
   // ---------------------------------------------------------------- run
@@ -206,7 +216,7 @@ export class Deployment<P extends Pod> {
   private podRecord(pod: P, t: number, phase: PodPhase, reason: string): void {
     const r: PodRecord = { type: "pod", t, pod: pod.name, phase, reason };
     if (this.spec.stage !== undefined) r.stage = this.spec.stage;
-    this.host.emit(r);
+    this.bus.emit("record", r);
   }
 
   // ---------------------------------------------------------------- scaling
@@ -219,9 +229,9 @@ export class Deployment<P extends Pod> {
     if (to > this.peakDesired) this.peakDesired = to;
     const { record, event } = scaleRecords(t, actor, from, to, reason, this.spec.stage);
     this.scaleEvents.push(event);
-    this.host.emit(record);
+    this.bus.emit("record", record);
     this.reconcile(t);
-    this.rules.changed(t, "consumers");
+    this.rules.afterPodChange(t, "consumers");
   }
 
   /** ReplicaSet reconcile: create or delete pods until status.replicas == spec.replicas. */
@@ -238,7 +248,7 @@ export class Deployment<P extends Pod> {
   private onKedaPoll(t: number): void {
     const a = this.autoscaler!;
     const d = a.kedaPoll(t, this.source!, this.specReplicas);
-    this.host.emit(d.record);
+    this.bus.emit("record", d.record);
     if (d.to !== null) this.setSpec(d.to, t, "keda", d.reason);
     this.env.schedule(a.nextPollAt(t), this.kKeda, 0);
   }
@@ -246,7 +256,7 @@ export class Deployment<P extends Pod> {
   private onHpaSync(t: number): void {
     const a = this.autoscaler!;
     const d = a.hpaSync(t, this.source!, this.specReplicas, this.counts.nonTerminating, this.counts.readyCount);
-    this.host.emit(d.record);
+    this.bus.emit("record", d.record);
     if (d.to !== null) this.setSpec(d.to, t, "hpa", d.reason);
     this.env.schedule(a.nextSyncAt(t), this.kHpa, 0);
   }
@@ -254,7 +264,7 @@ export class Deployment<P extends Pod> {
   // ---------------------------------------------------------------- pods
 
   private createPod(t: number, alreadyReady = false): void {
-    const uid = this.host.nextPodUid();
+    const uid = this.podUids.next++;
     if (uid >= TOKENS) throw new SimulationLimitError("limits.maxReplicas", `more than ${TOKENS} pods created`);
     const pod = this.rules.newPod(uid, `${this.spec.name}-${uid}`, t);
     this.pods.set(uid, pod);
@@ -289,13 +299,13 @@ export class Deployment<P extends Pod> {
       case POD_STARTING_DONE:
         if (pod.phase !== "Starting") return;
         this.setPhase(pod, "Ready", t, "ready; consuming");
-        this.rules.changed(t, "consumers");
+        this.rules.afterPodChange(t, "consumers");
         return;
       case POD_GRACE_END:
         if (pod.phase !== "Terminating") return;
-        this.rules.release(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
+        this.rules.releasePod(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
         this.gone(pod, t, "killed after the grace period");
-        this.rules.changed(t, "released"); // RabbitMQ requeued what it held: a Ready pod with room takes it now
+        this.rules.afterPodChange(t, "released"); // RabbitMQ requeued what it held: a Ready pod with room takes it now
         return;
       case POD_CRASH:
         if (pod.phase !== "Ready" && pod.phase !== "Starting") return;
@@ -307,7 +317,7 @@ export class Deployment<P extends Pod> {
   private setPhase(pod: P, phase: PodPhase, t: number, reason: string): void {
     const was = pod.phase;
     this.counts.move(was, phase, t);
-    if (was === "Ready" && phase !== "Ready") this.rules.unready(pod, t);
+    if (was === "Ready" && phase !== "Ready") this.rules.podUnready(pod, t);
     const becameReady = phase === "Ready" && was !== "Ready";
     if (becameReady) {
       pod.readyAt = t;
@@ -316,7 +326,7 @@ export class Deployment<P extends Pod> {
     pod.phase = phase;
     pod.token++;
     this.podRecord(pod, t, phase, reason);
-    if (becameReady) this.rules.ready(pod, t);
+    if (becameReady) this.rules.podReady(pod, t);
     if (phase === "Ready" || phase === "Starting") this.scheduleCrash(pod, t);
   }
 
@@ -330,18 +340,18 @@ export class Deployment<P extends Pod> {
 
   /** The container crashes: what it held is released, and it restarts in place (Starting again). */
   private crash(pod: P, t: number, why: string): void {
-    this.rules.release(pod, t, why);
+    this.rules.releasePod(pod, t, why);
     this.setPhase(pod, "Starting", t, `${why}; restarting`);
     this.schedulePod(pod, POD_STARTING_DONE, t + this.spec.startupDelay());
-    this.rules.changed(t, "released");
+    this.rules.afterPodChange(t, "released");
   }
 
   /** The pod is gone: it releases what it still holds unstarted, and leaves the counts. */
   gone(pod: P, t: number, reason: string): void {
     if (pod.phase === "Gone") return;
-    this.rules.exit(pod, t);
+    this.rules.podExits(pod, t);
     this.counts.move(pod.phase, "Gone", t);
-    if (pod.phase === "Ready") this.rules.unready(pod, t);
+    if (pod.phase === "Ready") this.rules.podUnready(pod, t);
     pod.phase = "Gone";
     pod.token++;
     this.pods.delete(pod.uid);
@@ -361,16 +371,16 @@ export class Deployment<P extends Pod> {
     pod.token++;
     this.podRecord(pod, t, "Terminating", reason);
     if (!this.spec.gracefulShutdown) {
-      this.rules.release(pod, t, "SIGTERM (no graceful shutdown)");
-      if (wasReady) this.rules.unready(pod, t);
+      this.rules.releasePod(pod, t, "SIGTERM (no graceful shutdown)");
+      if (wasReady) this.rules.podUnready(pod, t);
       this.gone(pod, t, "exited at SIGTERM");
-      this.rules.changed(t, "released");
+      this.rules.afterPodChange(t, "released");
       return;
     }
-    if (wasReady) this.rules.unready(pod, t);
-    if (this.rules.idle(pod)) {
+    if (wasReady) this.rules.podUnready(pod, t);
+    if (this.rules.podIdle(pod)) {
       this.gone(pod, t, "exited at once (idle)");
-      this.rules.changed(t, "exited");
+      this.rules.afterPodChange(t, "exited");
       return;
     }
     this.schedulePod(pod, POD_GRACE_END, t + this.spec.terminationGracePeriodSeconds);
@@ -379,16 +389,16 @@ export class Deployment<P extends Pod> {
   /** Fault injection: SIGKILL `count` pods (fault-victims.ts order); the ReplicaSet replaces them. */
   private onKill(i: number, t: number): void {
     for (const pod of faultVictims(this.pods.values(), this.spec.kills[i].count)) {
-      this.rules.release(pod, t, "pod killed (fault injection)");
+      this.rules.releasePod(pod, t, "pod killed (fault injection)");
       this.gone(pod, t, "SIGKILL (fault injection)");
     }
     this.reconcile(t);
-    this.rules.changed(t, "released");
+    this.rules.afterPodChange(t, "released");
   }
 
   /** Fault injection: `count` containers crash (busy pods first) and restart in place. */
   private onCrashInjection(i: number, t: number): void {
-    for (const pod of faultVictims(this.pods.values(), this.spec.crashes[i].count, (p) => !this.rules.idle(p))) {
+    for (const pod of faultVictims(this.pods.values(), this.spec.crashes[i].count, (p) => !this.rules.podIdle(p))) {
       if (pod.phase !== "Ready" && pod.phase !== "Starting") continue;
       this.crash(pod, t, "container crashed (fault injection)");
     }

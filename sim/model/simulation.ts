@@ -12,7 +12,7 @@ import { MessageStore, MsgState, SlotDeque, removeFromRoundRobin } from "./messa
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
 import type { ReplicaCounts } from "./replica-counts.js";
-import { Deployment, PRIORITY, type BrokerRules, type Pod as DeploymentPod } from "./deployment.js";
+import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod } from "./deployment.js";
 import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { scalingOf, type MetricSource } from "./autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
@@ -47,7 +47,7 @@ export interface SimResult {
   events: number;
 }
 
-export class Simulation {
+export class Simulation implements BrokerRules<Pod> {
   // Initial capacities are small (they grow by doubling; slot and event order do not depend on
   // them): a short run, e.g. one property-test case, should not pay for zeroing large buffers.
   readonly env = new Environment(256);
@@ -89,7 +89,6 @@ export class Simulation {
   /** The Deployment's replica counts (dep.counts). */
   private readonly counts: ReplicaCounts;
   private rr = 0;
-  private nextPodUid = 0;
   private busyPods = 0;
 
   // RabbitMQ management API statistics (sampled every statsInterval)
@@ -138,7 +137,7 @@ export class Simulation {
     /** What the autoscaler's triggers read: the broker's sampled statistics or the live queue. */
     const source: MetricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
     this.dep = new Deployment<Pod>(
-      { env: this.env, emit: (r) => this.emit(r), nextPodUid: () => this.nextPodUid++ },
+      { env: this.env, bus: this.bus },
       {
         name: c.deploymentName,
         initialReplicas: c.initialReplicas,
@@ -152,7 +151,7 @@ export class Simulation {
         crashes: [],
         scaling: { scaledObject: scenario.scaledObject, keda: scenario.keda, hpa: scenario.hpa, scalerErrors: c.scalerErrors, source },
       },
-      this.brokerRules(),
+      this,
     );
     this.podByUid = this.dep.podByUid;
     this.counts = this.dep.counts;
@@ -177,40 +176,45 @@ export class Simulation {
     this.K.sample = e.kind("sample", PRIORITY.sample, () => this.onSample(e.now));
   }
 
-  /** What a consumer pod does with the queue's messages, for its Deployment (deployment.ts). */
-  private brokerRules(): BrokerRules<Pod> {
-    return {
-      newPod: (uid, name, t) => ({
-        uid,
-        name,
-        phase: "Pending",
-        createdAt: t,
-        readyAt: -1,
-        processing: 0,
-        bufferedSlots: [],
-        processingSlots: [],
-        unacked: 0,
-        token: 0,
-        inConsumers: false,
-        phantoms: 0,
-        phantomEpoch: 0,
-      }),
-      ready: (pod) => {
-        this.consumers.push(pod);
-        pod.inConsumers = true;
-        this.consumersFull = false;
-      },
-      unready: (pod) => this.removeConsumer(pod),
-      release: (pod, t, why) => this.releaseHeld(pod, t, why),
-      exit: (pod, t) => {
-        if (pod.bufferedSlots.length > 0) this.releaseHeld(pod, t, "pod exited with prefetched messages");
-      },
-      idle: (pod) => pod.processing === 0,
-      // A consumer joined or left, or released work: deliver (an idle pod's exit frees nothing).
-      changed: (_t, what) => {
-        if (what !== "exited") this.dispatch();
-      },
-    };
+  // ---------------------------------------------------------------- broker rules of the Deployment's pods
+  // (BrokerRules, deployment.ts). Methods, not closures: a short run (one seed of the burst
+  // benchmark, one property-test case) should not pay for creating them.
+
+  /** @internal A consumer pod, every field it will ever have (one shape for the optimiser). */
+  newPod(uid: number, name: string, t: number): Pod {
+    return { uid, name, phase: "Pending", createdAt: t, readyAt: -1, processing: 0, bufferedSlots: [], processingSlots: [], unacked: 0, token: 0, inConsumers: false, phantoms: 0, phantomEpoch: 0 };
+  }
+
+  /** @internal A pod became Ready: it is a consumer of the queue. */
+  podReady(pod: Pod): void {
+    this.consumers.push(pod);
+    pod.inConsumers = true;
+    this.consumersFull = false;
+  }
+
+  /** @internal A pod is no longer Ready: no new deliveries. */
+  podUnready(pod: Pod): void {
+    this.removeConsumer(pod);
+  }
+
+  /** @internal Its process died: what it held goes back (releaseHeld). */
+  releasePod(pod: Pod, t: number, why: string): void {
+    this.releaseHeld(pod, t, why);
+  }
+
+  /** @internal It exits: prefetched messages it never started go back. */
+  podExits(pod: Pod, t: number): void {
+    if (pod.bufferedSlots.length > 0) this.releaseHeld(pod, t, "pod exited with prefetched messages");
+  }
+
+  /** @internal */
+  podIdle(pod: Pod): boolean {
+    return pod.processing === 0;
+  }
+
+  /** @internal A consumer joined or left, or released work: deliver (an idle pod's exit frees nothing). */
+  afterPodChange(_t: number, what: Change): void {
+    if (what !== "exited") this.dispatch();
   }
 
   header(): TraceHeader {

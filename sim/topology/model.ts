@@ -364,7 +364,6 @@ export class TopologySimulation {
 
   private copies = new Map<number, Copy>();
   private nextCopyUid = 0;
-  private nextPodUid = 0;
   private nextMemberId = 0;
   private members = new Map<number, Member>();
 
@@ -463,7 +462,8 @@ export class TopologySimulation {
       });
     });
     // stages
-    const host = { env: this.env, emit: (r: TraceRecord) => this.emit(r), nextPodUid: () => this.nextPodUid++, podCreated: () => this.trackPeakTotal() };
+    // One pod uid sequence for every stage's Deployment (pod names are <deployment>-<uid>, unique in the run).
+    const host = { env: this.env, bus: this.bus, podUids: { next: 0 }, podCreated: () => this.trackPeakTotal() };
     scenario.stages.forEach((sp, i) => {
       const sc = sp.scaling;
       // What the stage's triggers read (its queue or log); `st` is read when KEDA first polls.
@@ -584,7 +584,7 @@ export class TopologySimulation {
         inConsumers: false,
         member: null,
       }),
-      ready: (pod, t) => {
+      podReady: (pod, t) => {
         const st = pod.stage;
         if (st.inbox) {
           st.inbox.consumers.push(pod);
@@ -592,17 +592,17 @@ export class TopologySimulation {
         } else if (st.group) this.joinGroup(pod, t);
       },
       // No new deliveries; a live group member sends LeaveGroup (a dead one was released already).
-      unready: (pod, t) => {
+      podUnready: (pod, t) => {
         this.removeConsumer(pod);
         if (pod.member?.state === "alive") this.leaveGroup(pod, t);
       },
-      release: (pod, t, why) => this.releaseHeld(pod, t, why),
-      exit: (pod, t) => {
+      releasePod: (pod, t, why) => this.releaseHeld(pod, t, why),
+      podExits: (pod, t) => {
         if (pod.buffered.length > 0) this.releaseBuffered(pod, t);
         if (pod.member?.state === "alive") this.leaveGroup(pod, t);
       },
-      idle: (pod) => pod.processing === 0,
-      changed: (t, what) => this.afterLifecycle(stage(), t, what),
+      podIdle: (pod) => pod.processing === 0,
+      afterPodChange: (t, what) => this.afterLifecycle(stage(), t, what),
     };
   }
 
