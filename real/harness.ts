@@ -4,10 +4,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Simulation, round6 } from "../sim/model/simulation.js";
+import { Simulation } from "../sim/model/simulation.js";
 import { stream } from "../sim/rng.js";
-import { timeScaled, type Scenario } from "../sim/scenario/load.js";
-import { serializeRecord, type Actor, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
+import type { Scenario } from "../sim/scenario/load.js";
+import { timeScaled } from "../sim/scenario/time-scale.js";
+import { round6, scaleRecords, serializeRecord, type Actor, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
 import type { ResultEvent } from "./apps/common.js";
 import { Broker, readStatsTiming, tuneStatsTiming, type StatsTiming } from "./broker.js";
 import { writeResources } from "./components.js";
@@ -126,26 +127,30 @@ function newRunId(): string {
   return `r${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, "0")}`;
 }
 
-export async function runReal(o: RealOptions): Promise<RealResult> {
-  const s = o.scenario;
-  const k = o.timeScale;
-  if (!(k > 0) || !Number.isFinite(k)) throw new RealInputError(`--time-scale must be a positive number, got ${k}`);
-  const ws = timeScaled(s, k); // wall-clock durations
-  const plan = planRun(s, k);
-  const say = o.progress ?? (() => undefined);
-  for (const w of plan.warnings) say(`warning: ${w}`);
-  const runId = o.runId ?? newRunId();
-  const wallStart = performance.now();
+// ---------------------------------------------------------------- the run, phase by phase
 
-  // ---- prerequisites (fast, clear errors) ----
+/** What the prerequisite checks found: daprd, the broker, and how often its management API refreshes counts. */
+interface Prerequisites {
+  daprd: string;
+  /** What that daprd supports (its --version and --help). */
+  daprdInfo: DaprdInfo;
+  urls: ReturnType<typeof brokerUrls>;
+  rabbitmq: string | null;
+  stats: StatsTiming;
+  /** The stats interval was lowered at runtime. */
+  tuned: boolean;
+}
+
+/** Phase 1: daprd and RabbitMQ (AMQP and the management API) are there; fast, clear errors. */
+async function checkPrerequisites(o: RealOptions, say: (l: string) => void): Promise<Prerequisites> {
+  const k = o.timeScale;
   const d = findDaprd();
   if (!d.path) throw new RealEnvError(d.why);
-  const daprd = d.path;
   let daprdInfo: DaprdInfo;
   try {
-    daprdInfo = probeDaprd(daprd);
+    daprdInfo = probeDaprd(d.path);
   } catch (e) {
-    throw new RealEnvError(`cannot use daprd ${daprd}: ${(e as Error).message} (${SETUP_HINT}, or set DAPRD=/path/to/daprd)`);
+    throw new RealEnvError(`cannot use daprd ${d.path}: ${(e as Error).message} (${SETUP_HINT}, or set DAPRD=/path/to/daprd)`);
   }
   const unsupported = unsupportedDaprd(daprdInfo);
   if (unsupported) throw new RealEnvError(`${unsupported} (${SETUP_HINT} builds one, or set DAPRD=/path/to/daprd)`);
@@ -166,7 +171,115 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     `${describeDaprd(daprdInfo)}; RabbitMQ ${mgmt.version ?? "?"}; management API refreshes queue counts every ${statsMs} ms = ${(statsMs / 1000 / k).toFixed(1)} s scenario` +
       (tuned ? " (tuned at runtime from RabbitMQ's 5 s default)" : stats.source === "rabbitmqctl" ? "" : ` (${stats.source})`),
   );
+  return { daprd: d.path, daprdInfo, urls, rabbitmq: mgmt.version ?? null, stats, tuned };
+}
 
+/** Scenario time: seconds since t = 0 divided by k; timers at scenario times. */
+class Clock {
+  private t0Perf = Number.NaN;
+  private timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly k: number) {}
+
+  /** t = 0 is now. */
+  start(): void {
+    this.t0Perf = performance.now();
+  }
+
+  now(): number {
+    return Number.isNaN(this.t0Perf) ? 0 : (performance.now() - this.t0Perf) / 1000 / this.k;
+  }
+
+  /** performance.now() of scenario time t. */
+  wallAt(t: number): number {
+    return this.t0Perf + t * this.k * 1000;
+  }
+
+  /** Epoch ms (the apps' timestamps) → scenario seconds. */
+  scen(epochMs: number): number {
+    return (epochMs - (performance.timeOrigin + this.t0Perf)) / 1000 / this.k;
+  }
+
+  /** Run fn at scenario time t. */
+  later(t: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, Math.max(0, this.wallAt(t) - performance.now()));
+    this.timers.add(timer);
+  }
+
+  clear(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+/** A failure from a callback (a crashed app, a failed POST) or an interrupt: it wakes the sample loop. */
+class RunControl {
+  private fatalError: Error | null = null;
+  private wake: () => void = () => undefined;
+  /** Rejects with RealInterrupted when the run is aborted (to race long waits against). */
+  readonly interrupted: Promise<never>;
+  private readonly onAbort = () => this.wake();
+
+  constructor(private readonly signal: AbortSignal | undefined) {
+    signal?.addEventListener("abort", this.onAbort);
+    this.interrupted = new Promise<never>((_, rej) => {
+      const stop = () => rej(new RealInterrupted(String(signal?.reason ?? "SIGINT")));
+      if (signal?.aborted) stop();
+      else signal?.addEventListener("abort", stop);
+    });
+    this.interrupted.catch(() => undefined);
+  }
+
+  get fatal(): Error | null {
+    return this.fatalError;
+  }
+
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
+  fail = (e: Error): void => {
+    if (!this.fatalError) this.fatalError = e;
+    this.wake();
+  };
+
+  /** A promise the next failure or interrupt resolves. */
+  woken(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** Throws what ended the run early, if anything did. */
+  throwIfFailed(): void {
+    if (this.aborted) throw new RealInterrupted(String(this.signal!.reason ?? "SIGINT"));
+    const f = this.fatalError;
+    if (f) throw f instanceof RealEnvError ? f : new RealEnvError(f.message);
+  }
+
+  dispose(): void {
+    this.signal?.removeEventListener("abort", this.onAbort);
+  }
+}
+
+/** The run's processes and queues: the producer pod, the consumer ReplicaSet, the broker connection. */
+interface Rig {
+  registry: ChildRegistry;
+  broker: Broker;
+  jobsQueue: string;
+  resultsQueue: string;
+  logDir: string;
+  runDir: string;
+  resources: ReturnType<typeof writeResources>;
+  replicas: ReplicaManager;
+  ledger: Ledger;
+}
+
+/** Phase 2: the run's folders, Dapr components, replica manager and message ledger (nothing started yet). */
+function setUpRig(o: RealOptions, pre: Prerequisites, runId: string, clock: Clock, ctl: RunControl, emit: (r: TraceRecord) => void, say: (l: string) => void): Rig {
+  const s = o.scenario;
+  const ws = timeScaled(s, o.timeScale); // wall-clock durations
   mkdirSync(o.outDir, { recursive: true });
   const logDir = join(o.outDir, "logs");
   rmSync(logDir, { recursive: true, force: true });
@@ -175,295 +288,258 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const jobsQueue = `kedasim-${runId}-jobs`;
   const resultsQueue = `kedasim-${runId}-results`;
   const registry = new ChildRegistry();
-  const broker = new Broker(urls);
-  const records: TraceRecord[] = [];
-  const emit = (r: TraceRecord) => records.push(r);
-  const timers = new Set<NodeJS.Timeout>();
-  let fatal: Error | null = null;
-  let wakeMain: () => void = () => undefined;
-  const setFatal = (e: Error) => {
-    if (!fatal) fatal = e;
-    wakeMain();
-  };
-  const onAbort = () => wakeMain();
-  o.signal?.addEventListener("abort", onAbort);
-  /** Rejects with RealInterrupted when the run is aborted (to race long waits against). */
-  const interrupted = new Promise<never>((_, rej) => {
-    const stop = () => rej(new RealInterrupted(String(o.signal?.reason ?? "SIGINT")));
-    if (o.signal?.aborted) stop();
-    else o.signal?.addEventListener("abort", stop);
-  });
-  interrupted.catch(() => undefined);
-
-  // ---- clock: scenario seconds = wall seconds since t0 ÷ k ----
-  let t0Perf = Number.NaN;
-  const now = () => (Number.isNaN(t0Perf) ? 0 : (performance.now() - t0Perf) / 1000 / k);
-  const wallAt = (t: number) => t0Perf + t * k * 1000;
-  const scen = (epochMs: number) => (epochMs - (performance.timeOrigin + t0Perf)) / 1000 / k;
-  const later = (t: number, fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, Math.max(0, wallAt(t) - performance.now()));
-    timers.add(timer);
-  };
-
-  const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, prefetch: s.queue.prefetch });
+  const resources = writeResources(runDir, { host: pre.urls.componentAmqp, jobsQueue, prefetch: s.queue.prefetch });
   // The apps report to the results queue themselves (real/apps/common.ts ResultsReporter).
-  const resultsEnv = { KEDASIM_AMQP_URL: urls.amqp, KEDASIM_RESULTS_QUEUE: resultsQueue };
-  const replicas = new ReplicaManager(
+  const resultsEnv = { KEDASIM_AMQP_URL: pre.urls.amqp, KEDASIM_RESULTS_QUEUE: resultsQueue };
+  const replicas: ReplicaManager = new ReplicaManager(
     {
       registry,
-      daprd,
+      daprd: pre.daprd,
       runId,
       logDir,
-      resourcesDir: res.consumerDir,
+      resourcesDir: resources.consumerDir,
       appId: s.consumer.deploymentName,
       deploymentName: s.consumer.deploymentName,
       appScript: join(APPS_DIR, "consumer.ts"),
       processingWall: ws.consumer.processingTime,
       seed: s.seed,
-      timeScale: k,
+      timeScale: o.timeScale,
       graceWallS: ws.consumer.terminationGracePeriodSeconds,
       startTimeoutMs: 30_000,
       appEnv: resultsEnv,
     },
     {
-      now,
+      now: () => clock.now(),
       emit,
       onPodGone: (pod, t, reason) => ledger.podGone(pod.name, t, reason),
-      onFatal: setFatal,
-      progress: (l) => say(`[t=${now().toFixed(1)}s] ${l}`),
+      onFatal: ctl.fail,
+      progress: (l) => say(`[t=${clock.now().toFixed(1)}s] ${l}`),
     },
   );
-  const ledger = new Ledger(scen, emit, (pod) => {
-    const p = replicas.byName(pod);
-    return p !== undefined && p.phase !== "Gone";
-  });
+  const ledger = new Ledger(
+    (ms) => clock.scen(ms),
+    emit,
+    (pod) => {
+      const p = replicas.byName(pod);
+      return p !== undefined && p.phase !== "Gone";
+    },
+  );
+  return { registry, broker: new Broker(pre.urls), jobsQueue, resultsQueue, logDir, runDir, resources, replicas, ledger };
+}
 
-  let producer: Pair | null = null;
-  let scaler: LocalScaler | null = null;
-  let finishedNormally = false;
-  let endedBy = "settled";
-  let brokerLeft: number | null = null;
-  let endT = 0;
-  const scaleEvents: Summary["scaleEvents"] = [];
+/** Phase 3: the run's queues, the producer pod (up within 10 s of the start) and the initial replicas (Ready at t = 0). */
+async function startPods(o: RealOptions, pre: Prerequisites, rig: Rig, runId: string, wallStart: number, ctl: RunControl, say: (l: string) => void): Promise<Pair> {
+  const s = o.scenario;
   try {
-    // ---- broker: per-run queues ----
+    await rig.broker.connect();
+    await rig.broker.declare([rig.jobsQueue, rig.resultsQueue]);
+  } catch (e) {
+    throw new RealEnvError(`RabbitMQ: cannot set up the run's queues: ${(e as Error).message}`);
+  }
+  await rig.broker.consumeJson(rig.resultsQueue, (body) => {
+    if (typeof body === "object" && body !== null && "event" in body) rig.ledger.onEvent(body as ResultEvent);
+  });
+  say(`run ${runId}: starting the producer (daprd + app)`);
+  const producer = await Pair.start({
+    registry: rig.registry,
+    daprd: pre.daprd,
+    name: "producer",
+    appId: "producer",
+    role: "producer",
+    resourcesDir: rig.resources.producerDir,
+    logDir: rig.logDir,
+    runId,
+    appScript: join(APPS_DIR, "producer.ts"),
+    appEnv: { KEDASIM_JOBS_BINDING: "jobs", KEDASIM_AMQP_URL: pre.urls.amqp, KEDASIM_RESULTS_QUEUE: rig.resultsQueue },
+    gracefulShutdownSeconds: 1,
+    onUnexpectedExit: (p, which) => ctl.fail(new Error(p.failureText(which, which === "daprd" ? p.daprd : p.app, "while the run was going on"))),
+  });
+  const budget = Math.max(2000, 9_500 - (performance.now() - wallStart));
+  try {
+    await Promise.race([producer.waitReady(budget), ctl.interrupted]);
+  } catch (e) {
+    if (e instanceof PairStartError) throw new RealEnvError(`daprd failed to start: ${e.message}`);
+    throw e;
+  }
+  say(`producer ready after ${Math.round(producer.readyAt! - producer.spawnedAt)} ms`);
+  // Initial replicas exist before the ScaledObject: Ready at t = 0.
+  if (s.consumer.initialReplicas > 0) {
+    rig.replicas.specReplicas = s.consumer.initialReplicas;
+    for (let i = 0; i < s.consumer.initialReplicas; i++) rig.replicas.createPod(0, true);
+    await Promise.race([rig.replicas.waitAllReady(), ctl.interrupted]).catch((e: Error) => {
+      throw e instanceof RealInterrupted ? e : new RealEnvError(`an initial replica did not start: ${e.message}`);
+    });
+  }
+  return producer;
+}
+
+/** What t = 0 started: the producer's POSTs, the faults, KEDA and the HPA. */
+interface Workload {
+  scaler: LocalScaler;
+  reader: QueueReader;
+  scaleEvents: Summary["scaleEvents"];
+  postsDone(): number;
+}
+
+/** Phase 4: t = 0 — the producer's POSTs and the kills at their times, the local scaler's loops. */
+function startWorkload(o: RealOptions, plan: ReturnType<typeof planRun>, rig: Rig, producer: Pair, clock: Clock, ctl: RunControl, emit: (r: TraceRecord) => void, say: (l: string) => void): Workload {
+  const s = o.scenario;
+  clock.start();
+  const producerUrl = `http://127.0.0.1:${producer.ports.app}/MessageProducer`;
+  let postsDone = 0;
+  for (const p of plan.posts) {
+    clock.later(p.at, () => {
+      fetch(producerUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ count: p.count, intervalMilliseconds: p.intervalMs }) })
+        .then(async (r) => {
+          if (!r.ok) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+          postsDone++;
+        })
+        .catch((e: Error) => ctl.fail(new Error(`POST /MessageProducer failed: ${e.message}`)));
+    });
+  }
+  s.consumer.kills.forEach((kf) => {
+    clock.later(kf.at, () => {
+      const victims = rig.replicas.kill(kf.count, clock.now());
+      say(`[t=${clock.now().toFixed(1)}s] fault injection: SIGKILL ${victims.length ? victims.join(", ") : "(no live pod)"}`);
+    });
+  });
+  const scaleEvents: Summary["scaleEvents"] = [];
+  const onScale = (t: number, actor: Actor, from: number, to: number, reason: string) => {
+    const { record, event } = scaleRecords(t, actor, from, to, reason);
+    scaleEvents.push(event);
+    emit(record);
+    say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
+    rig.replicas.setSpec(to, t);
+  };
+  const reader = new QueueReader(rig.broker, rig.jobsQueue, o.timeScale, () => ({ inFlight: rig.ledger.inFlight }));
+  const scaler = new LocalScaler(s, reader, rig.replicas, { now: () => clock.now(), wallAt: (t) => clock.wallAt(t), emit, onScale, progress: say });
+  scaler.start();
+  return { scaler, reader, scaleEvents, postsDone: () => postsDone };
+}
+
+/** Phase 5: one sample per sampleInterval until the run settles, reaches its end, or fails; returns when it ended and why. */
+async function sampleUntilDone(
+  o: RealOptions,
+  plan: ReturnType<typeof planRun>,
+  rig: Rig,
+  work: Workload,
+  clock: Clock,
+  ctl: RunControl,
+  wallStart: number,
+  emit: (r: TraceRecord) => void,
+  say: (l: string) => void,
+): Promise<{ endT: number; endedBy: string }> {
+  const s = o.scenario;
+  const { broker, ledger, replicas } = rig;
+  const trig0 = s.scaledObject.triggers[0];
+  const mode0 = readModeOf(trig0);
+  const rest = s.scaledObject.idleReplicaCount ?? s.scaledObject.minReplicaCount;
+  const end = s.duration ?? s.maxDuration;
+  const wallLimit = (o.wallTimeoutS ?? 1800) * 1000;
+  let settledSince = -1;
+  let lastProgress = -Infinity;
+  const woken = ctl.woken();
+  for (let n = 0; ; n++) {
+    if (ctl.fatal || ctl.aborted) return { endT: 0, endedBy: "settled" };
+    const t = n * s.sampleInterval;
+    const wait = clock.wallAt(t) - performance.now();
+    if (wait > 0) await Promise.race([sleep(wait), woken]);
+    if (ctl.fatal || ctl.aborted) return { endT: 0, endedBy: "settled" };
+    let queued = 0;
+    let metric = 0;
     try {
-      await broker.connect();
-      await broker.declare([jobsQueue, resultsQueue]);
+      const c = await broker.checkQueue(rig.jobsQueue);
+      queued = c.messageCount;
+      metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await work.reader.snapshot("http")).value;
     } catch (e) {
-      throw new RealEnvError(`RabbitMQ: cannot set up the run's queues: ${(e as Error).message}`);
+      say(`sampler: cannot read the queue: ${(e as Error).message}`);
     }
-    await broker.consumeJson(resultsQueue, (body) => {
-      if (typeof body === "object" && body !== null && "event" in body) ledger.onEvent(body as ResultEvent);
-    });
+    const sample: SampleRecord = {
+      type: "sample",
+      t,
+      metric,
+      queued,
+      inFlight: ledger.inFlight,
+      produced: ledger.produced,
+      completed: ledger.completed,
+      deadLettered: ledger.deadLettered,
+      redelivered: ledger.redelivered,
+      lost: 0,
+      desired: replicas.specReplicas,
+      current: replicas.nonTerminating,
+      ready: replicas.readyCount,
+      terminating: replicas.terminatingCount,
+      busy: ledger.busyPods,
+    };
+    const lat = ledger.takeSampleLatency();
+    if (lat) sample.lat = lat;
+    emit(sample);
+    if (performance.now() - lastProgress > 3000) {
+      lastProgress = performance.now();
+      say(
+        `[t=${t.toFixed(0).padStart(4)}s] queue ${queued} ready, ${ledger.inFlight} in flight; replicas desired ${sample.desired} current ${sample.current} ready ${sample.ready}` +
+          `${sample.terminating ? ` terminating ${sample.terminating}` : ""}; produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}`,
+      );
+    }
+    const settled =
+      work.postsDone() === plan.posts.length &&
+      ledger.produced >= plan.total &&
+      ledger.live <= 0 &&
+      ledger.inFlight === 0 &&
+      queued === 0 &&
+      replicas.terminatingCount === 0 &&
+      replicas.specReplicas === rest &&
+      replicas.nonTerminating === replicas.specReplicas &&
+      replicas.pods.size === replicas.nonTerminating;
+    if (s.duration === null && settled) {
+      if (settledSince < 0) settledSince = t;
+      if (t - settledSince >= s.scaledObject.pollingInterval) return { endT: t, endedBy: "settled" };
+    } else settledSince = -1;
+    if (t + s.sampleInterval > end) return { endT: t, endedBy: s.duration !== null ? "duration" : "maxDurationSeconds" };
+    if (performance.now() - wallStart > wallLimit) {
+      ctl.fail(new Error(`gave up after ${wallLimit / 1000} s wall (--timeout): produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}, queue ${queued}`));
+      return { endT: t, endedBy: "wall timeout" };
+    }
+  }
+}
 
-    // ---- the producer pod (daprd + producer app): must be up within 10 s ----
-    say(`run ${runId}: starting the producer (daprd + app)`);
-    producer = await Pair.start({
-      registry,
-      daprd,
-      name: "producer",
-      appId: "producer",
-      role: "producer",
-      resourcesDir: res.producerDir,
-      logDir,
-      runId,
-      appScript: join(APPS_DIR, "producer.ts"),
-      appEnv: { KEDASIM_JOBS_BINDING: "jobs", ...resultsEnv },
-      gracefulShutdownSeconds: 1,
-      onUnexpectedExit: (p, which) => setFatal(new Error(p.failureText(which, which === "daprd" ? p.daprd : p.app, "while the run was going on"))),
-    });
-    const budget = Math.max(2000, 9_500 - (performance.now() - wallStart));
+/**
+ * Phase 6 (always): stop every process and delete the run's queues. After a normal end, first
+ * check that nothing was lost (with every consumer gone, all unacked deliveries are back in the
+ * queue) and let the last results arrive. Returns the messages left in the jobs queue (null: unknown).
+ */
+async function stopEverything(o: RealOptions, rig: Rig, producer: Pair | null, scaler: LocalScaler | null, clock: Clock, ctl: RunControl, finishedNormally: boolean): Promise<number | null> {
+  scaler?.stop();
+  clock.clear();
+  const quick = !finishedNormally;
+  const graceWallMs = o.scenario.consumer.terminationGracePeriodSeconds * o.timeScale * 1000;
+  await rig.replicas.stopAll(quick ? 2000 : Math.max(2000, graceWallMs + 1000));
+  producer?.terminate();
+  await rig.registry.stopAll(quick ? 1500 : 3000);
+  let brokerLeft: number | null = null;
+  if (!quick) {
     try {
-      await Promise.race([producer.waitReady(budget), interrupted]);
-    } catch (e) {
-      if (e instanceof PairStartError) throw new RealEnvError(`daprd failed to start: ${e.message}`);
-      throw e;
+      brokerLeft = (await rig.broker.checkQueue(rig.jobsQueue)).messageCount;
+    } catch {
+      brokerLeft = null;
     }
-    say(`producer ready after ${Math.round(producer.readyAt! - producer.spawnedAt)} ms`);
-
-    // ---- initial replicas (exist before the ScaledObject): Ready at t = 0 ----
-    if (s.consumer.initialReplicas > 0) {
-      replicas.specReplicas = s.consumer.initialReplicas;
-      for (let i = 0; i < s.consumer.initialReplicas; i++) replicas.createPod(0, true);
-      await Promise.race([replicas.waitAllReady(), interrupted]).catch((e: Error) => {
-        throw e instanceof RealInterrupted ? e : new RealEnvError(`an initial replica did not start: ${e.message}`);
-      });
-    }
-
-    // ---- t = 0 ----
-    t0Perf = performance.now();
-    const producerUrl = `http://127.0.0.1:${producer.ports.app}/MessageProducer`;
-    let postsDone = 0;
-    for (const p of plan.posts) {
-      later(p.at, () => {
-        fetch(producerUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ count: p.count, intervalMilliseconds: p.intervalMs }) })
-          .then(async (r) => {
-            if (!r.ok) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
-            postsDone++;
-          })
-          .catch((e: Error) => setFatal(new Error(`POST /MessageProducer failed: ${e.message}`)));
-      });
-    }
-    s.consumer.kills.forEach((kf) => {
-      later(kf.at, () => {
-        const victims = replicas.kill(kf.count, now());
-        say(`[t=${now().toFixed(1)}s] fault injection: SIGKILL ${victims.length ? victims.join(", ") : "(no live pod)"}`);
-      });
-    });
-    const onScale = (t: number, actor: Actor, from: number, to: number, reason: string) => {
-      scaleEvents.push({ t: round6(t), from, to, actor, reason });
-      emit({ type: "scale", t, actor, from, to, reason });
-      say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
-      replicas.setSpec(to, t);
-    };
-    const reader = new QueueReader(broker, jobsQueue, k, () => ({ inFlight: ledger.inFlight }));
-    scaler = new LocalScaler(s, reader, replicas, { now, wallAt, emit, onScale, progress: say });
-    scaler.start();
-
-    // ---- samples, progress, end detection ----
-    const trig0 = s.scaledObject.triggers[0];
-    const mode0 = readModeOf(trig0);
-    const rest = s.scaledObject.idleReplicaCount ?? s.scaledObject.minReplicaCount;
-    const end = s.duration ?? s.maxDuration;
-    const wallLimit = (o.wallTimeoutS ?? 1800) * 1000;
-    let settledSince = -1;
-    let lastProgress = -Infinity;
-    let n = 0;
-    const done = new Promise<void>((resolve) => (wakeMain = resolve));
-    const sampleLoop = async () => {
-      for (;;) {
-        if (fatal || o.signal?.aborted) return;
-        const t = n * s.sampleInterval;
-        const wait = wallAt(t) - performance.now();
-        if (wait > 0) await Promise.race([sleep(wait), done]);
-        if (fatal || o.signal?.aborted) return;
-        n++;
-        let queued = 0;
-        let metric = 0;
-        try {
-          const c = await broker.checkQueue(jobsQueue);
-          queued = c.messageCount;
-          metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await reader.snapshot("http")).value;
-        } catch (e) {
-          say(`sampler: cannot read the queue: ${(e as Error).message}`);
-        }
-        const sample: SampleRecord = {
-          type: "sample",
-          t,
-          metric,
-          queued,
-          inFlight: ledger.inFlight,
-          produced: ledger.produced,
-          completed: ledger.completed,
-          deadLettered: ledger.deadLettered,
-          redelivered: ledger.redelivered,
-          lost: 0,
-          desired: replicas.specReplicas,
-          current: replicas.nonTerminating,
-          ready: replicas.readyCount,
-          terminating: replicas.terminatingCount,
-          busy: ledger.busyPods,
-        };
-        const lat = ledger.takeSampleLatency();
-        if (lat) sample.lat = lat;
-        emit(sample);
-        if (performance.now() - lastProgress > 3000) {
-          lastProgress = performance.now();
-          say(
-            `[t=${t.toFixed(0).padStart(4)}s] queue ${queued} ready, ${ledger.inFlight} in flight; replicas desired ${sample.desired} current ${sample.current} ready ${sample.ready}` +
-              `${sample.terminating ? ` terminating ${sample.terminating}` : ""}; produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}`,
-          );
-        }
-        const settled =
-          postsDone === plan.posts.length &&
-          ledger.produced >= plan.total &&
-          ledger.live <= 0 &&
-          ledger.inFlight === 0 &&
-          queued === 0 &&
-          replicas.terminatingCount === 0 &&
-          replicas.specReplicas === rest &&
-          replicas.nonTerminating === replicas.specReplicas &&
-          replicas.pods.size === replicas.nonTerminating;
-        if (s.duration === null && settled) {
-          if (settledSince < 0) settledSince = t;
-          if (t - settledSince >= s.scaledObject.pollingInterval) {
-            endT = t;
-            endedBy = "settled";
-            return;
-          }
-        } else settledSince = -1;
-        if (t + s.sampleInterval > end) {
-          endT = t;
-          endedBy = s.duration !== null ? "duration" : "maxDurationSeconds";
-          return;
-        }
-        if (performance.now() - wallStart > wallLimit) {
-          endT = t;
-          endedBy = "wall timeout";
-          setFatal(new Error(`gave up after ${wallLimit / 1000} s wall (--timeout): produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}, queue ${queued}`));
-          return;
-        }
-      }
-    };
-    await sampleLoop();
-    if (o.signal?.aborted) throw new RealInterrupted(String(o.signal.reason ?? "SIGINT"));
-    const f = fatal as Error | null; // set from callbacks
-    if (f) throw f instanceof RealEnvError ? f : new RealEnvError(f.message);
-    finishedNormally = true;
-  } finally {
-    // ---- stop everything (always) ----
-    scaler?.stop();
-    for (const t of timers) clearTimeout(t);
-    timers.clear();
-    const quick = !finishedNormally;
-    await replicas.stopAll(quick ? 2000 : Math.max(2000, ws.consumer.terminationGracePeriodSeconds * 1000 + 1000));
-    producer?.terminate();
-    await registry.stopAll(quick ? 1500 : 3000);
-    if (!quick) {
-      // Nothing lost: with every consumer gone, all unacked deliveries are back in the queue.
-      try {
-        brokerLeft = (await broker.checkQueue(jobsQueue)).messageCount;
-      } catch {
-        brokerLeft = null;
-      }
-      // Let the last results arrive.
-      for (let i = 0; i < 20; i++) {
-        const r = await broker.checkQueue(resultsQueue).catch(() => ({ messageCount: 0 }));
-        if (r.messageCount === 0) break;
-        await sleep(100);
-      }
+    for (let i = 0; i < 20; i++) {
+      const r = await rig.broker.checkQueue(rig.resultsQueue).catch(() => ({ messageCount: 0 }));
+      if (r.messageCount === 0) break;
       await sleep(100);
     }
-    await broker.deleteQueues([jobsQueue, resultsQueue]);
-    await broker.close();
-    registry.dispose();
-    o.signal?.removeEventListener("abort", onAbort);
-    rmSync(runDir, { recursive: true, force: true });
+    await sleep(100);
   }
+  await rig.broker.deleteQueues([rig.jobsQueue, rig.resultsQueue]);
+  await rig.broker.close();
+  rig.registry.dispose();
+  ctl.dispose();
+  rmSync(rig.runDir, { recursive: true, force: true });
+  return brokerLeft;
+}
 
-  // ---- trace + summary ----
-  const header = new Simulation(s).header();
-  header.source = "real-local";
-  const startups = replicas.startups;
-  const st = startups.map((x) => x.startupS).sort((a, b) => a - b);
-  const q = (p: number) => (st.length ? round6(st[Math.min(st.length - 1, Math.max(0, Math.ceil((p / 100) * st.length) - 1))]) : null);
-  header.notes = {
-    ...header.notes,
-    timeScale: k,
-    runId,
-    daprd: daprdNotes(daprdInfo),
-    rabbitmq: mgmt.version ?? null,
-    managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
-    triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
-  };
-  records.sort((a, b) => a.t - b.t);
-  const kept = records.filter((r) => r.t <= endT + 1e-9);
-  const podRecs = kept.filter((r): r is Extract<TraceRecord, { type: "pod" }> => r.type === "pod");
-  // replica-seconds from the pod records (Pending..Gone, or the end)
+/** Replica-seconds (and ready replica-seconds) from the pod records: Pending → Gone, or to the end. */
+function replicaSecondsOf(podRecs: ReadonlyArray<{ t: number; pod: string; phase: string }>, endT: number): { replicaSeconds: number; readyReplicaSeconds: number } {
   const since = new Map<string, { created: number; ready: number | null }>();
   let replicaSeconds = 0;
   let readyReplicaSeconds = 0;
@@ -484,6 +560,42 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     replicaSeconds += endT - e.created;
     if (e.ready !== null) readyReplicaSeconds += endT - e.ready;
   }
+  return { replicaSeconds, readyReplicaSeconds };
+}
+
+/** Phase 7: the Trace (header from the simulator's, records up to the end) and the Summary, written to outDir. */
+function writeOutputs(
+  o: RealOptions,
+  pre: Prerequisites,
+  plan: ReturnType<typeof planRun>,
+  rig: Rig,
+  run: { runId: string; wallStart: number; records: TraceRecord[]; endT: number; endedBy: string; brokerLeft: number | null; scaleEvents: Summary["scaleEvents"]; hpaSyncs: number },
+): RealResult {
+  const s = o.scenario;
+  const k = o.timeScale;
+  const { ledger, replicas } = rig;
+  const { runId, endT } = run;
+  const statsMs = pre.stats.effectiveMs;
+  const managementStats = { ...pre.stats, tunedAtRuntime: pre.tuned, effectiveScenarioS: round6(statsMs / 1000 / k) };
+  const header = new Simulation(s).header();
+  header.source = "real-local";
+  const startups = replicas.startups;
+  const st = startups.map((x) => x.startupS).sort((a, b) => a - b);
+  const q = (p: number) => (st.length ? round6(st[Math.min(st.length - 1, Math.max(0, Math.ceil((p / 100) * st.length) - 1))]) : null);
+  header.notes = {
+    ...header.notes,
+    timeScale: k,
+    runId,
+    daprd: daprdNotes(pre.daprdInfo),
+    rabbitmq: pre.rabbitmq,
+    managementStats,
+    triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
+  };
+  const records = run.records;
+  records.sort((a, b) => a.t - b.t);
+  const kept = records.filter((r) => r.t <= endT + 1e-9);
+  const podRecs = kept.filter((r): r is Extract<TraceRecord, { type: "pod" }> => r.type === "pod");
+  const { replicaSeconds, readyReplicaSeconds } = replicaSecondsOf(podRecs, endT);
   const firstReady = podRecs.find((r) => r.phase === "Ready");
   const firstVisible = kept.find((r): r is SampleRecord => r.type === "sample" && r.metric > 0);
   const unfinished = ledger.unfinished();
@@ -505,18 +617,18 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     latencyS: { ...ledger.sojourn.stats(), wait: ledger.wait.stats(), service: ledger.service.stats() },
     replicas: { peak: replicas.peak, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
     firstReplicaReadyS: firstReady ? round6(firstReady.t) : null,
-    scaleEvents,
+    scaleEvents: run.scaleEvents,
     notes: {
-      endedBy,
+      endedBy: run.endedBy,
       timeScale: k,
       runId,
-      wallSeconds: round6((performance.now() - wallStart) / 1000),
-      hpaSyncs: scaler?.decisions.hpaSyncs ?? 0,
+      wallSeconds: round6((performance.now() - run.wallStart) / 1000),
+      hpaSyncs: run.hpaSyncs,
       abandonedDeliveries: ledger.abandoned,
       /** First sample at which the scaler's metric (e.g. the management API) showed any message. */
       metricFirstVisibleS: firstVisible ? firstVisible.t : null,
       brokerCheck: {
-        jobsQueueMessagesAfterStop: brokerLeft,
+        jobsQueueMessagesAfterStop: run.brokerLeft,
         producedEqualsCompletedPlusDeadLettered: ledger.produced === ledger.completed + ledger.deadLettered,
         expectedMessages: plan.total,
         unfinishedIds: unfinished.slice(0, 50),
@@ -530,13 +642,44 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
         mean: st.length ? round6(st.reduce((a, b) => a + b, 0) / st.length) : null,
         perReplica: startups.map((x) => ({ pod: x.pod, createdAtS: round6(x.createdAtS), startupS: round6(x.startupS), startupWallMs: Math.round(x.startupWallMs) })),
       },
-      managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
+      managementStats,
       daprd: header.notes.daprd,
-      rabbitmq: mgmt.version ?? null,
+      rabbitmq: pre.rabbitmq,
     },
   };
   const trace = [serializeRecord(header), ...kept.map(serializeRecord)].join("\n") + "\n";
   writeFileSync(join(o.outDir, "trace.jsonl"), trace);
   writeFileSync(join(o.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-  return { header, records: kept, summary, startups, statsIntervalMs: statsMs, statsTiming: stats, runId, wallSeconds: (performance.now() - wallStart) / 1000 };
+  return { header, records: kept, summary, startups, statsIntervalMs: statsMs, statsTiming: pre.stats, runId, wallSeconds: (performance.now() - run.wallStart) / 1000 };
+}
+
+export async function runReal(o: RealOptions): Promise<RealResult> {
+  const k = o.timeScale;
+  if (!(k > 0) || !Number.isFinite(k)) throw new RealInputError(`--time-scale must be a positive number, got ${k}`);
+  const plan = planRun(o.scenario, k);
+  const say = o.progress ?? (() => undefined);
+  for (const w of plan.warnings) say(`warning: ${w}`);
+  const runId = o.runId ?? newRunId();
+  const wallStart = performance.now();
+  const pre = await checkPrerequisites(o, say);
+  const records: TraceRecord[] = [];
+  const emit = (r: TraceRecord) => records.push(r);
+  const clock = new Clock(k);
+  const ctl = new RunControl(o.signal);
+  const rig = setUpRig(o, pre, runId, clock, ctl, emit, say);
+  let producer: Pair | null = null;
+  let work: Workload | null = null;
+  let finishedNormally = false;
+  let ended = { endT: 0, endedBy: "settled" };
+  let brokerLeft: number | null = null;
+  try {
+    producer = await startPods(o, pre, rig, runId, wallStart, ctl, say);
+    work = startWorkload(o, plan, rig, producer, clock, ctl, emit, say);
+    ended = await sampleUntilDone(o, plan, rig, work, clock, ctl, wallStart, emit, say);
+    ctl.throwIfFailed();
+    finishedNormally = true;
+  } finally {
+    brokerLeft = await stopEverything(o, rig, producer, work?.scaler ?? null, clock, ctl, finishedNormally);
+  }
+  return writeOutputs(o, pre, plan, rig, { runId, wallStart, records, ...ended, brokerLeft, scaleEvents: work.scaleEvents, hpaSyncs: work.scaler.decisions.hpaSyncs });
 }

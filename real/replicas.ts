@@ -3,7 +3,8 @@
 // Ready (daprd's first healthy probe of the app: that is when its input binding starts consuming) →
 // Terminating (SIGTERM to both; daprd blocks shutdown so the message in hand can finish) → Gone (both
 // processes exited; SIGKILL at terminationGracePeriodSeconds × k). Scale-in picks pods like the
-// ReplicaSet controller (same ranking as reconcileReplicaSet in sim/model/simulation.ts).
+// ReplicaSet controller (the simulator's ranking: sim/model/replicaset.ts, as the Deployment in
+// sim/model/deployment.ts uses it).
 import type { Distribution } from "../sim/rng.js";
 import type { PodPhase, TraceRecord } from "../sim/trace.js";
 import { faultVictims } from "../sim/model/fault-victims.js";

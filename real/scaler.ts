@@ -1,6 +1,7 @@
 // Local scaler: KEDA's poll loop and the HPA's sync loop on wall-clock timers (every period × k),
 // reading the live queue the way the scenario's rabbitmq trigger does and deciding with the
-// simulator's pure functions (real/decide.ts). Decisions go to the replica manager.
+// simulator's Autoscaler (real/decide.ts): the same loop times, decisions and trace records.
+// Decisions go to the replica manager.
 import type { Scenario } from "../sim/scenario/load.js";
 import type { Actor, TraceRecord } from "../sim/trace.js";
 import type { QueueSnapshot, Trigger } from "../sim/triggers/types.js";
@@ -68,7 +69,7 @@ export class LocalScaler {
   private modes: ReadMode[];
 
   constructor(
-    private s: Scenario,
+    s: Scenario,
     private reader: QueueReader,
     private replicas: ReplicaManager,
     private hooks: ScalerHooks,
@@ -78,8 +79,9 @@ export class LocalScaler {
   }
 
   start(): void {
-    this.at(this.s.keda.createdAt + this.s.keda.pollPhase, (t) => this.kedaLoop(t));
-    this.at(this.s.hpa.syncPhase, (t) => this.hpaLoop(t));
+    const a = this.decisions.autoscaler;
+    this.at(a.firstPollAt, (t) => this.kedaLoop(t));
+    this.at(a.firstSyncAt, (t) => this.hpaLoop(t));
   }
 
   stop(): void {
@@ -120,7 +122,7 @@ export class LocalScaler {
   }
 
   private kedaLoop(scheduled: number): void {
-    this.at(scheduled + this.s.scaledObject.pollingInterval, (t) => this.kedaLoop(t));
+    this.at(this.decisions.autoscaler.nextPollAt(scheduled), (t) => this.kedaLoop(t));
     this.serial(async () => {
       const snaps = await this.readAll(this.modes.map(() => true));
       if (this.stopped) return;
@@ -132,7 +134,7 @@ export class LocalScaler {
   }
 
   private hpaLoop(scheduled: number): void {
-    this.at(scheduled + this.s.hpa.syncPeriod + this.s.hpa.drift, (t) => this.hpaLoop(t));
+    this.at(this.decisions.autoscaler.nextSyncAt(scheduled), (t) => this.hpaLoop(t));
     this.serial(async () => {
       const t0 = this.hooks.now();
       const snaps = await this.readAll(this.decisions.hpaNeedsRead(t0));

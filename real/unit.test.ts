@@ -14,7 +14,7 @@ import { REPO } from "./test-helpers.js";
 
 const SEED_BURST = join(REPO, "fixtures/scenarios/real-seed-burst-rabbitmq.yaml");
 
-describe("real/decide.ts mirrors the simulator's onKedaPoll / onHpaSync", () => {
+describe("real/decide.ts mirrors the simulator's KEDA polls and HPA syncs (sim/model/autoscaler.ts)", () => {
   for (const file of ["real-seed-burst-rabbitmq.yaml", "rabbitmq-amqp-scales-away-busy-pods.yaml", "real-kill-redelivery.yaml"]) {
     it(`replaying ${file}'s simulated metrics gives the simulator's scale events`, () => {
       const s = loadScenario(join(REPO, "fixtures/scenarios", file));

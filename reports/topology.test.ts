@@ -4,8 +4,9 @@ import { basename, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCanvas, loadImage } from "@napi-rs/canvas";
 import { CHART_HEIGHT, CHART_WIDTH } from "./charts.js";
-import { buildTopologyReport, comparisonTables, narrateTopology, renderTopologyCharts, stageTrace, TOPOLOGY_CHART_FILES } from "./topology.js";
-import { loadTopology, runTopologyToDir, simulateTopology, type ComparedRun } from "../sim/topology/run.js";
+import { buildTopologyReport, comparisonTables, narrateTopology, renderTopologyCharts, stageTrace, writeTopologyReport, TOPOLOGY_CHART_FILES, type TopologyRun } from "./topology.js";
+import { parseTrace, type Summary } from "../sim/trace.js";
+import { loadTopology, runTopologyToDir, simulateTopology } from "../sim/topology/run.js";
 
 const SCENARIOS = resolve(import.meta.dirname, "../fixtures/scenarios");
 const dirs: string[] = [];
@@ -18,10 +19,10 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function run(name: string): { trace: { header: ComparedRun["header"]; records: ReturnType<typeof simulateTopology>["records"] }; cmp: ComparedRun } {
+function run(name: string): { trace: { header: TopologyRun["header"]; records: ReturnType<typeof simulateTopology>["records"] }; summary: Summary; cmp: TopologyRun } {
   const scenario = loadTopology(join(SCENARIOS, `${name}.yaml`));
   const o = simulateTopology(scenario);
-  return { trace: { header: o.header, records: o.records }, cmp: { scenario, summary: o.summary, inboxes: o.inboxes, groups: o.groups, sources: o.sources, header: o.header } };
+  return { trace: { header: o.header, records: o.records }, summary: o.summary, cmp: { header: o.header, summary: o.summary } };
 }
 
 async function ink(file: string, x0: number, y0: number, x1: number, y1: number): Promise<{ coloured: number; nonWhite: number }> {
@@ -40,10 +41,14 @@ async function ink(file: string, x0: number, y0: number, x1: number, y1: number)
 }
 
 describe("topology report", () => {
-  it("runTopologyToDir writes the trace, summary, four readable topology charts, per-stage charts of scaled stages and report.md", async () => {
+  it("from the files runTopologyToDir writes (trace.jsonl, summary.json) alone: four readable topology charts, per-stage charts of scaled stages and report.md", async () => {
     const out = tmp();
     const scenario = loadTopology(join(SCENARIOS, "seed-004-rabbitmq-fanout.yaml"));
-    const res = await runTopologyToDir(scenario, out);
+    const res = runTopologyToDir(scenario, out);
+    // the report reads only what the run wrote (and the compared runs' header + summary)
+    const written = parseTrace(readFileSync(join(out, "trace.jsonl"), "utf8"));
+    const pngs = await renderTopologyCharts(written, out);
+    writeTopologyReport(out, written, JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as Summary, pngs, res.compared);
     const trace = readFileSync(join(out, "trace.jsonl"), "utf8").trim().split("\n");
     expect(JSON.parse(trace[0]).stages.map((s: { name: string }) => s.name)).toEqual(["commandsservice", "searchservice"]);
     expect(trace.length - 1).toBe(res.records.length);
@@ -84,7 +89,7 @@ describe("topology report", () => {
     const app9 = row("seed-003-app9-random-resend");
     expect(Number(app9[9])).toBeGreaterThan(0);
     expect(app9[11]).toBe("yes");
-    const text = narrateTopology(modes[0].trace, modes[0].cmp).join("\n");
+    const text = narrateTopology(modes[0].trace, modes[0].summary).join("\n");
     expect(text).toMatch(/resent 6 unconfirmed chunks \(60 s without confirmation\)\. 6 chunk deliveries were lost, 0 redelivered by the broker; saver saved 1,000 distinct chunks: every chunk was saved\./);
   });
 
@@ -92,18 +97,18 @@ describe("topology report", () => {
     const one = run("seed-002-kafka-1-partition");
     const idle = run("seed-002-kafka-1-partition-idle-consumers");
     const six = run("seed-002-kafka-6-partitions");
-    const t1 = narrateTopology(one.trace, one.cmp).join("\n");
+    const t1 = narrateTopology(one.trace, one.summary).join("\n");
     expect(t1).toMatch(/log with 1 partition: .* at most 1 pod can be busy/);
     expect(t1).toMatch(/caps the lag it reports at lagThreshold × partitions = 10/);
     expect(t1).toMatch(/busy at 1/);
-    const ti = narrateTopology(idle.trace, idle.cmp).join("\n");
+    const ti = narrateTopology(idle.trace, idle.summary).join("\n");
     expect(ti).toMatch(/ready at 10, busy at 1 — 9 replicas had no partition and stayed idle/);
     expect(ti).toMatch(/allowIdleConsumers is "true"/);
     const table = comparisonTables([one.cmp, idle.cmp, six.cmp]).join("\n");
     expect(table).toMatch(/\| seed-002-kafka-1-partition \| 1 \| false \| 2 \| 2 \| 1 \| 600 \|/);
     expect(table).toMatch(/\| seed-002-kafka-1-partition-idle-consumers \| 1 \| true \| 10 \| 10 \| 1 \| 600 \|/);
     expect(table).toMatch(/\| seed-002-kafka-6-partitions \| 6 \| false \| \d \| \d \| [2-6] \| 600 \|/);
-    const md = buildTopologyReport(one.trace, one.cmp, [], [idle.cmp, six.cmp]);
+    const md = buildTopologyReport(one.trace, one.summary, [], [idle.cmp, six.cmp]);
     expect(md).toContain("## Comparison");
     expect(md).toContain("| bindings-nodeapp | 600 | 600 | 0 | 0 | 0 | 2 | 1 |");
   });

@@ -1,6 +1,7 @@
 // Charts and report.md of a topology run (sim/topology): every stage's backlog and replicas, throughput per
 // stage, end-to-end latency, the standard single-queue charts of every autoscaled stage, and comparison
-// tables against the scenarios listed in `compareWith`. Pure functions of the trace + summaries, plus writing.
+// tables against the scenarios listed in `compareWith`. Pure functions of traces and summaries (what a run's
+// trace.jsonl and summary.json hold), plus writing.
 //
 // Same readability rules as reports/charts.ts (white background, title + subtitle, axis titles with units,
 // legend, the same fonts and plot geometry); its exported helpers are reused.
@@ -12,7 +13,47 @@ import { LATENCY_WINDOW_S, RATE_WINDOW_S, alpha, axisEnd, line, renderCharts, re
 import { fmtS, fmtT, seriesOf, slidingLatency, slidingRate, traceEnd, type Trace } from "./derive.js";
 import { liveRunLine } from "./report.js";
 import type { LatencyStats, SampleRecord, ScaleRecord, StageSummary, Summary, TraceHeader, TraceStage } from "../sim/trace.js";
-import type { ComparedRun } from "../sim/topology/run.js";
+
+/** A topology run as its outputs give it: the trace's header and summary.json. */
+export interface TopologyRun {
+  header: TraceHeader;
+  summary: Summary;
+}
+
+// What a topology trace header's notes and a topology summary's notes hold (sim/topology/model.ts).
+interface ChannelNote {
+  name: string;
+  kind: "queue" | "topic" | "log";
+  partitions?: number;
+  broker?: string;
+  delivery?: string;
+  subscriptions?: Array<{ name: string; broker: string; delivery: string }>;
+}
+interface SourceNote {
+  name: string;
+  to: string;
+  objects?: number;
+  chunks: number;
+  chunkSize: number;
+  pacing: string;
+  resend: { policy: string; afterSeconds?: number };
+}
+interface SourceCounts {
+  source: string;
+  chunks: number;
+  sent: number;
+  resent: number;
+}
+interface GroupCounts {
+  stage: string;
+  partitions: number;
+}
+
+const channelsOf = (h: TraceHeader): ChannelNote[] => (h.notes?.channels as ChannelNote[] | undefined) ?? [];
+const sourcesOf = (h: TraceHeader): SourceNote[] => (h.notes?.sources as SourceNote[] | undefined) ?? [];
+const sourceCountsOf = (s: Summary): SourceCounts[] => (s.notes?.sources as SourceCounts[] | undefined) ?? [];
+const groupsOf = (s: Summary): GroupCounts[] => (s.notes?.groups as GroupCounts[] | undefined) ?? [];
+const confirmingStage = (h: TraceHeader, source: string): TraceStage | undefined => h.stages?.find((x) => x.confirms === source);
 
 export const END_TO_END = "end-to-end";
 
@@ -189,22 +230,15 @@ function notesOf(s: StageSummary | undefined): Record<string, unknown> {
   return (s?.notes ?? {}) as Record<string, unknown>;
 }
 
-interface KafkaFacts {
-  allowIdleConsumers: boolean;
-  lagThreshold: number;
+function kafkaFacts(run: TopologyRun, stage: string): TraceStage["kafka"] | null {
+  return run.header.stages?.find((s) => s.name === stage)?.kafka ?? null;
 }
 
-function kafkaFacts(run: ComparedRun, stage: string): KafkaFacts | null {
-  const sp = run.scenario.stages.find((s) => s.name === stage);
-  const trig = sp?.scaling?.scaledObject.triggers[0] as { type: string; kafka?: { allowIdleConsumers: boolean; lagThreshold: number } } | undefined;
-  if (!trig || trig.type !== "kafka" || !trig.kafka) return null;
-  return { allowIdleConsumers: trig.kafka.allowIdleConsumers, lagThreshold: trig.kafka.lagThreshold };
-}
-
-/** The generated "what happened" paragraphs: facts from the trace and summaries only. */
-export function narrateTopology(trace: Trace, run: ComparedRun): string[] {
+/** The generated "what happened" paragraphs: facts from the trace and summary only. */
+export function narrateTopology(trace: Trace, summary: Summary): string[] {
   const out: string[] = [];
-  const s = run.summary;
+  const run: TopologyRun = { header: trace.header, summary };
+  const s = summary;
   const by = stageSamples(trace);
   const m = s.messages;
   const sinks = (s.notes?.sinks as string[] | undefined) ?? [];
@@ -285,14 +319,15 @@ export function narrateTopology(trace: Trace, run: ComparedRun): string[] {
   }
 
   // sources (seed 003 fetcher)
-  for (const src of run.sources) {
-    const confirming = run.scenario.stages.find((x) => x.confirms === src.source);
+  for (const src of sourceCountsOf(s)) {
+    const confirming = confirmingStage(trace.header, src.source);
     const cs = confirming ? stageSummary(run, confirming.name) : undefined;
     const saved = Number(notesOf(cs).uniqueProcessed ?? 0);
-    const lost = run.summary.stages?.reduce((n, x) => n + x.messages.lost, 0) ?? 0;
-    const redelivered = run.summary.stages?.reduce((n, x) => n + x.messages.redelivered, 0) ?? 0;
-    const spec = run.scenario.sources.find((x) => x.name === src.source)!;
-    let text = `${src.source} split ${fmtInt(spec.objects)} objects into ${fmtInt(src.chunks)} chunks of ${spec.chunkSize} and sent each once (${fmtInt(src.sent)} sends)`;
+    const lost = s.stages?.reduce((n, x) => n + x.messages.lost, 0) ?? 0;
+    const redelivered = s.stages?.reduce((n, x) => n + x.messages.redelivered, 0) ?? 0;
+    const spec = sourcesOf(trace.header).find((x) => x.name === src.source)!;
+    const split = spec.objects !== undefined ? `split ${fmtInt(spec.objects)} objects into ${fmtInt(src.chunks)} chunks of ${spec.chunkSize}` : `had ${fmtInt(src.chunks)} chunks of up to ${spec.chunkSize} objects`;
+    let text = `${src.source} ${split} and sent each once (${fmtInt(src.sent)} sends)`;
     text += src.resent > 0 ? `, then resent ${fmtInt(src.resent)} unconfirmed chunk${src.resent === 1 ? "" : "s"} (${spec.resend.policy === "timeout" ? `${spec.resend.afterSeconds} s without confirmation` : "a random unconfirmed chunk per send"})` : "";
     text += `. ${fmtInt(lost)} chunk deliver${lost === 1 ? "y was" : "ies were"} lost, ${fmtInt(redelivered)} redelivered by the broker; ${confirming ? `${confirming.name} saved ${fmtInt(saved)} distinct chunks${(cs?.messages.duplicates ?? 0) > 0 ? ` and ${fmtInt(cs!.messages.duplicates)} duplicates` : ""}` : ""}: ${saved === src.chunks ? "every chunk was saved" : `${fmtInt(src.chunks - saved)} chunks were never saved`}.`;
     out.push(text);
@@ -300,24 +335,25 @@ export function narrateTopology(trace: Trace, run: ComparedRun): string[] {
   return out;
 }
 
-function topologyTable(trace: Trace, run: ComparedRun): string[] {
+function topologyTable(trace: Trace): string[] {
   const L: string[] = [];
   L.push("| stage | Deployment | consumes | publishes to | replicas |");
   L.push("|---|---|---|---|---|");
+  const by = stageSamples(trace);
   for (const st of stagesOf(trace)) {
-    const sp = run.scenario.stages.find((x) => x.name === st.name);
     const sc = st.scaling;
-    const reps = sc ? `KEDA ${sc.triggerType} (${sc.targetType} ${sc.target}), ${sc.minReplicaCount}–${sc.maxReplicaCount}` : `fixed ${sp?.initialReplicas ?? "?"}`;
-    const pub = [...st.publishes, ...(sp?.confirms ? [`confirms to ${sp.confirms}`] : [])].join(", ") || "–";
+    // a stage without a ScaledObject keeps its replicas: the desired count of any of its samples
+    const reps = sc ? `KEDA ${sc.triggerType} (${sc.targetType} ${sc.target}), ${sc.minReplicaCount}–${sc.maxReplicaCount}` : `fixed ${by.get(st.name)?.[0]?.desired ?? "?"}`;
+    const pub = [...st.publishes, ...(st.confirms ? [`confirms to ${st.confirms}`] : [])].join(", ") || "–";
     L.push(`| ${st.name} | ${st.deployment} | ${st.consumes ?? "–"} | ${pub} | ${reps} |`);
   }
-  for (const src of run.scenario.sources) {
+  for (const src of sourcesOf(trace.header)) {
     L.push(`| ${src.name} (source) | – | – | ${src.to} | – (${src.chunks} chunks, ${src.pacing}, resend ${src.resend.policy}${src.resend.policy === "timeout" ? ` ${src.resend.afterSeconds} s` : ""}) |`);
   }
   return L;
 }
 
-function stagesTable(run: ComparedRun): string[] {
+function stagesTable(run: TopologyRun): string[] {
   const L: string[] = [];
   L.push("| stage | received | completed | redelivered | lost | duplicates | peak replicas | peak busy | stage latency p50 / p95 / max (s) | replica-seconds |");
   L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -328,40 +364,40 @@ function stagesTable(run: ComparedRun): string[] {
   return L;
 }
 
-function modeOf(run: ComparedRun): string {
+function modeOf(run: TopologyRun): string {
   const parts: string[] = [];
-  for (const c of run.scenario.channels) {
+  for (const c of channelsOf(run.header)) {
     if (c.kind === "log") parts.push(`log ${c.name}: ${c.partitions} partition${c.partitions === 1 ? "" : "s"}`);
-    else if (c.kind === "queue") parts.push(`queue ${c.name}: ${c.inbox.broker} (${c.inbox.delivery})`);
-    else parts.push(`topic ${c.name}: fanout to ${c.subscriptions.length} subscriptions (${c.subscriptions[0].broker})`);
+    else if (c.kind === "queue") parts.push(`queue ${c.name}: ${c.broker} (${c.delivery})`);
+    else parts.push(`topic ${c.name}: fanout to ${c.subscriptions!.length} subscriptions (${c.subscriptions![0].broker})`);
   }
   return parts.join("; ");
 }
 
 /** Per-mode comparison tables: chunks (sources), Kafka partitions, or per-stage completions. */
-export function comparisonTables(runs: ComparedRun[]): string[] {
+export function comparisonTables(runs: TopologyRun[]): string[] {
   const L: string[] = [];
   if (runs.length < 2) return L;
-  const hasSources = runs.every((r) => r.sources.length > 0);
-  const hasLogs = runs.every((r) => r.groups.length > 0);
+  const hasSources = runs.every((r) => sourceCountsOf(r.summary).length > 0);
+  const hasLogs = runs.every((r) => groupsOf(r.summary).length > 0);
   if (hasSources) {
     L.push("Chunks per mode (a \"lost\" chunk delivery is one a crashed consumer held when delivery was at-most-once; \"duplicates\" are chunks saved more than once):");
     L.push("");
     L.push("| scenario | transport | fetcher resend | chunks | sent | resent | lost | redelivered by the broker | duplicates saved | distinct chunks saved | every chunk saved | drain (s) | e2e p95 (s) |");
     L.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
     for (const r of runs) {
-      const src = r.sources[0];
-      const spec = r.scenario.sources[0];
-      const confirming = r.scenario.stages.find((x) => x.confirms === src.source);
+      const src = sourceCountsOf(r.summary)[0];
+      const spec = sourcesOf(r.header)[0];
+      const confirming = confirmingStage(r.header, src.source);
       const cs = confirming ? stageSummary(r, confirming.name) : undefined;
       const saved = Number(notesOf(cs).uniqueProcessed ?? 0);
       const lost = r.summary.stages?.reduce((n, x) => n + x.messages.lost, 0) ?? 0;
       const redelivered = r.summary.stages?.reduce((n, x) => n + x.messages.redelivered, 0) ?? 0;
-      const target = r.scenario.channels.find((c) => c.name === spec.to);
-      const transport = target && target.kind === "queue" ? `${target.inbox.broker} (${target.inbox.delivery})` : modeOf(r);
+      const target = channelsOf(r.header).find((c) => c.name === spec.to);
+      const transport = target && target.kind === "queue" ? `${target.broker} (${target.delivery})` : modeOf(r);
       const resend = spec.resend.policy === "timeout" ? `after ${spec.resend.afterSeconds} s` : spec.resend.policy;
       L.push(
-        `| ${r.scenario.name} | ${transport} | ${resend} | ${fmtInt(src.chunks)} | ${fmtInt(src.sent)} | ${fmtInt(src.resent)} | ${fmtInt(lost)} | ${fmtInt(redelivered)} | ${fmtInt(cs?.messages.duplicates ?? 0)} | ${fmtInt(saved)} | ${saved === src.chunks ? "yes" : "**no**"} | ${fmtS(r.summary.drainTimeS)} | ${fmtS(r.summary.latencyS.p95)} |`,
+        `| ${r.header.scenario} | ${transport} | ${resend} | ${fmtInt(src.chunks)} | ${fmtInt(src.sent)} | ${fmtInt(src.resent)} | ${fmtInt(lost)} | ${fmtInt(redelivered)} | ${fmtInt(cs?.messages.duplicates ?? 0)} | ${fmtInt(saved)} | ${saved === src.chunks ? "yes" : "**no**"} | ${fmtS(r.summary.drainTimeS)} | ${fmtS(r.summary.latencyS.p95)} |`,
       );
     }
     return L;
@@ -372,11 +408,11 @@ export function comparisonTables(runs: ComparedRun[]): string[] {
     L.push("| scenario | partitions | allowIdleConsumers | peak desired | peak ready | peak busy | completed | lost | drain (s) | throughput (msgs/s) | e2e p50 / p95 (s) | replica-seconds |");
     L.push("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of runs) {
-      const g = r.groups[0];
+      const g = groupsOf(r.summary)[0];
       const st = stageSummary(r, g.stage);
       const k = kafkaFacts(r, g.stage);
       L.push(
-        `| ${r.scenario.name} | ${g.partitions} | ${k ? (k.allowIdleConsumers ? "true" : "false") : "–"} | ${notesOf(st).peakDesired ?? "–"} | ${notesOf(st).peakReady ?? "–"} | ${st?.replicas.peakBusy ?? "–"} | ${fmtInt(st?.messages.completed ?? 0)} | ${fmtInt(st?.messages.lost ?? 0)} | ${fmtS(r.summary.drainTimeS)} | ${r.summary.drainTimeS ? (r.summary.messages.completed / r.summary.drainTimeS).toFixed(2) : "–"} | ${fmtS(r.summary.latencyS.p50)} / ${fmtS(r.summary.latencyS.p95)} | ${fmtInt(r.summary.replicas.replicaSeconds)} |`,
+        `| ${r.header.scenario} | ${g.partitions} | ${k ? (k.allowIdleConsumers ? "true" : "false") : "–"} | ${notesOf(st).peakDesired ?? "–"} | ${notesOf(st).peakReady ?? "–"} | ${st?.replicas.peakBusy ?? "–"} | ${fmtInt(st?.messages.completed ?? 0)} | ${fmtInt(st?.messages.lost ?? 0)} | ${fmtS(r.summary.drainTimeS)} | ${r.summary.drainTimeS ? (r.summary.messages.completed / r.summary.drainTimeS).toFixed(2) : "–"} | ${fmtS(r.summary.latencyS.p50)} / ${fmtS(r.summary.latencyS.p95)} | ${fmtInt(r.summary.replicas.replicaSeconds)} |`,
       );
     }
     return L;
@@ -390,21 +426,23 @@ export function comparisonTables(runs: ComparedRun[]): string[] {
     const per = names.map((n) => stageSummary(r, n));
     const total = per.reduce((n, x) => n + (x?.messages.completed ?? 0), 0);
     L.push(
-      `| ${r.scenario.name} | ${modeOf(r)} | ${fmtInt(r.summary.messages.produced)} | ${per.map((x) => (x ? fmtInt(x.messages.completed) : "–")).join(" | ")} | ${fmtInt(total)} | ${per.map((x) => (x ? String(x.replicas.peak) : "–")).join(" | ")} | ${fmtS(r.summary.latencyS.p95)} |`,
+      `| ${r.header.scenario} | ${modeOf(r)} | ${fmtInt(r.summary.messages.produced)} | ${per.map((x) => (x ? fmtInt(x.messages.completed) : "–")).join(" | ")} | ${fmtInt(total)} | ${per.map((x) => (x ? String(x.replicas.peak) : "–")).join(" | ")} | ${fmtS(r.summary.latencyS.p95)} |`,
     );
   }
   return L;
 }
 
 /** The report.md text of a topology run. `pngs` are linked relative to outDir. */
-export function buildTopologyReport(trace: Trace, run: ComparedRun, pngs: string[], compared: ComparedRun[] = [], outDir = "."): string {
+export function buildTopologyReport(trace: Trace, summary: Summary, pngs: string[], compared: TopologyRun[] = [], outDir = "."): string {
   const h = trace.header;
-  const s = run.summary;
+  const s = summary;
+  const run: TopologyRun = { header: h, summary };
   const L: string[] = [];
   L.push(`# ${h.scenario} — topology ${h.source} run (seed ${h.seed})`);
   L.push("");
-  if (run.scenario.description) {
-    L.push(run.scenario.description.trim());
+  const description = h.notes?.description;
+  if (typeof description === "string" && description.trim() !== "") {
+    L.push(description.trim());
     L.push("");
   }
   L.push(`Simulated ${fmtT(s.simulatedSeconds)} s (scenario time), ${stagesOf(trace).length} stage${stagesOf(trace).length === 1 ? "" : "s"}: ${modeOf(run)}.`);
@@ -416,11 +454,11 @@ export function buildTopologyReport(trace: Trace, run: ComparedRun, pngs: string
   }
   L.push("## Topology");
   L.push("");
-  L.push(...topologyTable(trace, run));
+  L.push(...topologyTable(trace));
   L.push("");
   L.push("## What happened");
   L.push("");
-  for (const p of narrateTopology(trace, run)) {
+  for (const p of narrateTopology(trace, summary)) {
     L.push(p);
     L.push("");
   }
@@ -482,9 +520,9 @@ export function buildTopologyReport(trace: Trace, run: ComparedRun, pngs: string
   return L.join("\n");
 }
 
-function modellingNotes(run: ComparedRun): string[] {
+function modellingNotes(run: TopologyRun): string[] {
   const out: string[] = [];
-  const kinds = new Set(run.scenario.channels.map((c) => (c.kind === "log" ? "log" : c.kind === "queue" ? c.inbox.broker : c.subscriptions[0].broker)));
+  const kinds = new Set(channelsOf(run.header).map((c) => (c.kind === "log" ? "log" : c.kind === "queue" ? c.broker : c.subscriptions![0].broker)));
   if (kinds.has("log")) {
     out.push("Kafka (bindings.kafka on sarama): range assignment over the group's live members; eager rebalances (every partition stops until in-flight handlers finish, then rebalanceDelay); offsets marked after a successful handler call, committed every second and when a member leaves; a crashed member keeps its partitions until its session times out (10 s).");
     out.push("A group without committed offset starts at the newest offset (Dapr's initialOffset default): messages produced before that are skipped and counted as lost.");
@@ -492,15 +530,15 @@ function modellingNotes(run: ComparedRun): string[] {
   if (kinds.has("nats-core")) out.push("Core NATS queue group: a message goes to one random subscriber that is listening right then, or nowhere; what a crashed subscriber held is gone (at-most-once).");
   if (kinds.has("jetstream")) out.push("JetStream: the stream keeps every message until acknowledged; a delivery not acknowledged within ackWait is handed out again (a still-running first attempt then finishes a duplicate). The competing-consumer caveat of nats-server 2.9 with Dapr (dapr-local.md §3.4) is not modelled.");
   if (kinds.has("rabbitmq")) out.push("RabbitMQ: round-robin delivery within prefetch, acknowledgement after the handler, unacknowledged messages requeued at once when a consumer's connection drops. Queues always exist (Dapr's deletedWhenUnused default, which deletes a subscription queue at scale to zero, is not modelled).");
-  if (run.scenario.sources.length > 0) out.push("The fetcher is not a pod: it cannot crash, and its handshake (anyone_listening → im_listening) takes no time.");
-  out.push("Every stage's KEDA poll and HPA sync follow the single-queue model (sim/model/simulation.ts) with their own phases drawn from the seed.");
+  if (sourcesOf(run.header).length > 0) out.push("The fetcher is not a pod: it cannot crash, and its handshake (anyone_listening → im_listening) takes no time.");
+  out.push("Every stage is a Deployment with its own KEDA poll and HPA sync, as in the single-queue model (sim/model/deployment.ts), with their own phases drawn from the seed.");
   return out;
 }
 
 /** Writes outDir/report.md and returns its path. */
-export function writeTopologyReport(outDir: string, trace: Trace, run: ComparedRun, pngs: string[], compared: ComparedRun[] = []): string {
+export function writeTopologyReport(outDir: string, trace: Trace, summary: Summary, pngs: string[], compared: TopologyRun[] = []): string {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, "report.md");
-  writeFileSync(file, buildTopologyReport(trace, run, pngs, compared, outDir));
+  writeFileSync(file, buildTopologyReport(trace, summary, pngs, compared, outDir));
   return file;
 }

@@ -13,7 +13,8 @@ import { SimulationLimitError } from "./model/simulation.js";
 import { replayVectors, formatVectorReport } from "./vectors.js";
 import { renderCharts } from "../reports/charts.js";
 import { writeReport } from "../reports/report.js";
-import type { Summary } from "./trace.js";
+import { renderTopologyCharts, writeTopologyReport, type TopologyRun } from "../reports/topology.js";
+import type { Summary, TraceHeader, TraceRecord } from "./trace.js";
 import { isTopologyScenario, loadTopology, runTopologyToDir, type TopologyScenario } from "./topology/run.js";
 
 const HELP = `kedasim — simulate a queue consumer autoscaled by KEDA and the Kubernetes HPA
@@ -62,18 +63,36 @@ function oneLine(s: Summary, wallMs: number): string {
   );
 }
 
-async function runOne(sc: Scenario, outDir: string, flags: { perMessage: boolean; charts: boolean }, bar?: cliProgress.SingleBar): Promise<Summary> {
+/** A finished run's outputs, as the reports read them. */
+interface RunOutputs {
+  kind: "queue" | "topology";
+  header: TraceHeader;
+  records: TraceRecord[];
+  summary: Summary;
+  /** Topology: the runs of the scenarios in `compareWith`. */
+  compared: TopologyRun[];
+  wallMs: number;
+}
+
+/** Charts and report.md of a run, from its trace and summary: the same way for both kinds of scenario. */
+async function writeChartsAndReport(outDir: string, out: RunOutputs): Promise<void> {
+  const trace = { header: out.header, records: out.records };
+  if (out.kind === "topology") writeTopologyReport(outDir, trace, out.summary, await renderTopologyCharts(trace, outDir), out.compared);
+  else writeReport(outDir, trace, out.summary, await renderCharts(trace, outDir));
+}
+
+function runQueue(sc: Scenario, outDir: string, flags: { perMessage: boolean; charts: boolean }, bar?: cliProgress.SingleBar): RunOutputs {
   const out = simulateToDir(sc, outDir, {
     perMessage: flags.perMessage,
     keepRecords: flags.charts,
     onProgress: bar ? (f) => bar.update(Math.round(f * 100)) : undefined,
   });
-  if (flags.charts && out.records) {
-    const trace = { header: out.header, records: out.records };
-    const pngs = await renderCharts(trace, outDir);
-    writeReport(outDir, trace, out.summary, pngs);
-  }
-  return Object.assign(out.summary, { __wallMs: out.wallMs }) as Summary;
+  return { kind: "queue", header: out.header, records: out.records ?? [], summary: out.summary, compared: [], wallMs: out.wallMs };
+}
+
+function runTopology(sc: TopologyScenario, outDir: string, flags: { perMessage: boolean; charts: boolean }): RunOutputs {
+  const out = runTopologyToDir(sc, outDir, { perMessage: flags.perMessage, compare: flags.charts });
+  return { kind: "topology", header: out.header, records: out.records, summary: out.summary, compared: out.compared, wallMs: out.wallMs };
 }
 
 async function main(): Promise<void> {
@@ -159,31 +178,23 @@ async function main(): Promise<void> {
   for (const loaded of scenarios) {
     const sc = loaded.sc;
     const outDir = values.out ? (many ? join(values.out, sc.name) : values.out) : join("reports/out", sc.name);
-    if (loaded.kind === "topology") {
-      try {
-        const out = await runTopologyToDir(loaded.sc, outDir, { perMessage: flags.perMessage, charts: flags.charts });
-        process.stdout.write(`${oneLine(out.summary, out.wallMs)}\n   → ${outDir}/${flags.charts ? "report.md" : "summary.json"}\n`);
-      } catch (e) {
-        if (e instanceof SimulationLimitError) fail(`${loaded.sc.file}: ${e.message} (${e.limit})`);
-        throw e;
-      }
-      continue;
-    }
-    for (const w of loaded.sc.warnings) process.stderr.write(`kedasim: warning: ${w}\n`);
+    if (loaded.kind === "queue") for (const w of loaded.sc.warnings) process.stderr.write(`kedasim: warning: ${w}\n`);
     let bar: cliProgress.SingleBar | undefined;
-    if (tty) {
+    if (tty && loaded.kind === "queue") {
       bar = new cliProgress.SingleBar({ format: `${sc.name.padEnd(28)} [{bar}] {percentage}%`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
       bar.start(100, 0);
     }
+    let out: RunOutputs;
     try {
-      const s = await runOne(loaded.sc, outDir, flags, bar);
-      bar?.stop();
-      process.stdout.write(`${oneLine(s, (s as unknown as { __wallMs: number }).__wallMs)}\n   → ${outDir}/${flags.charts ? "report.md" : "summary.json"}\n`);
+      out = loaded.kind === "queue" ? runQueue(loaded.sc, outDir, flags, bar) : runTopology(loaded.sc, outDir, flags);
     } catch (e) {
-      bar?.stop();
       if (e instanceof SimulationLimitError) fail(`${loaded.sc.file}: ${e.message} (${e.limit})`);
       throw e;
+    } finally {
+      bar?.stop();
     }
+    if (flags.charts) await writeChartsAndReport(outDir, out);
+    process.stdout.write(`${oneLine(out.summary, out.wallMs)}\n   → ${outDir}/${flags.charts ? "report.md" : "summary.json"}\n`);
   }
 }
 

@@ -58,22 +58,38 @@ export function traceText(out: { header: TraceHeader; records: TraceRecord[] }):
  * when asked (charts need them; the 10^7-message benchmark does not).
  */
 export function simulateToDir(scenario: Scenario, dir: string, opts: SimOptions & { keepRecords?: boolean } = {}): RunOutput {
+  const { res, records, wallMs } = runToDir(new Simulation(scenario, opts), dir, opts.keepRecords !== false);
+  return { header: res.header, summary: res.summary, records, events: res.events, wallMs };
+}
+
+/** What runToDir needs of a model (single-queue or topology): its header, its records as they happen, run(). */
+export interface StreamingModel<R extends { summary: Summary }> {
+  header(): TraceHeader;
+  readonly bus: { on(event: "record", fn: (r: TraceRecord) => void): unknown };
+  run(): R;
+}
+
+/**
+ * Run a model, streaming its trace to DIR/trace.jsonl, and write DIR/summary.json. Records are kept
+ * in memory only when asked (charts need them; the 10^7-message benchmark does not). wallMs: the run.
+ */
+export function runToDir<R extends { summary: Summary }>(sim: StreamingModel<R>, dir: string, keepRecords: boolean): { res: R; records: TraceRecord[] | null; wallMs: number } {
   mkdirSync(dir, { recursive: true });
-  const sim = new Simulation(scenario, opts);
   const sink = new JsonlFileSink(join(dir, "trace.jsonl"));
   sink.write(serializeRecord(sim.header()));
-  const records: TraceRecord[] | null = opts.keepRecords === false ? null : [];
+  const records: TraceRecord[] | null = keepRecords ? [] : null;
   sim.bus.on("record", (r) => {
     sink.write(serializeRecord(r));
     if (records) records.push(r);
   });
   const t0 = performance.now();
-  let res;
+  let res: R;
   try {
     res = sim.run();
   } finally {
     sink.close();
   }
+  const wallMs = performance.now() - t0;
   writeFileSync(join(dir, "summary.json"), JSON.stringify(res.summary, null, 2) + "\n");
-  return { header: res.header, summary: res.summary, records, events: res.events, wallMs: performance.now() - t0 };
+  return { res, records, wallMs };
 }

@@ -48,6 +48,11 @@ export interface TraceHeader {
   stages?: TraceStage[];
 }
 
+/** The header of a simulated run (real mode sets `source` and adds its notes). */
+export function simHeader(scenario: string, seed: number, scaling: TraceHeader["scaling"], notes: Record<string, unknown>): TraceHeader {
+  return { type: "header", version: TRACE_VERSION, scenario, source: "sim", seed, scaling, notes };
+}
+
 /** One stage (app) of a topology trace. */
 export interface TraceStage {
   name: string;
@@ -61,6 +66,10 @@ export interface TraceStage {
   scaling: TraceHeader["scaling"] | null;
   /** Partitions of the log it consumes (log channels only). */
   partitions?: number;
+  /** The source (seed 003's fetcher) whose chunks this stage confirms. */
+  confirms?: string;
+  /** A kafka trigger's settings the report explains (lag capped at lagThreshold × partitions unless allowIdleConsumers). */
+  kafka?: { lagThreshold: number; allowIdleConsumers: boolean };
 }
 
 /** A change of the scale target's spec.replicas, by KEDA or the HPA. */
@@ -236,6 +245,22 @@ export function abandonedRecord(t: number, id: number, pod: string, reason: stri
   return r;
 }
 
+/** Times and seconds in summaries are rounded to the microsecond. */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** A change of spec.replicas as the trace records it and as the summary lists it (`stage`: topology). */
+export function scaleRecords(t: number, actor: Actor, from: number, to: number, reason: string, stage?: string): { record: ScaleRecord; event: Summary["scaleEvents"][number] } {
+  const record: ScaleRecord = { type: "scale", t, actor, from, to, reason };
+  const event: Summary["scaleEvents"][number] = { t: round6(t), from, to, actor, reason };
+  if (stage !== undefined) {
+    record.stage = stage;
+    event.stage = stage;
+  }
+  return { record, event };
+}
+
 export function serializeRecord(r: TraceHeader | TraceRecord): string {
   return JSON.stringify(r);
 }
@@ -293,6 +318,11 @@ export interface StageSummary {
   replicas: { peak: number; replicaSeconds: number; readyReplicaSeconds: number; peakBusy: number };
   scaleEvents: number;
   notes?: Record<string, unknown>;
+}
+
+/** A simulated run's summary: the run's identity, then `body` (the fields in Summary's order). */
+export function simSummary(scenario: string, seed: number, simulatedSeconds: number, body: Omit<Summary, "scenario" | "seed" | "source" | "simulatedSeconds">): Summary {
+  return { scenario, seed, source: "sim", simulatedSeconds: round6(simulatedSeconds), ...body };
 }
 
 export interface LatencyStats {

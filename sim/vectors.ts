@@ -26,7 +26,7 @@ import {
   type ScaleEvent,
   type Tolerances,
 } from "./decisions/hpa.js";
-import { requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
+import { defaultScaledObjectConfig, requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
 import { getMetricWithFallback, type FallbackConfig, type MetricHealth } from "./decisions/fallback.js";
 import { getNextFactor } from "./decisions/kafka.js";
 import { parseTrigger } from "./triggers/index.js";
@@ -269,13 +269,9 @@ const families: Family[] = [
     run: (i) => {
       const current = num(i, "currentReplicas");
       const so: ScaledObjectConfig = {
+        ...defaultScaledObjectConfig(),
         minReplicaCount: num(i, "minReplicaCount"),
-        maxReplicaCount: 100,
         idleReplicaCount: optNum(i, "idleReplicaCount") ?? null,
-        pollingInterval: 30,
-        cooldownPeriod: 300,
-        initialCooldownPeriod: 0,
-        fallback: null,
       };
       const ann = i.annotation === undefined ? null : String(i.annotation);
       if (ann !== null) {
@@ -418,7 +414,11 @@ export function unsupportedFamilies(): { family: string; reason: string }[] {
       family: "HPAScaleToZero (alpha) re-activation from 0",
       reason: "KEDA owns 0<->1; reconcile() reports ScalingDisabled at spec 0 whenever minReplicas != 0 (the ScaledToZero condition path is not modelled)",
     },
-    { family: "Kafka trigger", reason: "no Kafka broker model: only the pure lag arithmetic (getNextFactor, capTotalLag in sim/decisions/kafka.ts) is replayed" },
+    {
+      family: "Kafka trigger",
+      reason:
+        "only the pure lag arithmetic (getNextFactor in sim/decisions/kafka.ts) is transcribed as vectors; the trigger (sim/triggers/kafka.ts: getTotalLag, the partition cap) has its own unit tests and reads the topology model's partitioned log; vectors that need a Kafka client are not replayed",
+    },
     { family: "scalingModifiers / fallback behavior scalingModifiers", reason: "composite metrics are not modelled" },
     {
       family: "paused-replicas annotation, force-activation via annotation timing, HPA status/condition objects, events",

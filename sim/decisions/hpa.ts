@@ -93,12 +93,23 @@ export interface HpaConfig {
   /** See LegacyWindowBoundary. Default "expireAtWindow". */
   legacyWindowBoundary?: LegacyWindowBoundary;
 }
+/**
+ * kube-controller-manager's HPA flags (--horizontal-pod-autoscaler-sync-period, -tolerance,
+ * -downscale-stabilization): config/v1alpha1/defaults.go RecommendedDefaultHPAControllerConfiguration.
+ * The one place the scenario schema and the models read them from.
+ */
+export const HPA_CONTROLLER_DEFAULTS = {
+  syncPeriodSeconds: 15,
+  tolerance: 0.1,
+  downscaleStabilizationSeconds: 300,
+} as const;
+
 export const defaultHpaConfig = (min: number, max: number): HpaConfig => ({
   minReplicas: min,
   maxReplicas: max,
   behavior: null,
-  downscaleStabilizationSeconds: 300,
-  tolerance: 0.1,
+  downscaleStabilizationSeconds: HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds,
+  tolerance: HPA_CONTROLLER_DEFAULTS.tolerance,
   configurableTolerance: true,
   scaleUpLimitFactor: 2,
   scaleUpLimitMinimum: 4,
@@ -350,7 +361,7 @@ export function convertDesiredReplicasWithRules(
  * defaults.go GenerateHPAScaleUpRules / GenerateHPAScaleDownRules (each field filled independently
  * when nil) + horizontal.go maybeInitScaleDownStabilizationWindow (nil scale-down window => flag).
  */
-export function resolveBehavior(b: HpaBehavior, downscaleStabilizationSeconds = 300): ResolvedBehavior {
+export function resolveBehavior(b: HpaBehavior, downscaleStabilizationSeconds: number = HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds): ResolvedBehavior {
   const up = b.scaleUp ?? {};
   const down = b.scaleDown ?? {};
   const scaleUp: ResolvedScalingRules = {

@@ -4,8 +4,8 @@
 //   ensureEvenDistributionOfPartitions rounding), GetMetricsAndActivity (activity uses the lag
 //   including persistent lag).
 // Spec: /work/shared/reference/keda-hpa-semantics.md B.5 (kafka row).
-// Not a trigger: the simulator has no Kafka broker model; these replay the upstream vectors and
-// document the semantics.
+// Not a trigger: the kafka trigger (../triggers/kafka.ts) uses capTotalLag on the partitions of the
+// topology model's log (../topology/model.ts); getNextFactor also replays the upstream vectors.
 
 /** FindFactors: all factors of n, ascending; [] for n < 1. */
 export function findFactors(n: number): number[] {

@@ -48,13 +48,27 @@ export interface RequestScaleResult {
   reason: string;
 }
 
-export const defaultScaledObjectConfig = (): ScaledObjectConfig => ({
+/**
+ * KEDA's values for ScaledObject fields left unset — the one place the loaders, the models and the
+ * vectors read them from: apis/keda/v1alpha1/withtriggers_types.go defaultPollingInterval;
+ * pkg/scaling/executor/scale_executor.go defaultCooldownPeriod, defaultInitialCooldownPeriod;
+ * scaledobject_types.go defaultHPAMaxReplicas; minReplicaCount 0 (scale_scaledobjects.go RequestScale).
+ */
+export const KEDA_DEFAULTS = {
   minReplicaCount: 0,
   maxReplicaCount: 100,
-  idleReplicaCount: null,
   pollingInterval: 30,
   cooldownPeriod: 300,
   initialCooldownPeriod: 0,
+} as const;
+
+export const defaultScaledObjectConfig = (): ScaledObjectConfig => ({
+  minReplicaCount: KEDA_DEFAULTS.minReplicaCount,
+  maxReplicaCount: KEDA_DEFAULTS.maxReplicaCount,
+  idleReplicaCount: null,
+  pollingInterval: KEDA_DEFAULTS.pollingInterval,
+  cooldownPeriod: KEDA_DEFAULTS.cooldownPeriod,
+  initialCooldownPeriod: KEDA_DEFAULTS.initialCooldownPeriod,
   fallback: null,
 });
 

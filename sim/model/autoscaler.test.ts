@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { resolveScenario } from "../scenario/load.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
-import { Autoscaler, type MetricSource } from "./autoscaler.js";
+import { Autoscaler, type AutoscalerOptions, type MetricSource } from "./autoscaler.js";
 
 // One Service Bus trigger (messageCount 5) on a 1..10 ScaledObject; `trigger` and `spec` override.
-function autoscaler(trigger: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): Autoscaler {
+function autoscaler(trigger: Record<string, unknown> = {}, spec: Record<string, unknown> = {}, opts: AutoscalerOptions = {}, extra: Record<string, unknown> = {}): Autoscaler {
   const s = resolveScenario(
     {
       name: "autoscaler",
+      ...extra,
       producers: [{ type: "burst", count: 1 }],
       manifests: [
         {
@@ -21,7 +22,7 @@ function autoscaler(trigger: Record<string, unknown> = {}, spec: Record<string, 
     process.cwd(),
     "autoscaler-test.yaml",
   );
-  return new Autoscaler(s.scaledObject, s.keda, s.hpa);
+  return new Autoscaler(s.scaledObject, s.keda, s.hpa, opts);
 }
 
 /** A source whose queue holds `ready` messages (null: the read fails), counting the reads. */
@@ -84,5 +85,55 @@ describe("Autoscaler (KEDA's poll and the HPA's sync for one ScaledObject)", () 
       expect(res.condition).toBe("InvalidMetric");
       expect(res.metricValue).toBeNull();
     }
+  });
+
+  it("kedaPoll: the keda-poll record in the trace's field order, and 0 → 1 only when the queue is active", () => {
+    const a = autoscaler({}, { minReplicaCount: 0 });
+    const idle = a.kedaPoll(7, queue(0), 0);
+    expect(JSON.stringify(idle.record)).toBe('{"type":"keda-poll","t":7,"metric":0,"active":false,"error":false,"lastActiveTime":null,"condition":"ScalerNotActive"}');
+    expect(idle.to).toBeNull();
+    const busy = a.kedaPoll(37, queue(3), 0);
+    expect(busy.record).toMatchObject({ metric: 3, active: true, lastActiveTime: 37 });
+    expect(busy.to).toBe(1);
+    expect(busy.reason).toMatch(/0 to 1/);
+    // already at 1: nothing to set
+    expect(a.kedaPoll(67, queue(3), 1).to).toBeNull();
+  });
+
+  it("hpaSync: the hpa-sync record, the new spec.replicas, and no change when desired equals spec", () => {
+    const a = autoscaler();
+    const up = a.hpaSync(15, queue(40), 2, 2, 2);
+    // 40 / 5 = 8, limited to max(2 × 2, 4) = 4 per sync
+    expect(JSON.stringify(up.record)).toBe('{"type":"hpa-sync","t":15,"metric":40,"specReplicas":2,"statusReplicas":2,"raw":8,"desired":4,"condition":"ScaleUpLimit"}');
+    expect(up.to).toBe(4);
+    expect(up.reason).toMatch(/limited to 4/);
+    const same = autoscaler().hpaSync(15, queue(20), 4, 4, 4);
+    expect(same.record.desired).toBe(4);
+    expect(same.to).toBeNull();
+  });
+
+  it("scalerErrors windows: the scaler fails from `from` (inclusive) to `until` (exclusive), and both loops record the error", () => {
+    const a = autoscaler({}, {}, { scalerErrors: [{ from: 10, until: 20 }] });
+    expect([9.99, 10, 19.99, 20].map((t) => a.scalerErrorAt(t))).toEqual([false, true, true, false]);
+    const src = queue(40);
+    expect(a.kedaPoll(10, src, 2).record).toMatchObject({ error: true, metric: null });
+    expect(a.hpaSync(15, src, 2, 2, 2).record).toMatchObject({ metric: null, condition: "InvalidMetric" });
+    expect(src.reads).toBe(0);
+    expect(a.hpaNeedsRead(15)).toEqual([true]);
+  });
+
+  it("a topology stage's records carry its name, last", () => {
+    const a = autoscaler({}, {}, { stage: "mapper" });
+    expect(Object.keys(a.kedaPoll(0, queue(1), 1).record).at(-1)).toBe("stage");
+    expect(a.hpaSync(15, queue(1), 1, 1, 1).record.stage).toBe("mapper");
+    expect(autoscaler().kedaPoll(0, queue(1), 1).record.stage).toBeUndefined();
+  });
+
+  it("loop times: first poll at createdAt + pollPhase, then every pollingInterval; syncs every syncPeriod + drift", () => {
+    const a = autoscaler({}, { pollingInterval: 20 }, {}, { keda: { pollPhaseSeconds: 4, createdAt: 100 }, hpa: { syncPhaseSeconds: 3, syncPeriodSeconds: 15, driftSecondsPerSync: 0.5 } });
+    expect(a.firstPollAt).toBe(104);
+    expect(a.nextPollAt(104)).toBe(124);
+    expect(a.firstSyncAt).toBe(3);
+    expect(a.nextSyncAt(3)).toBe(18.5);
   });
 });

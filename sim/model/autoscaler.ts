@@ -1,19 +1,22 @@
-// KEDA's poll and the HPA's sync for one ScaledObject, shared by the single-queue model
-// (simulation.ts) and the topology model (one per scaled stage).
+// KEDA's poll loop and the HPA's sync loop for one ScaledObject, written once for every model and
+// real mode: the single-queue model and every autoscaled topology stage (through their Deployment,
+// deployment.ts) and real mode's local scaler (real/decide.ts, real/scaler.ts).
 //
 // The decisions themselves are the pure functions in ../decisions (requestScale, reconcile,
 // the fallback rules). This class keeps what upstream keeps between two calls of them: KEDA's
 // lastActiveTime, the HPA's recommendation window, each trigger's health
-// (ScaledObject.status.health) and its last value for useCachedMetrics. It also turns the queue's
-// numbers into their inputs. The models keep what differs between them: where the queue numbers
-// come from (MetricSource), the trace record (the topology adds the stage name), acting on the
-// outcome (setSpec) and scheduling the next poll or sync. Real mode's local scaler
-// (real/decide.ts) uses it too, with snapshots read from the live broker.
+// (ScaledObject.status.health) and its last value for useCachedMetrics. It turns the queue's
+// numbers into their inputs, and a poll or sync into its trace record and the new spec.replicas
+// (kedaPoll, hpaSync). It knows when the loops run (firstPollAt, nextPollAt, ...) and when the
+// scaler fails (the scenario's scalerErrors windows). What differs between the callers stays with
+// them: where the queue numbers come from (MetricSource: the model's queue, or the live broker),
+// acting on spec.replicas, and the clock (engine events, or wall-clock timers in real mode).
 import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState, type RequestScaleResult } from "../decisions/keda.js";
 import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading, type ReconcileResult } from "../decisions/hpa.js";
 import { recordQuery, getMetricWithFallback, type MetricHealth } from "../decisions/fallback.js";
 import type { Scenario } from "../scenario/load.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
+import type { HpaSyncRecord, KedaPollRecord, TraceHeader } from "../trace.js";
 
 /**
  * Where trigger `index`'s numbers come from: the model's queue (live, or the broker's sampled
@@ -33,6 +36,56 @@ export interface KedaPoll {
   result: RequestScaleResult;
 }
 
+/** What a trace header says of a ScaledObject (the facts the charts draw reference lines from). */
+export function scalingOf(so: Scenario["scaledObject"], hpa: Scenario["hpa"]): TraceHeader["scaling"] {
+  const t0 = so.triggers[0];
+  return {
+    minReplicaCount: so.minReplicaCount,
+    maxReplicaCount: so.maxReplicaCount,
+    idleReplicaCount: so.idleReplicaCount,
+    target: t0.target,
+    targetType: t0.targetType,
+    triggerType: t0.type,
+    metricDescription: t0.description,
+    pollingInterval: so.pollingInterval,
+    cooldownPeriod: so.cooldownPeriod,
+    hpaSyncPeriod: hpa.syncPeriod,
+    behavior: so.behavior ? "behavior" : "legacy",
+    downscaleStabilizationSeconds: hpa.downscaleStabilization,
+    tolerance: hpa.tolerance,
+    activationThreshold: t0.activationThreshold,
+  };
+}
+
+/** A window in which the scaler fails (fault injection: scenario `faults.scalerErrors`). */
+export interface ScalerErrorWindow {
+  from: number;
+  until: number;
+}
+
+/**
+ * A poll or sync as the trace records it, and what to do: the new spec.replicas, or null to leave
+ * it. `reason` is read only when acting (the HPA builds its text on demand: most syncs change
+ * nothing); a class, so that no closure is made per sync.
+ */
+export class ScaleDecision<R> {
+  constructor(
+    readonly record: R,
+    readonly to: number | null,
+    private readonly why: { readonly reason: string },
+  ) {}
+  get reason(): string {
+    return this.why.reason;
+  }
+}
+
+export interface AutoscalerOptions {
+  /** When the scaler fails (every trigger errors). */
+  scalerErrors?: readonly ScalerErrorWindow[];
+  /** Topology: the stage written into every record. */
+  stage?: string;
+}
+
 export class Autoscaler {
   kedaState: KedaState;
   hpaState: HpaState = initialHpaState;
@@ -42,12 +95,18 @@ export class Autoscaler {
   private health: MetricHealth[];
   private cached: Array<number | null>;
 
+  private readonly scalerErrors: readonly ScalerErrorWindow[];
+  private readonly stage: string | undefined;
+
   constructor(
     readonly scaledObject: Scenario["scaledObject"],
-    keda: Scenario["keda"],
-    hpa: Scenario["hpa"],
+    private readonly keda: Scenario["keda"],
+    private readonly hpa: Scenario["hpa"],
+    opts: AutoscalerOptions = {},
   ) {
     const so = scaledObject;
+    this.scalerErrors = opts.scalerErrors ?? [];
+    this.stage = opts.stage;
     this.kedaState = { lastActiveTime: null, creationTime: keda.createdAt };
     this.hpaCfg = {
       ...defaultHpaConfig(hpaMinReplicas(so), hpaMaxReplicas(so)),
@@ -124,5 +183,55 @@ export class Autoscaler {
     this.hpaState = res.state;
     this.hpaSyncs++;
     return res;
+  }
+
+  // ---------------------------------------------------------------- the loops
+
+  /** KEDA's first poll: pollPhase after the ScaledObject's creation. */
+  get firstPollAt(): number {
+    return this.keda.createdAt + this.keda.pollPhase;
+  }
+
+  /** The poll after the one at t (every pollingInterval). */
+  nextPollAt(t: number): number {
+    return t + this.scaledObject.pollingInterval;
+  }
+
+  /** The HPA's first sync (its phase). */
+  get firstSyncAt(): number {
+    return this.hpa.syncPhase;
+  }
+
+  /** The sync after the one at t: the controller re-queues syncPeriod after a sync ends (plus drift). */
+  nextSyncAt(t: number): number {
+    return t + this.hpa.syncPeriod + this.hpa.drift;
+  }
+
+  /** Is the scaler failing at t (inside one of the scalerErrors windows)? */
+  scalerErrorAt(t: number): boolean {
+    for (const w of this.scalerErrors) if (t >= w.from && t < w.until) return true;
+    return false;
+  }
+
+  /** One KEDA poll at t: its keda-poll record, and the spec.replicas requestScale sets (null: none). */
+  kedaPoll(t: number, source: MetricSource, specReplicas: number): ScaleDecision<KedaPollRecord> {
+    const poll = this.poll(t, this.scalerErrorAt(t), source, specReplicas);
+    const res = poll.result;
+    const record: KedaPollRecord = { type: "keda-poll", t, metric: poll.metric, active: poll.active, error: poll.error, lastActiveTime: res.state.lastActiveTime, condition: res.condition };
+    if (this.stage !== undefined) record.stage = this.stage;
+    return new ScaleDecision(record, res.replicas !== null && res.replicas !== specReplicas ? res.replicas : null, res);
+  }
+
+  /** Which triggers the HPA's sync at t reads afresh (the others get KEDA's cached value). */
+  hpaNeedsRead(t: number): boolean[] {
+    return this.needsRead(this.scalerErrorAt(t));
+  }
+
+  /** One HPA sync at t: its hpa-sync record, and the spec.replicas it sets (null: none). */
+  hpaSync(t: number, source: MetricSource, specReplicas: number, statusReplicas: number, readyReplicas: number): ScaleDecision<HpaSyncRecord> {
+    const res = this.sync(t, this.scalerErrorAt(t), source, specReplicas, statusReplicas, readyReplicas);
+    const record: HpaSyncRecord = { type: "hpa-sync", t, metric: res.metricValue, specReplicas, statusReplicas, raw: res.raw, desired: res.desired, condition: res.condition };
+    if (this.stage !== undefined) record.stage = this.stage;
+    return new ScaleDecision(record, res.rescale && res.desired !== specReplicas ? res.desired : null, res);
   }
 }

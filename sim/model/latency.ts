@@ -8,7 +8,7 @@
 // Float64Array of counts indexed by bucket number (no Map lookups or boxed entries), and the last
 // value's bucket is memoised, so a repeated value (constant service time, zero wait) costs no
 // lookup. Callers that already know the bucket pass it to addWithBucket().
-import { latencyBucket, percentileFromBuckets, type LatencyStats } from "../trace.js";
+import { latencyBucket, percentileFromBuckets, round6, type LatencyStats } from "../trace.js";
 
 /** Values per chunk of exact storage (512 KB). */
 const CHUNK = 65536;
@@ -140,7 +140,6 @@ export class LatencyRecorder {
   }
 }
 
-const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 /** Nearest-rank percentile: the smallest value with at least p % of the n observations at or below it. */
 function nearestRank(sorted: Float64Array, n: number, p: number): number {

@@ -156,3 +156,16 @@ export class SlotDeque {
     this.head = 0;
   }
 }
+
+/**
+ * Remove `consumer` from a broker's round-robin list of consumers whose next turn is at index `rr`;
+ * returns the new `rr`: the consumer that had the next turn keeps it (RabbitMQ's round robin over a
+ * queue's consumers; both models).
+ */
+export function removeFromRoundRobin<T>(consumers: T[], rr: number, consumer: T): number {
+  const i = consumers.indexOf(consumer);
+  if (i < 0) return rr;
+  consumers.splice(i, 1);
+  if (rr > i) rr--;
+  return rr >= consumers.length ? 0 : rr;
+}

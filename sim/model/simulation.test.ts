@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
-import { loadScenario, resolveScenario, timeScaled, type Scenario } from "../scenario/load.js";
+import { loadScenario, resolveScenario, type Scenario } from "../scenario/load.js";
+import { timeScaled } from "../scenario/time-scale.js";
 import { simulate, traceText } from "../run.js";
 import type { HpaSyncRecord, KedaPollRecord, ScaleRecord, SampleRecord, TraceRecord } from "../trace.js";
 

@@ -1,77 +1,45 @@
 // The single-queue model: producer(s) → broker queue → consumer pods of one Deployment, scaled by
-// one KEDA ScaledObject and the HPA KEDA creates for it. Models schedule events on the engine;
-// every scaling *decision* is delegated to the pure functions in ../decisions and ../triggers.
+// one KEDA ScaledObject and the HPA KEDA creates for it. The Deployment (deployment.ts) owns the
+// pods' lifecycle, the replica counts, KEDA's poll and the HPA's sync; this file holds the broker
+// (Service Bus peek-lock, RabbitMQ ack/requeue, prefetch), the consumers' broker rules (BrokerRules:
+// where a dying pod releases its messages) and the per-message path. Every scaling *decision* is
+// the pure functions in ../decisions and ../triggers.
 import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
-import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng.js";
+import { sampler, stream, type Sampler, type Stream } from "../rng.js";
 import type { Scenario } from "../scenario/load.js";
-import { MessageStore, MsgState, SlotDeque } from "./messages.js";
+import { MessageStore, MsgState, SlotDeque, removeFromRoundRobin } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
-import { podsToDelete } from "./replicaset.js";
-import { faultVictims } from "./fault-victims.js";
-import { ReplicaCounts } from "./replica-counts.js";
-import {
-  TRACE_VERSION,
-  abandonedRecord,
-  latencyBucket,
-  type Actor,
-  type PodPhase,
-  type SampleRecord,
-  type Summary,
-  type TraceHeader,
-  type TraceRecord,
-} from "../trace.js";
-import { Autoscaler, type MetricSource } from "./autoscaler.js";
+import type { ReplicaCounts } from "./replica-counts.js";
+import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod } from "./deployment.js";
+import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
+import { scalingOf, type MetricSource } from "./autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import { readsSampledStats } from "../triggers/rabbitmq.js";
 
 export { SimulationLimitError } from "./limits.js";
-import { SimulationLimitError } from "./limits.js";
+import { SimulationLimitError, runInChunks } from "./limits.js";
 
 export interface SimOptions {
   /** Write one "done" record per completed message (off by default: the trace grows with time, not messages). */
   perMessage?: boolean;
   /** Called every ~1 % of simulated time (for progress bars). */
   onProgress?: (fraction: number) => void;
-  /** Override the startup delay distribution (real mode: the measured startup latency). */
 }
 
-interface Pod {
-  uid: number;
-  name: string;
-  phase: PodPhase;
-  createdAt: number;
-  readyAt: number; // -1 while not ready
+/** A consumer pod: the Deployment's pod plus what it holds of the broker's messages. */
+interface Pod extends DeploymentPod {
   processing: number; // messages being processed
   bufferedSlots: number[]; // prefetched, not yet processing (slot numbers)
   // Slots being processed, in start order. An array, not a Set: concurrency is small (usually 1), so a
   // scan beats hashing on the per-message path, and iteration order is the same as the Set's was.
   processingSlots: number[];
   unacked: number; // processing + buffered
-  token: number; // bumps on every phase change; stale lifecycle events are ignored
   inConsumers: boolean;
   phantoms: number; // runs still working on a message whose lock was lost
   phantomEpoch: number;
 }
-
-// Event priorities: at one instant, lower runs first. Completions free capacity before arrivals
-// are dispatched; KEDA acts before the HPA (spec C: "if an HPA sync lands before KEDA's update at
-// the same instant, it sees spec 0") — we pick KEDA first and say so; samples see the settled state.
-const P_COMPLETE = 0;
-const P_LOCK = 1;
-const P_ARRIVAL = 2;
-const P_POD = 3;
-const P_FAULT = 4;
-const P_STATS = 5;
-const P_KEDA = 6;
-const P_HPA = 7;
-const P_SAMPLE = 9;
-
-const POD_PENDING_DONE = 0;
-const POD_STARTING_DONE = 1;
-const POD_GRACE_END = 2;
-const POD_CRASH = 3;
 
 export interface SimResult {
   header: TraceHeader;
@@ -79,7 +47,7 @@ export interface SimResult {
   events: number;
 }
 
-export class Simulation {
+export class Simulation implements BrokerRules<Pod> {
   // Initial capacities are small (they grow by doubling; slot and event order do not depend on
   // them): a short run, e.g. one property-test case, should not pay for zeroing large buffers.
   readonly env = new Environment(256);
@@ -108,30 +76,20 @@ export class Simulation {
   private firstArrivalAt = -1;
   private deliveredTotal = 0;
 
-  // pods
-  private pods = new Map<number, Pod>();
+  // pods: the consumer Deployment (lifecycle, replica counts, KEDA and the HPA) and its consumers
+  readonly dep: Deployment<Pod>;
   private consumers: Pod[] = []; // Ready, not terminating: can receive deliveries
   // True after a dispatch scan found no consumer with free capacity; cleared wherever capacity may
   // appear (a pod's unacked drops, a consumer joins or leaves). While set, dispatch() returns at once:
   // at high load every arrival would otherwise rescan all consumers for nothing. Clearing it more
   // often than needed is always safe (it only costs a rescan).
   private consumersFull = false;
-  // uid -> pod for lookups on the per-message path (a Map.get per completion showed in the profile);
-  // `pods` (the Map) stays the source of iteration order.
-  private podByUid: Array<Pod | undefined> = [];
+  // The Deployment's pods by uid, for lookups on the per-message path (the same array as dep.podByUid).
+  private readonly podByUid: Array<Pod | undefined>;
+  /** The Deployment's replica counts (dep.counts). */
+  private readonly counts: ReplicaCounts;
   private rr = 0;
-  private nextPodUid = 0;
-  private specReplicas = 0;
-  /** status.replicas, readyReplicas, terminating pods and the replica-seconds, kept from pod phase changes. */
-  private counts = new ReplicaCounts();
   private busyPods = 0;
-  private peakReplicas = 0;
-
-  // scaling state
-  private autoscaler: Autoscaler;
-  /** What the autoscaler's triggers read: the broker's sampled statistics or the live queue. */
-  private metricSource: MetricSource;
-  private scaleEvents: Summary["scaleEvents"] = [];
 
   // RabbitMQ management API statistics (sampled every statsInterval)
   private stats: QueueSnapshot = { ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0 };
@@ -150,9 +108,6 @@ export class Simulation {
 
   // randomness
   private serviceTime: Sampler;
-  private schedDelay: Sampler;
-  private startDelay: Sampler;
-  private crashU: Uniform;
   private arrivalsU: Stream[];
 
   // kinds
@@ -177,13 +132,29 @@ export class Simulation {
     this.opts = opts;
     const seed = scenario.seed;
     this.serviceTime = sampler(scenario.consumer.processingTime, stream(seed, "service"));
-    this.schedDelay = sampler(scenario.consumer.schedulingDelay, stream(seed, "scheduling"));
-    this.startDelay = sampler(scenario.consumer.startupDelay, stream(seed, "startup"));
-    this.crashU = stream(seed, "crash");
     this.arrivalsU = scenario.producers.map((_, i) => stream(seed, `arrivals-${i}`));
-    const so = scenario.scaledObject;
-    this.autoscaler = new Autoscaler(so, scenario.keda, scenario.hpa);
-    this.metricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
+    const c = scenario.consumer;
+    /** What the autoscaler's triggers read: the broker's sampled statistics or the live queue. */
+    const source: MetricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
+    this.dep = new Deployment<Pod>(
+      { env: this.env, bus: this.bus },
+      {
+        name: c.deploymentName,
+        initialReplicas: c.initialReplicas,
+        schedulingDelay: sampler(c.schedulingDelay, stream(seed, "scheduling")),
+        startupDelay: sampler(c.startupDelay, stream(seed, "startup")),
+        terminationGracePeriodSeconds: c.terminationGracePeriodSeconds,
+        gracefulShutdown: true,
+        crashRatePerHour: c.crashRatePerHour,
+        crashU: stream(seed, "crash"),
+        kills: c.kills,
+        crashes: [],
+        scaling: { scaledObject: scenario.scaledObject, keda: scenario.keda, hpa: scenario.hpa, scalerErrors: c.scalerErrors, source },
+      },
+      this,
+    );
+    this.podByUid = this.dep.podByUid;
+    this.counts = this.dep.counts;
     this.prefetchLimit = scenario.queue.prefetch === 0 ? Infinity : scenario.queue.prefetch;
     this.concurrency = scenario.consumer.concurrency;
     this.maxMessages = scenario.limits.maxMessages;
@@ -198,85 +169,82 @@ export class Simulation {
     const e = this.env;
     // The per-message kinds (complete, arrival) read env.now/env.arg themselves: a double passed
     // into a method the optimiser did not inline would be boxed (see engine.ts).
-    this.K.complete = e.kind("complete", P_COMPLETE, () => this.onComplete());
-    this.K.lock = e.kind("lock-expiry", P_LOCK, () => this.onLockExpiry(e.arg, e.now));
-    this.K.arrival = e.kind("arrival", P_ARRIVAL, () => this.onArrival());
-    this.K.pod = e.kind("pod", P_POD, () => this.onPodEvent(e.arg, e.now));
-    this.K.kill = e.kind("kill", P_FAULT, () => this.onKill(e.arg, e.now));
-    this.K.stats = e.kind("stats", P_STATS, () => this.onStats(e.now));
-    this.K.keda = e.kind("keda-poll", P_KEDA, () => this.onKedaPoll(e.now));
-    this.K.hpa = e.kind("hpa-sync", P_HPA, () => this.onHpaSync(e.now));
-    this.K.sample = e.kind("sample", P_SAMPLE, () => this.onSample(e.now));
+    this.K.complete = e.kind("complete", PRIORITY.complete, () => this.onComplete());
+    this.K.lock = e.kind("lock-expiry", PRIORITY.lock, () => this.onLockExpiry(e.arg, e.now));
+    this.K.arrival = e.kind("arrival", PRIORITY.arrival, () => this.onArrival());
+    this.K.stats = e.kind("stats", PRIORITY.stats, () => this.onStats(e.now));
+    this.K.sample = e.kind("sample", PRIORITY.sample, () => this.onSample(e.now));
+  }
+
+  // ---------------------------------------------------------------- broker rules of the Deployment's pods
+  // (BrokerRules, deployment.ts). Methods, not closures: a short run (one seed of the burst
+  // benchmark, one property-test case) should not pay for creating them.
+
+  /** @internal A consumer pod, every field it will ever have (one shape for the optimiser). */
+  newPod(uid: number, name: string, t: number): Pod {
+    return { uid, name, phase: "Pending", createdAt: t, readyAt: -1, processing: 0, bufferedSlots: [], processingSlots: [], unacked: 0, token: 0, inConsumers: false, phantoms: 0, phantomEpoch: 0 };
+  }
+
+  /** @internal A pod became Ready: it is a consumer of the queue. */
+  podReady(pod: Pod): void {
+    this.consumers.push(pod);
+    pod.inConsumers = true;
+    this.consumersFull = false;
+  }
+
+  /** @internal A pod is no longer Ready: no new deliveries. */
+  podUnready(pod: Pod): void {
+    this.removeConsumer(pod);
+  }
+
+  /** @internal Its process died: what it held goes back (releaseHeld). */
+  releasePod(pod: Pod, t: number, why: string): void {
+    this.releaseHeld(pod, t, why);
+  }
+
+  /** @internal It exits: prefetched messages it never started go back. */
+  podExits(pod: Pod, t: number): void {
+    if (pod.bufferedSlots.length > 0) this.releaseHeld(pod, t, "pod exited with prefetched messages");
+  }
+
+  /** @internal */
+  podIdle(pod: Pod): boolean {
+    return pod.processing === 0;
+  }
+
+  /** @internal A consumer joined or left, or released work: deliver (an idle pod's exit frees nothing). */
+  afterPodChange(_t: number, what: Change): void {
+    if (what !== "exited") this.dispatch();
   }
 
   header(): TraceHeader {
-    const so = this.s.scaledObject;
-    const t0 = so.triggers[0];
-    return {
-      type: "header",
-      version: TRACE_VERSION,
-      scenario: this.s.name,
-      source: "sim",
-      seed: this.s.seed,
-      scaling: {
-        minReplicaCount: so.minReplicaCount,
-        maxReplicaCount: so.maxReplicaCount,
-        idleReplicaCount: so.idleReplicaCount,
-        target: t0.target,
-        targetType: t0.targetType,
-        triggerType: t0.type,
-        metricDescription: t0.description,
-        pollingInterval: so.pollingInterval,
-        cooldownPeriod: so.cooldownPeriod,
-        hpaSyncPeriod: this.s.hpa.syncPeriod,
-        behavior: so.behavior ? "behavior" : "legacy",
-        downscaleStabilizationSeconds: this.s.hpa.downscaleStabilization,
-        tolerance: this.s.hpa.tolerance,
-        activationThreshold: t0.activationThreshold,
-      },
-      notes: {
-        broker: this.s.queue.broker,
-        prefetch: this.s.queue.prefetch,
-        concurrency: this.s.consumer.concurrency,
-        kedaPollPhaseS: round6(this.s.keda.pollPhase),
-        hpaSyncPhaseS: round6(this.s.hpa.syncPhase),
-        phasesDrawnFromSeed: this.s.drawn,
-        terminationGracePeriodSeconds: this.s.consumer.terminationGracePeriodSeconds,
-      },
-    };
+    return simHeader(this.s.name, this.s.seed, scalingOf(this.s.scaledObject, this.s.hpa), {
+      broker: this.s.queue.broker,
+      prefetch: this.s.queue.prefetch,
+      concurrency: this.s.consumer.concurrency,
+      kedaPollPhaseS: round6(this.s.keda.pollPhase),
+      hpaSyncPhaseS: round6(this.s.hpa.syncPhase),
+      phasesDrawnFromSeed: this.s.drawn,
+      terminationGracePeriodSeconds: this.s.consumer.terminationGracePeriodSeconds,
+    });
   }
+
 
   run(): SimResult {
     const s = this.s;
     const e = this.env;
     const header = this.header();
     // Initial replicas (the Deployment as it was before the ScaledObject): pods already Ready.
-    this.specReplicas = s.consumer.initialReplicas;
-    for (let i = 0; i < s.consumer.initialReplicas; i++) this.createPod(0, true);
-    this.peakReplicas = this.counts.nonTerminating;
+    this.dep.start();
     // Producers
     s.producers.forEach((p, i) => this.startProducer(i));
-    // Faults
-    s.consumer.kills.forEach((k, i) => e.schedule(k.at, this.K.kill, i));
-    // Control loops
-    e.schedule(s.keda.createdAt + s.keda.pollPhase, this.K.keda, 0);
-    e.schedule(s.hpa.syncPhase, this.K.hpa, 0);
+    // Faults, then KEDA's and the HPA's loops
+    this.dep.scheduleFaults();
+    this.dep.startLoops();
     if (s.queue.broker === "rabbitmq" && s.queue.statsInterval > 0) e.schedule(0, this.K.stats, 0);
     e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
-    const maxEvents = s.limits.maxEvents;
-    // Run in chunks so progress can be reported and the event limit enforced.
-    const chunk = Math.max(s.sampleInterval, this.end / 100);
-    let horizon = 0;
-    while (e.pending > 0 && e.now < this.end) {
-      horizon = Math.min(this.end, horizon + chunk);
-      e.run(horizon, maxEvents + 1 - e.processed);
-      if (e.processed > maxEvents) {
-        throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
-      }
-      if (this.opts.onProgress && this.s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
-      if (this.settledSince >= 0 && this.s.duration === null) break;
-    }
+    runInChunks(e, s, this.opts.onProgress, () => this.settledSince >= 0);
     this.counts.account(e.now);
     return { header, summary: this.summary(), events: e.processed };
   }
@@ -505,7 +473,7 @@ export class Simulation {
       this.startProcessing(pod, next);
     }
     if (pod.phase === "Terminating" && pod.processing === 0) {
-      this.podGone(pod, this.env.now, "exited after finishing in-flight work");
+      this.dep.gone(pod, this.env.now, "exited after finishing in-flight work");
     }
     this.dispatch();
   }
@@ -519,7 +487,7 @@ export class Simulation {
     if (st === MsgState.Processing) {
       // The pod keeps working on it until its run ends (that work is a duplicate: the settle call
       // will fail with MessageLockLost); the broker hands the message to someone else.
-      const pod = this.pods.get(m.holder[slot])!;
+      const pod = this.podByUid[m.holder[slot]]!;
       const endsAt = m.endsAt[slot];
       this.finishRun(pod, slot);
       this.emit(abandonedRecord(t, m.id[slot], pod.name, "lock expired while processing", m.startedAt[slot]));
@@ -538,13 +506,13 @@ export class Simulation {
   /** Keep a pod busy until `endsAt` with a run whose message was taken away (lock expiry). */
   private occupyPhantom(pod: Pod, endsAt: number, msgId: number): void {
     if (this.phantomKind < 0) {
-      this.phantomKind = this.env.kind("phantom-end", P_COMPLETE, () => {
+      this.phantomKind = this.env.kind("phantom-end", PRIORITY.complete, () => {
         const seq = this.env.arg;
         const run = this.phantomRuns.get(seq)!;
         this.phantomRuns.delete(seq);
         const w = this.phantomWork.get(run.msgId)!;
         w.outstanding--;
-        const p = this.pods.get(run.podUid);
+        const p = this.podByUid[run.podUid];
         const alive = p !== undefined && p.phase !== "Gone" && p.phantomEpoch === run.epoch;
         if (alive) {
           // The work of this run finished (its settle call fails: MessageLockLost). If the work had
@@ -642,169 +610,12 @@ export class Simulation {
     }
   }
 
-  // ---------------------------------------------------------------- pods
-  private podName(uid: number): string {
-    return `${this.s.consumer.deploymentName}-${uid}`;
-  }
-
-  private createPod(t: number, alreadyReady = false): void {
-    const uid = this.nextPodUid++;
-    const pod: Pod = {
-      uid,
-      name: this.podName(uid),
-      phase: "Pending",
-      createdAt: t,
-      readyAt: -1,
-      processing: 0,
-      bufferedSlots: [],
-      processingSlots: [],
-      unacked: 0,
-      token: 0,
-      inConsumers: false,
-      phantoms: 0,
-      phantomEpoch: 0,
-    };
-    this.pods.set(uid, pod);
-    this.podByUid[uid] = pod;
-    this.counts.move(null, "Pending", t);
-    if (this.counts.nonTerminating > this.peakReplicas) this.peakReplicas = this.counts.nonTerminating;
-    if (alreadyReady) {
-      this.setPhase(pod, "Ready", t, "existed before the ScaledObject");
-      return;
-    }
-    this.setPhase(pod, "Pending", t, "created by the ReplicaSet");
-    this.schedulePod(pod, POD_PENDING_DONE, t + this.schedDelay());
-  }
-
-  private schedulePod(pod: Pod, code: number, at: number): void {
-    // arg encodes (uid, token, code): uid < 2^20, token < 2^20, code < 4.
-    this.env.schedule(at, this.K.pod, (pod.uid * 1048576 + (pod.token & 1048575)) * 4 + code);
-  }
-
-  private onPodEvent(arg: number, t: number): void {
-    const code = arg % 4;
-    const rest = (arg - code) / 4;
-    const token = rest % 1048576;
-    const uid = (rest - token) / 1048576;
-    const pod = this.pods.get(uid);
-    if (!pod || (pod.token & 1048575) !== token) return; // stale
-    switch (code) {
-      case POD_PENDING_DONE:
-        if (pod.phase !== "Pending") return;
-        this.setPhase(pod, "Starting", t, "scheduled; containers starting");
-        this.schedulePod(pod, POD_STARTING_DONE, t + this.startDelay());
-        return;
-      case POD_STARTING_DONE:
-        if (pod.phase !== "Starting") return;
-        this.setPhase(pod, "Ready", t, "ready; consuming");
-        this.dispatch();
-        return;
-      case POD_GRACE_END:
-        if (pod.phase !== "Terminating") return;
-        this.releaseHeld(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
-        this.podGone(pod, t, "killed after the grace period");
-        this.dispatch(); // RabbitMQ requeued what it held: a Ready pod with room takes it now
-        return;
-      case POD_CRASH:
-        if (pod.phase !== "Ready" && pod.phase !== "Starting") return;
-        this.releaseHeld(pod, t, "container crashed");
-        this.setPhase(pod, "Starting", t, "container crashed; restarting");
-        this.schedulePod(pod, POD_STARTING_DONE, t + this.startDelay());
-        this.dispatch();
-        return;
-    }
-  }
-
-  private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
-    const was = pod.phase;
-    this.counts.move(was, phase, t);
-    this.consumersFull = false;
-    if (was === "Ready" && phase !== "Ready") this.removeConsumer(pod);
-    if (phase === "Ready" && was !== "Ready") {
-      pod.readyAt = t;
-      this.consumers.push(pod);
-      pod.inConsumers = true;
-    }
-    pod.phase = phase;
-    pod.token++;
-    this.emit({ type: "pod", t, pod: pod.name, phase, reason });
-    if (phase === "Ready" || phase === "Starting") this.scheduleCrash(pod, t);
-  }
-
-  private scheduleCrash(pod: Pod, t: number): void {
-    const rate = this.s.consumer.crashRatePerHour;
-    if (rate <= 0 || pod.phase !== "Ready") return;
-    const dt = (-Math.log(1 - this.crashU()) / rate) * 3600;
-    this.schedulePod(pod, POD_CRASH, t + dt);
-  }
-
+  // ---------------------------------------------------------------- consumers
   private removeConsumer(pod: Pod): void {
     if (!pod.inConsumers) return;
     this.consumersFull = false;
-    const i = this.consumers.indexOf(pod);
-    if (i >= 0) {
-      this.consumers.splice(i, 1);
-      if (this.rr > i) this.rr--;
-      if (this.rr >= this.consumers.length) this.rr = 0;
-    }
+    this.rr = removeFromRoundRobin(this.consumers, this.rr, pod);
     pod.inConsumers = false;
-  }
-
-  private podGone(pod: Pod, t: number, reason: string): void {
-    if (pod.phase === "Gone") return;
-    if (pod.bufferedSlots.length > 0) this.releaseHeld(pod, t, "pod exited with prefetched messages");
-    this.counts.move(pod.phase, "Gone", t);
-    if (pod.phase === "Ready") this.removeConsumer(pod);
-    pod.phase = "Gone";
-    pod.token++;
-    this.pods.delete(pod.uid);
-    this.podByUid[pod.uid] = undefined;
-    this.emit({ type: "pod", t, pod: pod.name, phase: "Gone", reason });
-  }
-
-  /** Start terminating a pod (scale-in): no new deliveries; in-flight work gets the grace period. */
-  private terminate(pod: Pod, t: number, reason: string): void {
-    this.counts.move(pod.phase, "Terminating", t);
-    if (pod.phase === "Ready") this.removeConsumer(pod);
-    pod.phase = "Terminating";
-    pod.token++;
-    this.emit({ type: "pod", t, pod: pod.name, phase: "Terminating", reason });
-    if (pod.processing === 0) {
-      this.podGone(pod, t, "exited at once (idle)");
-      return;
-    }
-    this.schedulePod(pod, POD_GRACE_END, t + this.s.consumer.terminationGracePeriodSeconds);
-  }
-
-  /** ReplicaSet reconcile: create or delete pods until status.replicas == spec.replicas. */
-  private reconcileReplicaSet(t: number): void {
-    while (this.counts.nonTerminating < this.specReplicas) this.createPod(t);
-    if (this.counts.nonTerminating > this.specReplicas) {
-      // The ReplicaSet's deletion order (replicaset.ts): busy or not plays no role (user-pain A).
-      for (const pod of podsToDelete(this.pods.values(), this.counts.nonTerminating - this.specReplicas)) {
-        this.terminate(pod, t, `scale-in to ${this.specReplicas}`);
-      }
-    }
-  }
-
-  private setSpec(to: number, t: number, actor: Actor, reason: string): void {
-    const from = this.specReplicas;
-    if (to === from) return;
-    this.specReplicas = to;
-    this.scaleEvents.push({ t: round6(t), from, to, actor, reason });
-    this.emit({ type: "scale", t, actor, from, to, reason });
-    this.reconcileReplicaSet(t);
-    this.dispatch();
-  }
-
-  private onKill(i: number, t: number): void {
-    const k = this.s.consumer.kills[i];
-    for (const pod of faultVictims(this.pods.values(), k.count)) {
-      this.releaseHeld(pod, t, "pod killed (fault injection)");
-      this.podGone(pod, t, "SIGKILL (fault injection)");
-    }
-    this.reconcileReplicaSet(t); // the ReplicaSet replaces them
-    this.dispatch();
   }
 
   // ---------------------------------------------------------------- metrics
@@ -840,50 +651,10 @@ export class Simulation {
     return readsSampledStats(trigger, this.s.queue) ? this.stats : this.liveSnapshot(t);
   }
 
-  private scalerErrorAt(t: number): boolean {
-    for (const w of this.s.consumer.scalerErrors) if (t >= w.from && t < w.until) return true;
-    return false;
-  }
-
   /** The number the first trigger would read now (for samples and charts). */
   private currentMetric(t: number): number {
     const trig = this.s.scaledObject.triggers[0];
     return trig.read(this.snapshotFor(trig, t)).value;
-  }
-
-  // ---------------------------------------------------------------- KEDA
-  private onKedaPoll(t: number): void {
-    const so = this.s.scaledObject;
-    const poll = this.autoscaler.poll(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas);
-    const res = poll.result;
-    this.emit({
-      type: "keda-poll",
-      t,
-      metric: poll.metric,
-      active: poll.active,
-      error: poll.error,
-      lastActiveTime: res.state.lastActiveTime,
-      condition: res.condition,
-    });
-    if (res.replicas !== null && res.replicas !== this.specReplicas) this.setSpec(res.replicas, t, "keda", res.reason);
-    this.env.schedule(t + so.pollingInterval, this.K.keda, 0);
-  }
-
-  // ---------------------------------------------------------------- HPA
-  private onHpaSync(t: number): void {
-    const res = this.autoscaler.sync(t, this.scalerErrorAt(t), this.metricSource, this.specReplicas, this.counts.nonTerminating, this.counts.readyCount);
-    this.emit({
-      type: "hpa-sync",
-      t,
-      metric: res.metricValue,
-      specReplicas: this.specReplicas,
-      statusReplicas: this.counts.nonTerminating,
-      raw: res.raw,
-      desired: res.desired,
-      condition: res.condition,
-    });
-    if (res.rescale && res.desired !== this.specReplicas) this.setSpec(res.desired, t, "hpa", res.reason);
-    this.env.schedule(t + this.s.hpa.syncPeriod + this.s.hpa.drift, this.K.hpa, 0);
   }
 
   // ---------------------------------------------------------------- samples & end
@@ -891,20 +662,8 @@ export class Simulation {
     return this.producersActive === 0;
   }
 
-  private restReplicas(): number {
-    const so = this.s.scaledObject;
-    return so.idleReplicaCount ?? so.minReplicaCount;
-  }
-
   private isSettled(): boolean {
-    return (
-      this.producersDone() &&
-      this.msgs.live === 0 &&
-      this.counts.terminatingCount === 0 &&
-      this.specReplicas === this.restReplicas() &&
-      this.counts.nonTerminating === this.specReplicas &&
-      this.pods.size === this.counts.nonTerminating
-    );
+    return this.producersDone() && this.msgs.live === 0 && this.dep.atRest();
   }
 
   private onSample(t: number): void {
@@ -921,7 +680,7 @@ export class Simulation {
       deadLettered: this.deadLettered,
       redelivered: this.redelivered,
       lost: this.lost,
-      desired: this.specReplicas,
+      desired: this.dep.specReplicas,
       current: this.counts.nonTerminating,
       ready: this.counts.readyCount,
       terminating: this.counts.terminatingCount,
@@ -955,11 +714,7 @@ export class Simulation {
 
   summary(): Summary {
     const soj = this.sojourn.stats();
-    return {
-      scenario: this.s.name,
-      seed: this.s.seed,
-      source: "sim",
-      simulatedSeconds: round6(this.env.now),
+    return simSummary(this.s.name, this.s.seed, this.env.now, {
       messages: {
         produced: this.produced,
         completed: this.completed,
@@ -970,19 +725,15 @@ export class Simulation {
       },
       drainTimeS: this.firstArrivalAt >= 0 && this.lastDepartureAt >= 0 ? round6(this.lastDepartureAt - this.firstArrivalAt) : null,
       latencyS: { ...soj, wait: this.wait.stats(), service: this.service.stats() },
-      replicas: { peak: this.peakReplicas, replicaSeconds: round6(this.counts.replicaSeconds), readyReplicaSeconds: round6(this.counts.readyReplicaSeconds) },
+      replicas: { peak: this.dep.peak, replicaSeconds: round6(this.counts.replicaSeconds), readyReplicaSeconds: round6(this.counts.readyReplicaSeconds) },
       firstReplicaReadyS: this.counts.firstReadyAt === null ? null : round6(this.counts.firstReadyAt),
-      scaleEvents: this.scaleEvents,
+      scaleEvents: this.dep.scaleEvents,
       notes: {
         events: this.env.processed,
-        hpaSyncs: this.autoscaler.hpaSyncs,
+        hpaSyncs: this.dep.autoscaler!.hpaSyncs,
         stillInSystem: this.msgs.live,
         endedBy: this.s.duration !== null ? "duration" : this.settledSince >= 0 ? "settled" : "maxDurationSeconds",
       },
-    };
+    });
   }
-}
-
-export function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

@@ -7,6 +7,8 @@
 // lists shrink to their minimum length. Times are integers or multiples of 0.25 s, so that sums of
 // times are exact in binary floating point and multiplying them by a power of two is exact too.
 import fc from "fast-check";
+import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
+import { KEDA_DEFAULTS } from "../decisions/keda.js";
 import { resolveScenario, type Scenario } from "../scenario/load.js";
 
 /** A raw scenario object (YAML shape). */
@@ -264,10 +266,10 @@ export function scaledObjectArb(o: ScaledObjectArbOptions): fc.Arbitrary<Record<
 // ---------------------------------------------------------------------------------------------
 // whole scenarios
 
-/** Polling interval of a raw ScaledObject (KEDA's default 30 s). */
+/** Polling interval of a raw ScaledObject (unset: KEDA's default). */
 export function rawPollingInterval(raw: RawScenario): number {
   const so = (raw.manifests as Array<{ spec: { pollingInterval?: number } }>)[0];
-  return so.spec.pollingInterval ?? 30;
+  return so.spec.pollingInterval ?? KEDA_DEFAULTS.pollingInterval;
 }
 
 export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawScenario> {
@@ -335,14 +337,14 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
             configurableTolerance: opt(fc.boolean(), 4),
           })
           .map(({ syncPhaseQuarters, ...h }) => {
-            const period = h.syncPeriodSeconds ?? 15;
+            const period = h.syncPeriodSeconds ?? HPA_CONTROLLER_DEFAULTS.syncPeriodSeconds;
             return compact({ ...h, syncPhaseSeconds: syncPhaseQuarters === undefined ? undefined : (syncPhaseQuarters % (period * 4)) / 4 });
           }),
       ),
       pollPhaseQuarters: opt(fc.integer({ min: 0, max: 119 }), 3),
     })
     .map(({ seed, duration, producers, queue, consumer, so, hpa, pollPhaseQuarters }) => {
-      const poll = (so.spec as { pollingInterval?: number }).pollingInterval ?? 30;
+      const poll = (so.spec as { pollingInterval?: number }).pollingInterval ?? KEDA_DEFAULTS.pollingInterval;
       return compact({
         name: "prop",
         seed,

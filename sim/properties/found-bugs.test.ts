@@ -12,7 +12,8 @@ import { stringify } from "yaml";
 import { resolveRaw, type RawScenario } from "./arbitraries.js";
 import { DEEP } from "./budget.js";
 import { checkSummary, compareScaled, guardedRun, samplesOf } from "./checks.js";
-import { loadScenario, ScenarioError, timeScaled, type Scenario } from "../scenario/load.js";
+import { loadScenario, ScenarioError, type Scenario } from "../scenario/load.js";
+import { timeScaled } from "../scenario/time-scale.js";
 import { Simulation, SimulationLimitError } from "../model/simulation.js";
 import { Sandbox } from "./sandbox.js";
 import { simulate } from "../run.js";
@@ -156,8 +157,9 @@ describe("found by the property suite: fixed in c4a3180 (regression tests) and o
 
   it("#4 replicaSeconds counts a pod from its creation, not from the previous accounting instant", () => {
     // KEDA creates the one pod at t=3.5 (poll phase); it is Ready at once and removed 300 s later
-    // (cooldown): 300 replica-seconds. Observed 300.5: createPod() increments nonTerminating before
-    // accountReplicas(t), so the 0.5 s since the last sample (t=3) is charged to the new pod.
+    // (cooldown): 300 replica-seconds. Observed 300.5: pod creation incremented nonTerminating before
+    // the replica-seconds were accounted up to t, so the 0.5 s since the last sample (t=3) was charged
+    // to the new pod (fixed in ReplicaCounts.move, sim/model/replica-counts.ts).
     const sc = resolveRaw(scenario({ consumer: { processingTime: 5 }, keda: { pollPhaseSeconds: 3.5 }, hpa: { syncPhaseSeconds: 5 } }));
     const out = simulate(sc, { perMessage: true });
     expect(out.summary.replicas.readyReplicaSeconds).toBe(300);

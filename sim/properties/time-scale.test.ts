@@ -17,7 +17,7 @@ import { timeout } from "./budget.js";
 import { compareScaled } from "./checks.js";
 import { checkProperty } from "./replay.js";
 import { simulate } from "../run.js";
-import { timeScaled } from "../scenario/load.js";
+import { timeScaled } from "../scenario/time-scale.js";
 
 const ks = fc.constantFrom(2, 0.5, 4, 0.25);
 
@@ -40,7 +40,7 @@ describe("time-scale invariance", () => {
         numRuns: 100,
         perMessage: true,
         scenarioOf: (v) => v.scenario as RawScenario,
-        noteOf: (v) => `fails when every duration is multiplied by k = ${v.k} (sim/scenario/load.ts timeScaled)`,
+        noteOf: (v) => `fails when every duration is multiplied by k = ${v.k} (sim/scenario/time-scale.ts timeScaled)`,
       },
     );
   }, timeout(45_000));

@@ -11,15 +11,16 @@ import {
   scaledObjectSpecV2,
   daprComponent,
   deployment,
+  DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
   type DistributionInput,
   type ScenarioParsed,
 } from "./schema.js";
-import { type Distribution, stream, scaleDistribution } from "../rng.js";
+import { type Distribution, stream } from "../rng.js";
 import { deepFreeze } from "../freeze.js";
 import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
-import type { ScaledObjectConfig } from "../decisions/keda.js";
-import { resolveBehavior, type HpaBehavior, type ResolvedScalingRules } from "../decisions/hpa.js";
+import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
+import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
 
 export class ScenarioError extends Error {
@@ -301,12 +302,12 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     soCfg = {
       name: soName,
       apiVersion,
-      minReplicaCount: sp.minReplicaCount ?? 0,
-      maxReplicaCount: sp.maxReplicaCount ?? 100,
+      minReplicaCount: sp.minReplicaCount ?? KEDA_DEFAULTS.minReplicaCount,
+      maxReplicaCount: sp.maxReplicaCount ?? KEDA_DEFAULTS.maxReplicaCount,
       idleReplicaCount: sp.idleReplicaCount ?? null,
-      pollingInterval: sp.pollingInterval ?? 30,
-      cooldownPeriod: sp.cooldownPeriod ?? 300,
-      initialCooldownPeriod: sp.initialCooldownPeriod ?? 0,
+      pollingInterval: sp.pollingInterval ?? KEDA_DEFAULTS.pollingInterval,
+      cooldownPeriod: sp.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriod,
+      initialCooldownPeriod: sp.initialCooldownPeriod ?? KEDA_DEFAULTS.initialCooldownPeriod,
       fallback: sp.fallback ?? null,
       triggers: [],
       behavior: behavior ? normalizeBehavior(behavior) : null,
@@ -326,11 +327,11 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     soCfg = {
       name: soName,
       apiVersion,
-      minReplicaCount: sp.minReplicaCount ?? sp.scaleTargetRef.minReplicaCount ?? 0,
-      maxReplicaCount: sp.maxReplicaCount ?? sp.scaleTargetRef.maxReplicaCount ?? 100,
+      minReplicaCount: sp.minReplicaCount ?? sp.scaleTargetRef.minReplicaCount ?? KEDA_DEFAULTS.minReplicaCount,
+      maxReplicaCount: sp.maxReplicaCount ?? sp.scaleTargetRef.maxReplicaCount ?? KEDA_DEFAULTS.maxReplicaCount,
       idleReplicaCount: null,
-      pollingInterval: sp.pollingInterval ?? 30,
-      cooldownPeriod: sp.cooldownPeriod ?? 300,
+      pollingInterval: sp.pollingInterval ?? KEDA_DEFAULTS.pollingInterval,
+      cooldownPeriod: sp.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriod,
       initialCooldownPeriod: 0,
       fallback: null,
       triggers: [],
@@ -468,11 +469,10 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   const phaseRng = stream(s.seed, "phases");
   const drawPoll = phaseRng();
   const drawSync = phaseRng();
+  // A given pollPhaseSeconds beyond one interval is allowed: polls happen at createdAt + phase + n × interval,
+  // so it only delays the first poll.
   const pollPhase = s.keda.pollPhaseSeconds ?? drawPoll * soCfg.pollingInterval;
   const syncPhase = s.hpa.syncPhaseSeconds ?? drawSync * s.hpa.syncPeriodSeconds;
-  if (pollPhase >= soCfg.pollingInterval + s.keda.createdAt && s.keda.pollPhaseSeconds !== undefined && pollPhase - s.keda.createdAt >= soCfg.pollingInterval) {
-    // Allowed, but polls happen at createdAt + phase + n*interval: a phase beyond one interval only delays the first poll.
-  }
 
   return {
     name: s.name,
@@ -496,7 +496,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       concurrency,
       schedulingDelay: toDistribution(s.consumer.schedulingDelay),
       startupDelay: toDistribution(s.consumer.startupDelay),
-      terminationGracePeriodSeconds: s.consumer.terminationGracePeriodSeconds ?? grace ?? 30,
+      terminationGracePeriodSeconds: s.consumer.terminationGracePeriodSeconds ?? grace ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
       initialReplicas,
       kills: s.consumer.faults.kills,
       crashRatePerHour: s.consumer.faults.crashRatePerHour,
@@ -546,66 +546,4 @@ function parseQuantity(q: string): number {
   const m = /^([0-9.]+)(m?)$/.exec(q.trim());
   if (!m) return Number.NaN;
   return Number(m[1]) / (m[2] === "m" ? 1000 : 1);
-}
-
-/**
- * Multiply every duration of a scenario by k (processing, startup, grace, polling, sync, cooldown,
- * stabilization, lock, arrival times, sample interval) — what real mode's --time-scale does and
- * what the time-scale-invariance property checks. Rates are divided by k.
- */
-export function timeScaled(s: Scenario, k: number): Scenario {
-  if (!(k > 0) || !Number.isFinite(k)) throw new RangeError(`time scale must be a positive number, got ${k}`);
-  const t = (x: number) => x * k;
-  const producers = s.producers.map((p): Producer => {
-    switch (p.type) {
-      case "burst":
-        return { ...p, at: t(p.at) };
-      case "interval":
-        return { ...p, at: t(p.at), intervalSeconds: t(p.intervalSeconds) };
-      case "poisson":
-        return { ...p, ratePerSecond: p.ratePerSecond / k, from: t(p.from), until: p.until === null ? null : t(p.until) };
-      case "rate":
-        return { ...p, points: p.points.map(([x, r]) => [t(x), r / k] as [number, number]) };
-      case "sine":
-        return { ...p, meanPerSecond: p.meanPerSecond / k, amplitudePerSecond: p.amplitudePerSecond / k, periodSeconds: t(p.periodSeconds), phaseSeconds: t(p.phaseSeconds), from: t(p.from), until: t(p.until) };
-      case "times":
-        return { ...p, times: p.times.map(t) };
-    }
-  });
-  // Fill the HPA's behavior defaults first (15 s policy periods, the 300 s window) so they scale too.
-  const resolved = s.scaledObject.behavior ? resolveBehavior(s.scaledObject.behavior, s.hpa.downscaleStabilization) : null;
-  const scaleRules = (r: ResolvedScalingRules) => ({
-    ...r,
-    stabilizationWindowSeconds: t(r.stabilizationWindowSeconds),
-    policies: r.policies.map((p) => ({ ...p, periodSeconds: t(p.periodSeconds) })),
-  });
-  return {
-    ...s,
-    duration: s.duration === null ? null : t(s.duration),
-    maxDuration: t(s.maxDuration),
-    sampleInterval: t(s.sampleInterval),
-    producers,
-    queue: { ...s.queue, lockDuration: t(s.queue.lockDuration), lockRenewal: t(s.queue.lockRenewal), statsInterval: t(s.queue.statsInterval) },
-    consumer: {
-      ...s.consumer,
-      processingTime: scaleDistribution(s.consumer.processingTime, k),
-      schedulingDelay: scaleDistribution(s.consumer.schedulingDelay, k),
-      startupDelay: scaleDistribution(s.consumer.startupDelay, k),
-      terminationGracePeriodSeconds: t(s.consumer.terminationGracePeriodSeconds),
-      kills: s.consumer.kills.map((x) => ({ ...x, at: t(x.at) })),
-      crashRatePerHour: s.consumer.crashRatePerHour / k,
-      scalerErrors: s.consumer.scalerErrors.map((w) => ({ from: t(w.from), until: t(w.until) })),
-    },
-    scaledObject: {
-      ...s.scaledObject,
-      pollingInterval: t(s.scaledObject.pollingInterval),
-      cooldownPeriod: t(s.scaledObject.cooldownPeriod),
-      initialCooldownPeriod: t(s.scaledObject.initialCooldownPeriod),
-      behavior: resolved ? { scaleUp: scaleRules(resolved.scaleUp), scaleDown: scaleRules(resolved.scaleDown) } : null,
-      // lastActiveTime is truncated to whole *scenario* seconds: the granularity scales too.
-      timeGranularitySeconds: t(s.scaledObject.timeGranularitySeconds ?? 1),
-    },
-    hpa: { ...s.hpa, syncPeriod: t(s.hpa.syncPeriod), syncPhase: t(s.hpa.syncPhase), drift: t(s.hpa.drift), downscaleStabilization: t(s.hpa.downscaleStabilization) },
-    keda: { pollPhase: t(s.keda.pollPhase), createdAt: t(s.keda.createdAt) },
-  };
 }

@@ -1,6 +1,7 @@
 // Scenario file schema (zod). Unknown fields are errors everywhere in our own format, so a
 // typo ("cooldownPeriode") fails loudly instead of silently running the default.
 import { z } from "zod";
+import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
 
 const nonNeg = z.number().finite().nonnegative();
 const pos = z.number().finite().positive();
@@ -124,13 +125,13 @@ export const consumerSchema = z.strictObject({
 });
 
 export const hpaSchema = z.strictObject({
-  syncPeriodSeconds: pos.default(15),
+  syncPeriodSeconds: pos.default(HPA_CONTROLLER_DEFAULTS.syncPeriodSeconds),
   /** Time of the first HPA sync in [0, syncPeriod). Default: drawn from the seed. */
   syncPhaseSeconds: nonNeg.optional(),
   /** Extra seconds added to every period (the controller re-queues 15 s after the *end* of a sync). */
   driftSecondsPerSync: nonNeg.default(0),
-  tolerance: nonNeg.default(0.1),
-  downscaleStabilizationSeconds: nonNeg.default(300),
+  tolerance: nonNeg.default(HPA_CONTROLLER_DEFAULTS.tolerance),
+  downscaleStabilizationSeconds: nonNeg.default(HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds),
   configurableTolerance: z.boolean().default(true),
 });
 
@@ -165,10 +166,10 @@ export const scenarioSchema = z.strictObject({
   /** The user's own manifests: a KEDA ScaledObject (required), optionally a Dapr Component and the Deployment. */
   manifests: z.array(manifestRefSchema).min(1),
   hpa: hpaSchema.default({
-    syncPeriodSeconds: 15,
+    syncPeriodSeconds: HPA_CONTROLLER_DEFAULTS.syncPeriodSeconds,
     driftSecondsPerSync: 0,
-    tolerance: 0.1,
-    downscaleStabilizationSeconds: 300,
+    tolerance: HPA_CONTROLLER_DEFAULTS.tolerance,
+    downscaleStabilizationSeconds: HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds,
     configurableTolerance: true,
   }),
   keda: kedaSchema.default({ createdAt: 0 }),
@@ -271,6 +272,9 @@ export const daprComponent = z.looseObject({
       .default([]),
   }),
 });
+
+/** A pod's terminationGracePeriodSeconds when neither the scenario nor the Deployment sets it (Kubernetes DefaultTerminationGracePeriodSeconds). */
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 
 export const deployment = z.looseObject({
   apiVersion: z.string(),

@@ -4,7 +4,7 @@
 // (../scenario/load.ts resolveScenario), so a stage is scaled exactly as a single-queue consumer would be.
 import { dirname, relative, resolve } from "node:path";
 import { firstIssue, manifestDocs, parseYamlDocs, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
-import { daprComponent, deployment as deploymentSchema, type DistributionInput } from "../scenario/schema.js";
+import { daprComponent, deployment as deploymentSchema, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, type DistributionInput } from "../scenario/schema.js";
 import { stream, type Distribution } from "../rng.js";
 import type { Trigger } from "../triggers/types.js";
 import type { KafkaSettings } from "../triggers/kafka.js";
@@ -448,7 +448,7 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
       prefetch: st.prefetch ?? compPrefetch ?? 1,
       schedulingDelay: toDistribution(st.schedulingDelay),
       startupDelay: toDistribution(st.startupDelay),
-      terminationGracePeriodSeconds: st.terminationGracePeriodSeconds ?? grace ?? 30,
+      terminationGracePeriodSeconds: st.terminationGracePeriodSeconds ?? grace ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
       initialReplicas,
       gracefulShutdown: st.gracefulShutdown,
       handlerErrorRate: st.handlerErrorRate,

@@ -3,9 +3,10 @@
 // and the HPA KEDA creates for it. Stages may forward what they processed to further channels and confirm
 // chunks to a source.
 //
-// Per-stage autoscaling and pod lifecycle are the single-queue model's (../model/simulation.ts: KEDA poll,
-// HPA sync, ReplicaSet deletion order, pending/starting/ready/terminating/gone, kills and crashes), with the
-// same event priorities; every decision is the pure functions of ../decisions and ../triggers.
+// Each stage is a Deployment (../model/deployment.ts, as the single-queue model's): its pods' lifecycle
+// (pending/starting/ready/terminating/gone, kills and crashes), the ReplicaSet's deletion order, its KEDA poll
+// and HPA sync, with the same event priorities; every decision is the pure functions of ../decisions and
+// ../triggers. This file holds the stages' broker rules (BrokerRules) and the per-message path.
 //
 // Broker semantics (see schema.ts for the user-facing summary):
 // - rabbitmq queue (Dapr bindings/pubsub.rabbitmq, dapr-local.md §3.4): round-robin delivery to consumers
@@ -34,43 +35,18 @@ import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream, type Uniform } from "../rng.js";
 import { ArrivalSource } from "../model/arrivals.js";
 import { LatencyRecorder } from "../model/latency.js";
-import { podsToDelete } from "../model/replicaset.js";
-import { faultVictims } from "../model/fault-victims.js";
-import { ReplicaCounts } from "../model/replica-counts.js";
-import { SimulationLimitError } from "../model/simulation.js";
-import {
-  TRACE_VERSION,
-  abandonedRecord,
-  latencyBucket,
-  type Actor,
-  type PodPhase,
-  type StageSummary,
-  type Summary,
-  type TraceHeader,
-  type TraceRecord,
-  type TraceStage,
-} from "../trace.js";
-import { Autoscaler, type MetricSource } from "../model/autoscaler.js";
+import { removeFromRoundRobin } from "../model/messages.js";
+import { SimulationLimitError, runInChunks } from "../model/limits.js";
+import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod } from "../model/deployment.js";
+import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type StageSummary, type Summary, type TraceHeader, type TraceRecord, type TraceStage } from "../trace.js";
+import { scalingOf, type MetricSource } from "../model/autoscaler.js";
 import { readsSampledStats } from "../triggers/rabbitmq.js";
+import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
+import { KEDA_DEFAULTS } from "../decisions/keda.js";
+import type { KafkaSettings } from "../triggers/kafka.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { ChannelSpec, InboxSpec, LogConsumeSpec, SourceSpec, StageSpec, TopologyScenario } from "./load.js";
 import { RESERVED_STAGE_NAME } from "./schema.js";
-
-// Event priorities: the single-queue model's (completions before arrivals, KEDA before the HPA, samples last).
-const P_COMPLETE = 0;
-const P_LOCK = 1; // JetStream ack wait expiry
-const P_ARRIVAL = 2; // producers, source starts and resends
-const P_POD = 3; // pod lifecycle, group rebalance completion
-const P_FAULT = 4; // kills, crashes, session expiry
-const P_STATS = 5; // RabbitMQ management stats, Kafka auto-commit
-const P_KEDA = 6;
-const P_HPA = 7;
-const P_SAMPLE = 9;
-
-const POD_PENDING_DONE = 0;
-const POD_STARTING_DONE = 1;
-const POD_GRACE_END = 2;
-const POD_CRASH = 3;
 
 const TOK = 1048576; // 2^20
 
@@ -114,14 +90,9 @@ interface Member {
   state: "alive" | "left" | "dead";
 }
 
-interface Pod {
-  uid: number;
-  name: string;
+/** A stage's pod: the Deployment's pod plus what it holds of the broker's messages or the log. */
+interface Pod extends DeploymentPod {
   stage: Stage;
-  phase: PodPhase;
-  createdAt: number;
-  readyAt: number;
-  token: number;
   processing: number; // runs in progress (incl. phantoms; a log pod: one per partition in process)
   running: Copy[];
   buffered: Copy[];
@@ -134,26 +105,13 @@ interface Stage {
   i: number;
   spec: StageSpec;
   name: string;
-  pods: Map<number, Pod>;
-  specReplicas: number;
-  /** status.replicas, readyReplicas, terminating pods and the replica-seconds, kept from pod phase changes. */
-  counts: ReplicaCounts;
+  /** The stage's Deployment: its pods, replica counts, scale events, KEDA and the HPA. */
+  dep: Deployment<Pod>;
   busyPods: number;
-  peak: number;
   peakBusy: number;
-  peakDesired: number;
-  peakReady: number;
-  /** KEDA's poll and the HPA's sync (null: a stage without a ScaledObject). */
-  autoscaler: Autoscaler | null;
-  /** What its triggers read (null without a ScaledObject). */
-  metricSource: MetricSource | null;
-  scaleEvents: Summary["scaleEvents"];
   inbox: Inbox | null;
   group: Group | null;
   service: Sampler;
-  sched: Sampler;
-  startup: Sampler;
-  crashU: Uniform;
   errU: Uniform;
   received: number;
   completed: number; // acked (queues) / first completions of an offset (logs)
@@ -342,9 +300,6 @@ function growI32(a: Int32Array, need: number): Int32Array {
   return b;
 }
 
-export function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
 
 export interface TopologyOptions {
   /** One "done" record per completed message (per stage). */
@@ -409,10 +364,8 @@ export class TopologySimulation {
 
   private copies = new Map<number, Copy>();
   private nextCopyUid = 0;
-  private nextPodUid = 0;
   private nextMemberId = 0;
   private members = new Map<number, Member>();
-  private pods = new Map<number, Pod>(); // all stages
 
   // payloads
   private originAt = new Float64Array(1024);
@@ -437,7 +390,7 @@ export class TopologySimulation {
   private K: Record<string, number> = {};
   private end = Infinity;
   private settledSince = -1;
-  private maxPolling = 30;
+  private maxPolling: number = KEDA_DEFAULTS.pollingInterval;
 
   constructor(scenario: TopologyScenario, opts: TopologyOptions = {}) {
     this.s = scenario;
@@ -478,7 +431,7 @@ export class TopologySimulation {
             statsPrev: { t: 0, produced: 0, delivered: 0 },
             rateWindow: { t: 0, produced: 0, delivered: 0 },
             statsIdle: false,
-            pollingInterval: 30,
+            pollingInterval: KEDA_DEFAULTS.pollingInterval,
           };
           this.inboxes.push(ib);
           return ib;
@@ -509,29 +462,40 @@ export class TopologySimulation {
       });
     });
     // stages
+    // One pod uid sequence for every stage's Deployment (pod names are <deployment>-<uid>, unique in the run).
+    const host = { env: this.env, bus: this.bus, podUids: { next: 0 }, podCreated: () => this.trackPeakTotal() };
     scenario.stages.forEach((sp, i) => {
       const sc = sp.scaling;
+      // What the stage's triggers read (its queue or log); `st` is read when KEDA first polls.
+      const source: MetricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(st, trigger, t) };
+      const dep = new Deployment<Pod>(
+        host,
+        {
+          name: sp.deployment,
+          stage: sp.name,
+          initialReplicas: sp.initialReplicas,
+          schedulingDelay: sampler(sp.schedulingDelay, stream(seed, `scheduling:${sp.name}`)),
+          startupDelay: sampler(sp.startupDelay, stream(seed, `startup:${sp.name}`)),
+          terminationGracePeriodSeconds: sp.terminationGracePeriodSeconds,
+          gracefulShutdown: sp.gracefulShutdown,
+          crashRatePerHour: sp.crashRatePerHour,
+          crashU: stream(seed, `crash:${sp.name}`),
+          kills: sp.kills,
+          crashes: sp.crashes,
+          scaling: sc ? { scaledObject: sc.scaledObject, keda: sc.keda, hpa: sc.hpa, scalerErrors: sp.scalerErrors, source } : null,
+        },
+        this.brokerRules(() => st),
+      );
       const st: Stage = {
         i,
         spec: sp,
         name: sp.name,
-        pods: new Map(),
-        specReplicas: 0,
-        counts: new ReplicaCounts(),
+        dep,
         busyPods: 0,
-        peak: 0,
         peakBusy: 0,
-        peakDesired: 0,
-        peakReady: 0,
-        autoscaler: sc ? new Autoscaler(sc.scaledObject, sc.keda, sc.hpa) : null,
-        metricSource: null,
-        scaleEvents: [],
         inbox: null,
         group: null,
         service: sampler(sp.processingTime, stream(seed, `service:${sp.name}`)),
-        sched: sampler(sp.schedulingDelay, stream(seed, `scheduling:${sp.name}`)),
-        startup: sampler(sp.startupDelay, stream(seed, `startup:${sp.name}`)),
-        crashU: stream(seed, `crash:${sp.name}`),
         errU: stream(seed, `errors:${sp.name}`),
         received: 0,
         completed: 0,
@@ -548,7 +512,6 @@ export class TopologySimulation {
         confirmTo: sp.confirms === null ? null : this.sources.find((x) => x.spec.name === sp.confirms)!,
         rebalances: 0,
       };
-      if (sc) st.metricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(st, trigger, t) };
       const c = sp.consumes;
       if (c?.kind === "queue") {
         const ib = this.inboxes.find((x) => x.spec.id === c.inbox)!;
@@ -584,28 +547,69 @@ export class TopologySimulation {
       this.stages.push(st);
     });
     const polls = this.stages.filter((st) => st.spec.scaling).map((st) => st.spec.scaling!.scaledObject.pollingInterval);
-    this.maxPolling = polls.length > 0 ? Math.max(...polls) : 30;
+    this.maxPolling = polls.length > 0 ? Math.max(...polls) : KEDA_DEFAULTS.pollingInterval;
     this.registerKinds();
   }
 
   // ---------------------------------------------------------------- setup
   private registerKinds(): void {
     const e = this.env;
-    this.K.complete = e.kind("complete", P_COMPLETE, () => this.onComplete(e.arg, e.now));
-    this.K.ackWait = e.kind("ack-wait", P_LOCK, () => this.onAckWait(e.arg, e.now));
-    this.K.arrival = e.kind("arrival", P_ARRIVAL, () => this.onArrival(e.arg, e.now));
-    this.K.sourceStart = e.kind("source-start", P_ARRIVAL, () => this.onSourceStart(e.arg, e.now));
-    this.K.resend = e.kind("resend-due", P_ARRIVAL, () => this.onResendDue(e.arg, e.now));
-    this.K.pod = e.kind("pod", P_POD, () => this.onPodEvent(e.arg, e.now));
-    this.K.rebalance = e.kind("rebalance", P_POD, () => this.tryFinishRebalance(this.groups[e.arg], e.now));
-    this.K.kill = e.kind("kill", P_FAULT, () => this.onKill(e.arg, e.now));
-    this.K.crash = e.kind("crash", P_FAULT, () => this.onCrashInjection(e.arg, e.now));
-    this.K.session = e.kind("session-expiry", P_FAULT, () => this.onSessionExpiry(e.arg, e.now));
-    this.K.stats = e.kind("stats", P_STATS, () => this.onStats(e.arg, e.now));
-    this.K.commit = e.kind("auto-commit", P_STATS, () => this.onAutoCommit(e.arg, e.now));
-    this.K.keda = e.kind("keda-poll", P_KEDA, () => this.onKedaPoll(this.stages[e.arg], e.now));
-    this.K.hpa = e.kind("hpa-sync", P_HPA, () => this.onHpaSync(this.stages[e.arg], e.now));
-    this.K.sample = e.kind("sample", P_SAMPLE, () => this.onSample(e.now));
+    this.K.complete = e.kind("complete", PRIORITY.complete, () => this.onComplete(e.arg, e.now));
+    this.K.ackWait = e.kind("ack-wait", PRIORITY.lock, () => this.onAckWait(e.arg, e.now));
+    this.K.arrival = e.kind("arrival", PRIORITY.arrival, () => this.onArrival(e.arg, e.now));
+    this.K.sourceStart = e.kind("source-start", PRIORITY.arrival, () => this.onSourceStart(e.arg, e.now));
+    this.K.resend = e.kind("resend-due", PRIORITY.arrival, () => this.onResendDue(e.arg, e.now));
+    this.K.rebalance = e.kind("rebalance", PRIORITY.pod, () => this.tryFinishRebalance(this.groups[e.arg], e.now));
+    this.K.session = e.kind("session-expiry", PRIORITY.fault, () => this.onSessionExpiry(e.arg, e.now));
+    this.K.stats = e.kind("stats", PRIORITY.stats, () => this.onStats(e.arg, e.now));
+    this.K.commit = e.kind("auto-commit", PRIORITY.stats, () => this.onAutoCommit(e.arg, e.now));
+    this.K.sample = e.kind("sample", PRIORITY.sample, () => this.onSample(e.now));
+  }
+
+  /** What a stage's pods do with its queue or log, for the stage's Deployment (../model/deployment.ts). */
+  private brokerRules(stage: () => Stage): BrokerRules<Pod> {
+    return {
+      newPod: (uid, name, t) => ({
+        uid,
+        name,
+        stage: stage(),
+        phase: "Pending",
+        createdAt: t,
+        readyAt: -1,
+        token: 0,
+        processing: 0,
+        running: [],
+        buffered: [],
+        unacked: 0,
+        inConsumers: false,
+        member: null,
+      }),
+      podReady: (pod, t) => {
+        const st = pod.stage;
+        if (st.inbox) {
+          st.inbox.consumers.push(pod);
+          pod.inConsumers = true;
+        } else if (st.group) this.joinGroup(pod, t);
+      },
+      // No new deliveries; a live group member sends LeaveGroup (a dead one was released already).
+      podUnready: (pod, t) => {
+        this.removeConsumer(pod);
+        if (pod.member?.state === "alive") this.leaveGroup(pod, t);
+      },
+      releasePod: (pod, t, why) => this.releaseHeld(pod, t, why),
+      podExits: (pod, t) => {
+        if (pod.buffered.length > 0) this.releaseBuffered(pod, t);
+        if (pod.member?.state === "alive") this.leaveGroup(pod, t);
+      },
+      podIdle: (pod) => pod.processing === 0,
+      afterPodChange: (t, what) => this.afterLifecycle(stage(), t, what),
+    };
+  }
+
+  /** After a pod lifecycle change of a stage: deliver to its consumers; a waiting group rebalance may finish. */
+  private afterLifecycle(st: Stage, t: number, what: Change): void {
+    if (what !== "exited" && st.inbox) this.dispatch(st.inbox, t);
+    if (what !== "consumers" && st.group?.rebalancing) this.tryFinishRebalance(st.group, t);
   }
 
   private describeConsumes(sp: StageSpec): string | null {
@@ -621,29 +625,6 @@ export class TopologySimulation {
     return `${what} (${ib.spec.broker}, ${ib.spec.delivery})`;
   }
 
-  private scalingOf(st: Stage): TraceHeader["scaling"] | null {
-    const sc = st.spec.scaling;
-    if (!sc) return null;
-    const so = sc.scaledObject;
-    const t0 = so.triggers[0];
-    return {
-      minReplicaCount: so.minReplicaCount,
-      maxReplicaCount: so.maxReplicaCount,
-      idleReplicaCount: so.idleReplicaCount,
-      target: t0.target,
-      targetType: t0.targetType,
-      triggerType: t0.type,
-      metricDescription: t0.description,
-      pollingInterval: so.pollingInterval,
-      cooldownPeriod: so.cooldownPeriod,
-      hpaSyncPeriod: sc.hpa.syncPeriod,
-      behavior: so.behavior ? "behavior" : "legacy",
-      downscaleStabilizationSeconds: sc.hpa.downscaleStabilization,
-      tolerance: sc.hpa.tolerance,
-      activationThreshold: t0.activationThreshold,
-    };
-  }
-
   header(): TraceHeader {
     const stages: TraceStage[] = this.stages.map((st) => {
       const out: TraceStage = {
@@ -651,15 +632,18 @@ export class TopologySimulation {
         deployment: st.spec.deployment,
         consumes: this.describeConsumes(st.spec),
         publishes: st.spec.publishes,
-        scaling: this.scalingOf(st),
+        scaling: st.spec.scaling ? scalingOf(st.spec.scaling.scaledObject, st.spec.scaling.hpa) : null,
       };
       if (st.group) out.partitions = st.group.log.spec.partitions;
+      if (st.spec.confirms !== null) out.confirms = st.spec.confirms;
+      const kafka = (st.spec.scaling?.scaledObject.triggers[0] as { kafka?: KafkaSettings } | undefined)?.kafka;
+      if (kafka) out.kafka = { lagThreshold: kafka.lagThreshold, allowIdleConsumers: kafka.allowIdleConsumers };
       return out;
     });
     const firstScaled = this.stages.find((st) => st.spec.scaling);
     const fixed = this.stages[0];
     const scaling: TraceHeader["scaling"] = firstScaled
-      ? this.scalingOf(firstScaled)!
+      ? scalingOf(firstScaled.spec.scaling!.scaledObject, firstScaled.spec.scaling!.hpa)
       : {
           minReplicaCount: fixed.spec.initialReplicas,
           maxReplicaCount: fixed.spec.initialReplicas,
@@ -668,48 +652,36 @@ export class TopologySimulation {
           targetType: "AverageValue",
           triggerType: "none",
           metricDescription: "fixed replicas (no ScaledObject)",
-          pollingInterval: 30,
-          cooldownPeriod: 300,
-          hpaSyncPeriod: 15,
+          pollingInterval: KEDA_DEFAULTS.pollingInterval,
+          cooldownPeriod: KEDA_DEFAULTS.cooldownPeriod,
+          hpaSyncPeriod: HPA_CONTROLLER_DEFAULTS.syncPeriodSeconds,
           behavior: "legacy",
         };
-    return {
-      type: "header",
-      version: TRACE_VERSION,
-      scenario: this.s.name,
-      source: "sim",
-      seed: this.s.seed,
-      scaling,
-      notes: {
-        topology: true,
-        scalingDescribesStage: firstScaled ? firstScaled.name : null,
-        channels: this.s.channels.map((c) =>
-          c.kind === "log"
-            ? { name: c.name, kind: c.kind, partitions: c.partitions, partitioner: c.partitioner }
-            : c.kind === "queue"
-              ? { name: c.name, kind: c.kind, broker: c.inbox.broker, delivery: c.inbox.delivery }
-              : { name: c.name, kind: c.kind, subscriptions: c.subscriptions.map((x) => ({ name: x.name, broker: x.broker, delivery: x.delivery })) },
-        ),
-        sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
-        phases: Object.fromEntries(
-          this.stages.filter((st) => st.spec.scaling).map((st) => [st.name, { kedaPollPhaseS: round6(st.spec.scaling!.keda.pollPhase), hpaSyncPhaseS: round6(st.spec.scaling!.hpa.syncPhase), drawnFromSeed: st.spec.scaling!.drawn }]),
-        ),
-      },
-      stages,
-    };
+    const header = simHeader(this.s.name, this.s.seed, scaling, {
+      ...(this.s.description ? { description: this.s.description } : {}),
+      topology: true,
+      scalingDescribesStage: firstScaled ? firstScaled.name : null,
+      channels: this.s.channels.map((c) =>
+        c.kind === "log"
+          ? { name: c.name, kind: c.kind, partitions: c.partitions, partitioner: c.partitioner }
+          : c.kind === "queue"
+            ? { name: c.name, kind: c.kind, broker: c.inbox.broker, delivery: c.inbox.delivery }
+            : { name: c.name, kind: c.kind, subscriptions: c.subscriptions.map((x) => ({ name: x.name, broker: x.broker, delivery: x.delivery })) },
+      ),
+      sources: this.s.sources.map((x) => ({ name: x.name, to: x.to, objects: x.objects, chunks: x.chunks, chunkSize: x.chunkSize, pacing: x.pacing, resend: x.resend })),
+      phases: Object.fromEntries(
+        this.stages.filter((st) => st.spec.scaling).map((st) => [st.name, { kedaPollPhaseS: round6(st.spec.scaling!.keda.pollPhase), hpaSyncPhaseS: round6(st.spec.scaling!.hpa.syncPhase), drawnFromSeed: st.spec.scaling!.drawn }]),
+      ),
+    });
+    header.stages = stages;
+    return header;
   }
 
   run(): TopologyResult {
     const s = this.s;
     const e = this.env;
     const header = this.header();
-    for (const st of this.stages) {
-      st.specReplicas = st.spec.initialReplicas;
-      st.peakDesired = st.specReplicas;
-      for (let k = 0; k < st.spec.initialReplicas; k++) this.createPod(st, 0, true);
-      st.peak = st.counts.nonTerminating;
-    }
-    this.trackPeakTotal();
+    for (const st of this.stages) st.dep.start();
     // Initial members of a consumer group are assigned at once (the group existed before t = 0).
     for (const g of this.groups) {
       if (g.members.length === 0) continue;
@@ -718,33 +690,14 @@ export class TopologySimulation {
     }
     s.producers.forEach((_, i) => this.startProducer(i));
     this.sources.forEach((src, i) => e.schedule(src.spec.at, this.K.sourceStart, i));
-    this.stages.forEach((st, i) => {
-      st.spec.kills.forEach((_, k) => e.schedule(st.spec.kills[k].at, this.K.kill, i * 65536 + k));
-      st.spec.crashes.forEach((_, k) => e.schedule(st.spec.crashes[k].at, this.K.crash, i * 65536 + k));
-    });
-    this.stages.forEach((st, i) => {
-      const sc = st.spec.scaling;
-      if (!sc) return;
-      e.schedule(sc.keda.createdAt + sc.keda.pollPhase, this.K.keda, i);
-      e.schedule(sc.hpa.syncPhase, this.K.hpa, i);
-    });
+    for (const st of this.stages) st.dep.scheduleFaults();
+    for (const st of this.stages) st.dep.startLoops();
     for (const ib of this.inboxes) if (ib.spec.broker === "rabbitmq" && ib.spec.statsInterval > 0 && this.inboxReadByHttp(ib)) e.schedule(0, this.K.stats, ib.i);
     for (const g of this.groups) e.schedule(g.spec.autoCommitInterval, this.K.commit, g.i);
     e.schedule(0, this.K.sample, 0);
     this.end = s.duration ?? s.maxDuration;
-    const maxEvents = s.limits.maxEvents;
-    const chunk = Math.max(s.sampleInterval, this.end / 100);
-    let horizon = 0;
-    while (e.pending > 0 && e.now < this.end) {
-      horizon = Math.min(this.end, horizon + chunk);
-      e.run(horizon);
-      if (e.processed > maxEvents) {
-        throw new SimulationLimitError("limits.maxEvents", `stopped at t=${round6(e.now)} s: more than limits.maxEvents (${maxEvents}) events`);
-      }
-      if (this.opts.onProgress && s.duration !== null) this.opts.onProgress(Math.min(1, e.now / this.end));
-      if (this.settledSince >= 0 && s.duration === null) break;
-    }
-    for (const st of this.stages) st.counts.account(e.now);
+    runInChunks(e, s, this.opts.onProgress, () => this.settledSince >= 0);
+    for (const st of this.stages) st.dep.counts.account(e.now);
     return { header, summary: this.summary(), events: e.processed };
   }
 
@@ -756,7 +709,7 @@ export class TopologySimulation {
     this.bus.emit("record", r);
   }
 
-  // ---------------------------------------------------------------- producers (shared with ../model/simulation.ts)
+  // ---------------------------------------------------------------- producers (ArrivalSource, as in ../model/simulation.ts)
   private startProducer(i: number): void {
     const src = new ArrivalSource(this.s.producers[i].producer, this.arrivalsU[i], this.s.duration, this.s.limits.maxEvents);
     this.arrivals[i] = src;
@@ -1151,7 +1104,7 @@ export class TopologySimulation {
       const next = pod.buffered.shift()!;
       this.startProcessing(pod, next, t);
     }
-    if (pod.phase === "Terminating" && pod.processing === 0) this.podGone(pod, t, "exited after finishing in-flight work");
+    if (pod.phase === "Terminating" && pod.processing === 0) pod.stage.dep.gone(pod, t, "exited after finishing in-flight work");
     const ib = pod.stage.inbox;
     if (ib) this.dispatch(ib, t);
   }
@@ -1382,7 +1335,7 @@ export class TopologySimulation {
   }
 
   private afterLogRun(g: Group, pod: Pod, p: number, t: number): void {
-    if (pod.phase === "Terminating" && pod.processing === 0) this.podGone(pod, t, "exited after finishing in-flight work");
+    if (pod.phase === "Terminating" && pod.processing === 0) pod.stage.dep.gone(pod, t, "exited after finishing in-flight work");
     if (g.rebalancing) {
       this.tryFinishRebalance(g, t);
       return;
@@ -1524,147 +1477,18 @@ export class TopologySimulation {
     return { ready, inFlight: g.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0, partitions };
   }
 
-  // ---------------------------------------------------------------- pods (as ../model/simulation.ts)
-  private createPod(st: Stage, t: number, alreadyReady = false): void {
-    const uid = this.nextPodUid++;
-    if (uid >= TOK) throw new SimulationLimitError("limits.maxReplicas", `more than ${TOK} pods created`);
-    const pod: Pod = {
-      uid,
-      name: `${st.spec.deployment}-${uid}`,
-      stage: st,
-      phase: "Pending",
-      createdAt: t,
-      readyAt: -1,
-      token: 0,
-      processing: 0,
-      running: [],
-      buffered: [],
-      unacked: 0,
-      inConsumers: false,
-      member: null,
-    };
-    st.pods.set(uid, pod);
-    this.pods.set(uid, pod);
-    st.counts.move(null, "Pending", t);
-    if (st.counts.nonTerminating > st.peak) st.peak = st.counts.nonTerminating;
-    this.trackPeakTotal();
-    if (alreadyReady) {
-      this.setPhase(pod, "Ready", t, "existed before the ScaledObject");
-      return;
-    }
-    this.setPhase(pod, "Pending", t, "created by the ReplicaSet");
-    this.schedulePod(pod, POD_PENDING_DONE, t + st.sched());
-  }
-
+  // ---------------------------------------------------------------- pods (the lifecycle is the Deployment's: ../model/deployment.ts)
   private trackPeakTotal(): void {
     let n = 0;
-    for (const st of this.stages) n += st.counts.nonTerminating;
+    for (const st of this.stages) n += st.dep.counts.nonTerminating;
     if (n > this.peakTotal) this.peakTotal = n;
-  }
-
-  private schedulePod(pod: Pod, code: number, at: number): void {
-    this.env.schedule(at, this.K.pod, (pod.uid * TOK + (pod.token & (TOK - 1))) * 4 + code);
-  }
-
-  private onPodEvent(arg: number, t: number): void {
-    const code = arg % 4;
-    const rest = (arg - code) / 4;
-    const token = rest % TOK;
-    const uid = (rest - token) / TOK;
-    const pod = this.pods.get(uid);
-    if (!pod || (pod.token & (TOK - 1)) !== token) return;
-    const st = pod.stage;
-    switch (code) {
-      case POD_PENDING_DONE:
-        if (pod.phase !== "Pending") return;
-        this.setPhase(pod, "Starting", t, "scheduled; containers starting");
-        this.schedulePod(pod, POD_STARTING_DONE, t + st.startup());
-        return;
-      case POD_STARTING_DONE:
-        if (pod.phase !== "Starting") return;
-        this.setPhase(pod, "Ready", t, "ready; consuming");
-        if (st.inbox) this.dispatch(st.inbox, t);
-        return;
-      case POD_GRACE_END:
-        if (pod.phase !== "Terminating") return;
-        this.releaseHeld(pod, t, "SIGKILL at the end of terminationGracePeriodSeconds");
-        this.podGone(pod, t, "killed after the grace period");
-        this.afterRelease(st, t);
-        return;
-      case POD_CRASH:
-        if (pod.phase !== "Ready" && pod.phase !== "Starting") return;
-        this.crashPod(pod, t, "container crashed");
-        return;
-    }
-  }
-
-  private crashPod(pod: Pod, t: number, why: string): void {
-    const st = pod.stage;
-    this.releaseHeld(pod, t, why);
-    this.setPhase(pod, "Starting", t, `${why}; restarting`);
-    this.schedulePod(pod, POD_STARTING_DONE, t + st.startup());
-    this.afterRelease(st, t);
-  }
-
-  private afterRelease(st: Stage, t: number): void {
-    if (st.inbox) this.dispatch(st.inbox, t);
-    if (st.group?.rebalancing) this.tryFinishRebalance(st.group, t);
-  }
-
-  private setPhase(pod: Pod, phase: PodPhase, t: number, reason: string): void {
-    const st = pod.stage;
-    const was = pod.phase;
-    st.counts.move(was, phase, t);
-    if (was === "Ready" && phase !== "Ready") this.removeConsumer(pod);
-    if (phase === "Ready" && was !== "Ready") {
-      if (st.counts.readyCount > st.peakReady) st.peakReady = st.counts.readyCount;
-      pod.readyAt = t;
-    }
-    pod.phase = phase;
-    pod.token++;
-    this.emit({ type: "pod", t, pod: pod.name, phase, reason, stage: st.name });
-    if (phase === "Ready" && was !== "Ready") {
-      if (st.inbox) {
-        st.inbox.consumers.push(pod);
-        pod.inConsumers = true;
-      } else if (st.group) this.joinGroup(pod, t);
-    }
-    if (phase === "Ready" || phase === "Starting") this.scheduleCrash(pod, t);
-  }
-
-  private scheduleCrash(pod: Pod, t: number): void {
-    const rate = pod.stage.spec.crashRatePerHour;
-    if (rate <= 0 || pod.phase !== "Ready") return;
-    const dt = (-Math.log(1 - pod.stage.crashU()) / rate) * 3600;
-    this.schedulePod(pod, POD_CRASH, t + dt);
   }
 
   private removeConsumer(pod: Pod): void {
     if (!pod.inConsumers) return;
     const ib = pod.stage.inbox!;
-    const i = ib.consumers.indexOf(pod);
-    if (i >= 0) {
-      ib.consumers.splice(i, 1);
-      if (ib.rr > i) ib.rr--;
-      if (ib.rr >= ib.consumers.length) ib.rr = 0;
-    }
+    ib.rr = removeFromRoundRobin(ib.consumers, ib.rr, pod);
     pod.inConsumers = false;
-  }
-
-  private podGone(pod: Pod, t: number, reason: string): void {
-    if (pod.phase === "Gone") return;
-    const st = pod.stage;
-    if (pod.buffered.length > 0) this.releaseBuffered(pod, t);
-    st.counts.move(pod.phase, "Gone", t);
-    if (pod.phase === "Ready") this.removeConsumer(pod);
-    if (pod.member) {
-      if (pod.member.state === "alive") this.leaveGroup(pod, t);
-    }
-    pod.phase = "Gone";
-    pod.token++;
-    st.pods.delete(pod.uid);
-    this.pods.delete(pod.uid);
-    this.emit({ type: "pod", t, pod: pod.name, phase: "Gone", reason, stage: st.name });
   }
 
   /** A pod exits with prefetched (not started) deliveries: they go back (or are lost) like on a crash. */
@@ -1678,72 +1502,6 @@ export class TopologySimulation {
         continue;
       }
       this.abandonQueueCopy(copy, pod, t, "pod exited with prefetched messages", false);
-    }
-  }
-
-  /** Start terminating a pod (scale-in): no new deliveries; in-flight work gets the grace period. */
-  private terminate(pod: Pod, t: number, reason: string): void {
-    const st = pod.stage;
-    st.counts.move(pod.phase, "Terminating", t);
-    if (pod.phase === "Ready") this.removeConsumer(pod);
-    const wasMember = pod.member !== null && pod.member.state === "alive";
-    pod.phase = "Terminating";
-    pod.token++;
-    this.emit({ type: "pod", t, pod: pod.name, phase: "Terminating", reason, stage: st.name });
-    if (!st.spec.gracefulShutdown) {
-      // SIGTERM ends the process at once: like a crash for what it holds (a group member does not say goodbye)
-      this.releaseHeld(pod, t, "SIGTERM (no graceful shutdown)");
-      this.podGone(pod, t, "exited at SIGTERM");
-      this.afterRelease(st, t);
-      return;
-    }
-    if (wasMember) this.leaveGroup(pod, t);
-    if (pod.processing === 0) {
-      this.podGone(pod, t, "exited at once (idle)");
-      if (st.group?.rebalancing) this.tryFinishRebalance(st.group, t);
-      return;
-    }
-    this.schedulePod(pod, POD_GRACE_END, t + st.spec.terminationGracePeriodSeconds);
-  }
-
-  private reconcileReplicaSet(st: Stage, t: number): void {
-    while (st.counts.nonTerminating < st.specReplicas) this.createPod(st, t);
-    if (st.counts.nonTerminating > st.specReplicas) {
-      // The ReplicaSet's deletion order, as in the single-queue model (../model/replicaset.ts).
-      for (const pod of podsToDelete(st.pods.values(), st.counts.nonTerminating - st.specReplicas)) {
-        this.terminate(pod, t, `scale-in to ${st.specReplicas}`);
-      }
-    }
-  }
-
-  private setSpec(st: Stage, to: number, t: number, actor: Actor, reason: string): void {
-    const from = st.specReplicas;
-    if (to === from) return;
-    st.specReplicas = to;
-    if (to > st.peakDesired) st.peakDesired = to;
-    st.scaleEvents.push({ t: round6(t), from, to, actor, reason, stage: st.name });
-    this.emit({ type: "scale", t, actor, from, to, reason, stage: st.name });
-    this.reconcileReplicaSet(st, t);
-    if (st.inbox) this.dispatch(st.inbox, t);
-  }
-
-  private onKill(arg: number, t: number): void {
-    const st = this.stages[Math.floor(arg / 65536)];
-    const k = st.spec.kills[arg % 65536];
-    for (const pod of faultVictims(st.pods.values(), k.count)) {
-      this.releaseHeld(pod, t, "pod killed (fault injection)");
-      this.podGone(pod, t, "SIGKILL (fault injection)");
-    }
-    this.reconcileReplicaSet(st, t);
-    this.afterRelease(st, t);
-  }
-
-  private onCrashInjection(arg: number, t: number): void {
-    const st = this.stages[Math.floor(arg / 65536)];
-    const k = st.spec.crashes[arg % 65536];
-    for (const pod of faultVictims(st.pods.values(), k.count, (p) => p.processing > 0)) {
-      if (pod.phase !== "Ready" && pod.phase !== "Starting") continue;
-      this.crashPod(pod, t, "container crashed (fault injection)");
     }
   }
 
@@ -1792,11 +1550,6 @@ export class TopologySimulation {
     return this.liveSnapshot(ib, t);
   }
 
-  private scalerErrorAt(st: Stage, t: number): boolean {
-    for (const w of st.spec.scalerErrors) if (t >= w.from && t < w.until) return true;
-    return false;
-  }
-
   private currentMetric(st: Stage, t: number): number {
     const sc = st.spec.scaling;
     if (sc) {
@@ -1811,49 +1564,14 @@ export class TopologySimulation {
     return 0;
   }
 
-  // ---------------------------------------------------------------- KEDA and the HPA (as ../model/simulation.ts)
-  private onKedaPoll(st: Stage, t: number): void {
-    const as = st.autoscaler!;
-    const poll = as.poll(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas);
-    const res = poll.result;
-    this.emit({ type: "keda-poll", t, metric: poll.metric, active: poll.active, error: poll.error, lastActiveTime: res.state.lastActiveTime, condition: res.condition, stage: st.name });
-    if (res.replicas !== null && res.replicas !== st.specReplicas) this.setSpec(st, res.replicas, t, "keda", res.reason);
-    this.env.schedule(t + as.scaledObject.pollingInterval, this.K.keda, st.i);
-  }
-
-  private onHpaSync(st: Stage, t: number): void {
-    const sc = st.spec.scaling!;
-    const res = st.autoscaler!.sync(t, this.scalerErrorAt(st, t), st.metricSource!, st.specReplicas, st.counts.nonTerminating, st.counts.readyCount);
-    this.emit({
-      type: "hpa-sync",
-      t,
-      metric: res.metricValue,
-      specReplicas: st.specReplicas,
-      statusReplicas: st.counts.nonTerminating,
-      raw: res.raw,
-      desired: res.desired,
-      condition: res.condition,
-      stage: st.name,
-    });
-    if (res.rescale && res.desired !== st.specReplicas) this.setSpec(st, res.desired, t, "hpa", res.reason);
-    this.env.schedule(t + sc.hpa.syncPeriod + sc.hpa.drift, this.K.hpa, st.i);
-  }
-
   // ---------------------------------------------------------------- samples & end
-  private restReplicas(st: Stage): number {
-    const sc = st.spec.scaling;
-    if (!sc) return st.spec.initialReplicas;
-    return sc.scaledObject.idleReplicaCount ?? sc.scaledObject.minReplicaCount;
-  }
-
   private isSettled(): boolean {
     if (this.producersActive > 0) return false;
     for (const src of this.sources) if (!this.sourceDone(src)) return false;
     for (const ib of this.inboxes) if (ib.stages.length > 0 && (ib.ready.length > 0 || ib.unacked > 0)) return false;
     for (const g of this.groups) if (this.groupPending(g) > 0 || g.inFlight > 0 || g.rebalancing) return false;
     for (const st of this.stages) {
-      if (st.busyPods > 0 || st.counts.terminatingCount > 0) return false;
-      if (st.specReplicas !== this.restReplicas(st) || st.counts.nonTerminating !== st.specReplicas || st.pods.size !== st.counts.nonTerminating) return false;
+      if (st.busyPods > 0 || !st.dep.atRest()) return false;
     }
     return true;
   }
@@ -1874,70 +1592,49 @@ export class TopologySimulation {
   }
 
   private onSample(t: number): void {
-    let queued = 0;
-    let inFlight = 0;
-    let lost = this.droppedNoQueue;
-    let redelivered = 0;
-    let desired = 0;
-    let current = 0;
-    let ready = 0;
-    let terminating = 0;
-    let busy = 0;
+    // The end-to-end sample: new payloads, completions at a last stage, and the stages' counts summed.
+    const e2e: SampleRecord = { type: "sample", t, metric: 0, queued: 0, inFlight: 0, produced: this.payloads, completed: this.sinkCompletions, deadLettered: 0, redelivered: 0, lost: this.droppedNoQueue, desired: 0, current: 0, ready: 0, terminating: 0, busy: 0 };
     for (const st of this.stages) {
-      st.counts.account(t);
+      const c = st.dep.counts;
+      c.account(t);
       const lat = histTake(st.lat);
-      const q = this.stageQueued(st);
-      const f = this.stageInFlight(st);
-      this.emit({
+      const rec: SampleRecord = {
         type: "sample",
         t,
         metric: this.currentMetric(st, t),
-        queued: q,
-        inFlight: f,
+        queued: this.stageQueued(st),
+        inFlight: this.stageInFlight(st),
         produced: this.stageProduced(st),
         completed: st.completed,
         deadLettered: 0,
         redelivered: st.redelivered,
         lost: st.lost,
-        desired: st.specReplicas,
-        current: st.counts.nonTerminating,
-        ready: st.counts.readyCount,
-        terminating: st.counts.terminatingCount,
+        desired: st.dep.specReplicas,
+        current: c.nonTerminating,
+        ready: c.readyCount,
+        terminating: c.terminatingCount,
         busy: st.busyPods,
-        ...(lat ? { lat } : {}),
-        stage: st.name,
-      });
-      if (!st.inbox || st.inbox.stages[0] === st) queued += q;
-      inFlight += f;
-      lost += st.lost;
-      redelivered += st.redelivered;
-      desired += st.specReplicas;
-      current += st.counts.nonTerminating;
-      ready += st.counts.readyCount;
-      terminating += st.counts.terminatingCount;
-      busy += st.busyPods;
+      };
+      if (lat) rec.lat = lat;
+      rec.stage = st.name;
+      this.emit(rec);
+      // A queue that several stages consume is counted once, at its first consumer.
+      if (!st.inbox || st.inbox.stages[0] === st) e2e.queued += rec.queued;
+      e2e.inFlight += rec.inFlight;
+      e2e.lost += rec.lost;
+      e2e.redelivered += rec.redelivered;
+      e2e.desired += rec.desired;
+      e2e.current += rec.current;
+      e2e.ready += rec.ready;
+      e2e.terminating += rec.terminating;
+      e2e.busy += rec.busy;
     }
-    for (const src of this.sources) redelivered += src.resent;
+    for (const src of this.sources) e2e.redelivered += src.resent;
+    e2e.metric = e2e.queued + e2e.inFlight;
     const lat = histTake(this.e2eHist);
-    this.emit({
-      type: "sample",
-      t,
-      metric: queued + inFlight,
-      queued,
-      inFlight,
-      produced: this.payloads,
-      completed: this.sinkCompletions,
-      deadLettered: 0,
-      redelivered,
-      lost,
-      desired,
-      current,
-      ready,
-      terminating,
-      busy,
-      ...(lat ? { lat } : {}),
-      stage: RESERVED_STAGE_NAME,
-    });
+    if (lat) e2e.lat = lat;
+    e2e.stage = RESERVED_STAGE_NAME;
+    this.emit(e2e);
     for (const ib of this.inboxes) {
       if (t - ib.rateWindow.t >= ib.pollingInterval) ib.rateWindow = { t, produced: ib.enqueued, delivered: ib.delivered };
     }
@@ -2022,15 +1719,15 @@ export class TopologySimulation {
         stillInStage: st.group ? this.groupPending(st.group) : st.inbox && st.inbox.stages[0] === st ? st.inbox.ready.length + st.inbox.unacked : st.unacked,
       },
       latencyS: st.soj.stats(),
-      replicas: { peak: st.peak, replicaSeconds: round6(st.counts.replicaSeconds), readyReplicaSeconds: round6(st.counts.readyReplicaSeconds), peakBusy: st.peakBusy },
-      scaleEvents: st.scaleEvents.length,
+      replicas: { peak: st.dep.peak, replicaSeconds: round6(st.dep.counts.replicaSeconds), readyReplicaSeconds: round6(st.dep.counts.readyReplicaSeconds), peakBusy: st.peakBusy },
+      scaleEvents: st.dep.scaleEvents.length,
       notes: {
         processed: st.processed,
         uniqueProcessed: this.uniqueProcessed(st.name),
-        peakDesired: st.peakDesired,
-        peakReady: st.peakReady,
-        firstReplicaReadyS: st.counts.firstReadyAt === null ? null : round6(st.counts.firstReadyAt),
-        hpaSyncs: st.autoscaler?.hpaSyncs ?? 0,
+        peakDesired: st.dep.peakDesired,
+        peakReady: st.dep.peakReady,
+        firstReplicaReadyS: st.dep.counts.firstReadyAt === null ? null : round6(st.dep.counts.firstReadyAt),
+        hpaSyncs: st.dep.autoscaler?.hpaSyncs ?? 0,
         ...(st.group ? { rebalances: st.rebalances, partitions: st.group.log.spec.partitions, group: st.group.spec.group } : {}),
       },
     }));
@@ -2041,21 +1738,17 @@ export class TopologySimulation {
     let redelivered = 0;
     let duplicates = 0;
     for (const st of this.stages) {
-      replicaSeconds += st.counts.replicaSeconds;
-      readyReplicaSeconds += st.counts.readyReplicaSeconds;
-      if (st.counts.firstReadyAt !== null && (firstReady === null || st.counts.firstReadyAt < firstReady)) firstReady = st.counts.firstReadyAt;
+      replicaSeconds += st.dep.counts.replicaSeconds;
+      readyReplicaSeconds += st.dep.counts.readyReplicaSeconds;
+      if (st.dep.counts.firstReadyAt !== null && (firstReady === null || st.dep.counts.firstReadyAt < firstReady)) firstReady = st.dep.counts.firstReadyAt;
       lost += st.lost;
       redelivered += st.redelivered;
       duplicates += st.duplicates;
     }
     for (const src of this.sources) redelivered += src.resent;
-    const scaleEvents = this.stages.flatMap((st) => st.scaleEvents).sort((a, b) => a.t - b.t);
+    const scaleEvents = this.stages.flatMap((st) => st.dep.scaleEvents).sort((a, b) => a.t - b.t);
     const e2e = this.e2e.stats();
-    return {
-      scenario: this.s.name,
-      seed: this.s.seed,
-      source: "sim",
-      simulatedSeconds: round6(this.env.now),
+    return simSummary(this.s.name, this.s.seed, this.env.now, {
       messages: { produced: this.payloads, completed: this.sinkCompletions, deadLettered: 0, redelivered, lost, duplicates },
       drainTimeS: this.firstArrivalAt >= 0 && this.lastSinkAt >= 0 ? round6(this.lastSinkAt - this.firstArrivalAt) : null,
       latencyS: { ...e2e, wait: this.e2eWait.stats(), service: this.e2eService.stats() },
@@ -2073,6 +1766,6 @@ export class TopologySimulation {
         droppedNoQueue: this.droppedNoQueue,
       },
       stages,
-    };
+    });
   }
 }

@@ -1,9 +1,10 @@
-// Run one topology scenario and write its outputs (trace.jsonl, summary.json, PNG charts, report.md).
+// Run one topology scenario and write its outputs (trace.jsonl, summary.json); the CLI draws its charts and
+// report.md from them (reports/topology.ts), as for a single-queue run.
 // The entry points sim/cli.ts uses: isTopologyScenario, loadTopology, runTopologyToDir.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parse } from "yaml";
-import { JsonlFileSink } from "../run.js";
+import { runToDir } from "../run.js";
 import { serializeRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { isTopologyScenario as isTopologyDoc, loadTopology, resolveTopology, type TopologyScenario } from "./load.js";
 import { TopologySimulation, type GroupReport, type InboxReport, type SourceReport, type TopologyOptions } from "./model.js";
@@ -56,69 +57,29 @@ export function topologyTraceText(out: { header: TraceHeader; records: TraceReco
 }
 
 export interface RunTopologyOptions extends TopologyOptions {
-  /** Write the PNG charts and report.md (default true). */
-  charts?: boolean;
-  /** Run the scenarios of `compareWith` too and tabulate them in report.md (default true). */
+  /** Run the scenarios of `compareWith` too (in memory), for the report's comparison table (default true). */
   compare?: boolean;
 }
 
-/** One row of the comparison table: a scenario's run, in memory. */
+/** A run of one of the scenarios in `compareWith`: its trace header and summary (what the report tabulates). */
 export interface ComparedRun {
-  scenario: TopologyScenario;
-  summary: Summary;
-  inboxes: InboxReport[];
-  groups: GroupReport[];
-  sources: SourceReport[];
   header: TraceHeader;
+  summary: Summary;
 }
 
-/**
- * Run and stream the trace to DIR/trace.jsonl, write summary.json, the charts and report.md.
- * Async because PNG encoding is.
- */
-export async function runTopologyToDir(scenario: TopologyScenario, outDir: string, opts: RunTopologyOptions = {}): Promise<Omit<TopologyRunOutput, "inboxes" | "groups" | "sources"> & { compared: ComparedRun[] }> {
-  mkdirSync(outDir, { recursive: true });
-  const sim = new TopologySimulation(scenario, opts);
-  const sink = new JsonlFileSink(join(outDir, "trace.jsonl"));
-  sink.write(serializeRecord(sim.header()));
-  const records: TraceRecord[] = [];
-  sim.bus.on("record", (r) => {
-    sink.write(serializeRecord(r));
-    records.push(r);
-  });
-  const t0 = performance.now();
-  let res;
-  try {
-    res = sim.run();
-  } finally {
-    sink.close();
-  }
-  const wallMs = performance.now() - t0;
-  writeFileSync(join(outDir, "summary.json"), JSON.stringify(res.summary, null, 2) + "\n");
-  const self: ComparedRun = {
-    scenario,
-    summary: res.summary,
-    inboxes: sim.inboxReports(),
-    groups: sim.groupReports(),
-    sources: sim.sourceReports(),
-    header: res.header,
-  };
+/** Run and stream the trace to DIR/trace.jsonl, write summary.json; run the `compareWith` scenarios. */
+export function runTopologyToDir(scenario: TopologyScenario, outDir: string, opts: RunTopologyOptions = {}): Omit<TopologyRunOutput, "inboxes" | "groups" | "sources"> & { compared: ComparedRun[] } {
+  const { res, records, wallMs } = runToDir(new TopologySimulation(scenario, opts), outDir, true);
   const compared: ComparedRun[] = [];
   if (opts.compare !== false) {
     for (const file of scenario.compareWith) {
       if (resolve(file) === resolve(scenario.file)) continue;
       const other = loadTopology(file, { seed: scenario.seed });
       const o = simulateTopology(other, { keepRecords: false });
-      compared.push({ scenario: other, summary: o.summary, inboxes: o.inboxes, groups: o.groups, sources: o.sources, header: o.header });
+      compared.push({ header: o.header, summary: o.summary });
     }
   }
-  if (opts.charts !== false) {
-    const { renderTopologyCharts, writeTopologyReport } = await import("../../reports/topology.js");
-    const trace = { header: res.header, records };
-    const pngs = await renderTopologyCharts(trace, outDir);
-    writeTopologyReport(outDir, trace, self, pngs, compared);
-  }
-  return { header: res.header, summary: res.summary, records, events: res.events, wallMs, compared };
+  return { header: res.header, summary: res.summary, records: records!, events: res.events, wallMs, compared };
 }
 
 // ---------------------------------------------------------------- seed 003 benchmark

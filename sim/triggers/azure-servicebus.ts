@@ -4,9 +4,8 @@
 //   rename of queueLength -> messageCount in PR #1138 (v2.0, no backward compatibility).
 // Spec: /work/shared/reference/keda-hpa-semantics.md B.5.
 
-import type { MetricTargetType } from "../decisions/hpa.js";
 import { isTriggerActive } from "../decisions/keda.js";
-import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger } from "./types.js";
+import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger, type TriggerCommon } from "./types.js";
 
 export const AZURE_SERVICEBUS_METADATA_KEYS = [
   "queueName",
@@ -25,15 +24,6 @@ export const AZURE_SERVICEBUS_METADATA_KEYS = [
 ] as const;
 
 export const DEFAULT_MESSAGE_COUNT = 5;
-
-export interface TriggerCommon {
-  index: number;
-  path: string;
-  targetType: MetricTargetType;
-  useCachedMetrics: boolean;
-  /** apiVersion of the ScaledObject, when known: decides what the legacy `queueLength` key means. */
-  apiVersion?: string;
-}
 
 export function parseAzureServiceBus(metadata: unknown, c: TriggerCommon): Trigger {
   const md: MetadataReader = new MetadataReader(metadata, `${c.path}.metadata`, "azure-servicebus", AZURE_SERVICEBUS_METADATA_KEYS);

@@ -4,11 +4,11 @@
 // pkg/scalers/scaler.go GetMetricTargetType (default AverageValue, Utilization rejected).
 
 import type { MetricTargetType } from "../decisions/hpa.js";
-import { parseAzureServiceBus, type TriggerCommon } from "./azure-servicebus.js";
+import { parseAzureServiceBus } from "./azure-servicebus.js";
 import { parseRabbitMq } from "./rabbitmq.js";
 import { parseKafka } from "./kafka.js";
 import { parseNatsJetStream } from "./nats-jetstream.js";
-import { isPlainObject, TriggerConfigError, type Trigger } from "./types.js";
+import { isPlainObject, TriggerConfigError, type Trigger, type TriggerCommon } from "./types.js";
 
 type TriggerParser = (metadata: unknown, common: TriggerCommon) => Trigger;
 

@@ -15,8 +15,7 @@
 
 import { isTriggerActive } from "../decisions/keda.js";
 import { capTotalLag } from "../decisions/kafka.js";
-import type { TriggerCommon } from "./azure-servicebus.js";
-import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger } from "./types.js";
+import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger, type TriggerCommon } from "./types.js";
 
 export const KAFKA_METADATA_KEYS = [
   "bootstrapServers",

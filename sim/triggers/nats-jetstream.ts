@@ -11,8 +11,7 @@
 // ready as num_pending and in flight + prefetched as num_ack_pending.
 
 import { isTriggerActive } from "../decisions/keda.js";
-import type { TriggerCommon } from "./azure-servicebus.js";
-import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger } from "./types.js";
+import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger, type TriggerCommon } from "./types.js";
 
 export const NATS_JETSTREAM_METADATA_KEYS = [
   "account",

@@ -7,8 +7,7 @@
 // Spec: /work/shared/reference/keda-hpa-semantics.md B.5.
 
 import { isTriggerActive } from "../decisions/keda.js";
-import type { TriggerCommon } from "./azure-servicebus.js";
-import { goQueryEscape, kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger } from "./types.js";
+import { goQueryEscape, kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger, type TriggerCommon } from "./types.js";
 
 export const RABBITMQ_METADATA_KEYS = [
   "host",

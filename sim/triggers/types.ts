@@ -45,6 +45,17 @@ export interface Trigger {
   read(q: QueueSnapshot): TriggerReading; // pure
 }
 
+/** What every trigger's parser gets besides its metadata: the trigger-level fields of spec.triggers[index]. */
+export interface TriggerCommon {
+  index: number;
+  /** The element's path, e.g. "spec.triggers[0]" (error messages name it). */
+  path: string;
+  targetType: MetricTargetType;
+  useCachedMetrics: boolean;
+  /** apiVersion of the ScaledObject, when known: decides what the legacy `queueLength` key means. */
+  apiVersion?: string;
+}
+
 export class TriggerConfigError extends Error {
   constructor(
     public path: string,
