@@ -15,23 +15,13 @@ import { RealEnvError, brokerUrls, checkAmqp, checkMgmt, findDaprd } from "./env
 import { Ledger } from "./ledger.js";
 import { APPS_DIR, Pair, PairStartError } from "./pair.js";
 import { ChildRegistry, sleep } from "./procs.js";
-import { ReplicaManager, type StartupSample } from "./replicas.js";
-import { LocalScaler, QueueReader, readModeOf } from "./scaler.js";
+import type { StartupSample } from "./replicas.js";
+import { QueueReader, readModeOf } from "./scaler.js";
+import type { ScalingBackend } from "./backend.js";
+import { RealInputError, RealInterrupted } from "./errors.js";
+import { LocalBackend } from "./local-backend.js";
 
-/** A scenario real mode cannot run (exit 2). */
-export class RealInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RealInputError";
-  }
-}
-
-export class RealInterrupted extends Error {
-  constructor(public signal: string) {
-    super(`interrupted by ${signal}`);
-    this.name = "RealInterrupted";
-  }
-}
+export { RealInputError, RealInterrupted };
 
 export interface RealOptions {
   scenario: Scenario;
@@ -45,6 +35,8 @@ export interface RealOptions {
   signal?: AbortSignal;
   /** Lower RabbitMQ's management stats interval to 1 s at runtime when it is slower (default true). */
   tuneBrokerStats?: boolean;
+  /** Who scales and runs the replicas (default: real-local, real/local-backend.ts). */
+  backend?: ScalingBackend;
 }
 
 export interface RealResult {
@@ -52,6 +44,8 @@ export interface RealResult {
   records: TraceRecord[];
   summary: Summary;
   startups: StartupSample[];
+  /** The backend that ran the replicas (its notes, its inputs for the comparison). */
+  backend: ScalingBackend;
   /** How often the management API refreshed queue counts during the run (ms; 5000 assumed when unknown). */
   statsIntervalMs: number;
   statsTiming: StatsTiming;
@@ -200,37 +194,11 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   };
 
   const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, resultsQueue, prefetch: s.queue.prefetch });
-  const replicas = new ReplicaManager(
-    {
-      registry,
-      daprd,
-      runId,
-      logDir,
-      resourcesDir: res.consumerDir,
-      appId: s.consumer.deploymentName,
-      deploymentName: s.consumer.deploymentName,
-      appScript: join(APPS_DIR, "consumer.ts"),
-      processingWall: ws.consumer.processingTime,
-      seed: s.seed,
-      timeScale: k,
-      graceWallS: ws.consumer.terminationGracePeriodSeconds,
-      startTimeoutMs: 30_000,
-    },
-    {
-      now,
-      emit,
-      onPodGone: (pod, t, reason) => ledger.podGone(pod.name, t, reason),
-      onFatal: setFatal,
-      progress: (l) => say(`[t=${now().toFixed(1)}s] ${l}`),
-    },
-  );
-  const ledger = new Ledger(scen, emit, (pod) => {
-    const p = replicas.byName(pod);
-    return p !== undefined && p.phase !== "Gone";
-  });
+  const backend: ScalingBackend = o.backend ?? new LocalBackend();
+  const ledger = new Ledger(scen, emit, (pod) => backend.podAlive(pod));
 
   let producer: Pair | null = null;
-  let scaler: LocalScaler | null = null;
+  let prepared = false;
   let finishedNormally = false;
   let endedBy = "settled";
   let brokerLeft: number | null = null;
@@ -273,14 +241,37 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     }
     say(`producer ready after ${Math.round(producer.readyAt! - producer.spawnedAt)} ms`);
 
-    // ---- initial replicas (exist before the ScaledObject): Ready at t = 0 ----
-    if (s.consumer.initialReplicas > 0) {
-      replicas.specReplicas = s.consumer.initialReplicas;
-      for (let i = 0; i < s.consumer.initialReplicas; i++) replicas.createPod(0, true);
-      await Promise.race([replicas.waitAllReady(), interrupted]).catch((e: Error) => {
-        throw e instanceof RealInterrupted ? e : new RealEnvError(`an initial replica did not start: ${e.message}`);
-      });
-    }
+    // ---- the backend: its objects, its node, the initial replicas (Ready before t = 0) ----
+    prepared = true;
+    await backend.prepare({
+      scenario: s,
+      wallScenario: ws,
+      timeScale: k,
+      runId,
+      daprd,
+      registry,
+      logDir,
+      runDir,
+      broker,
+      brokerUrls: urls,
+      jobsQueue,
+      resultsQueue,
+      resources: res,
+      stats,
+      ledger: () => ledger,
+      now,
+      wallAt,
+      scenarioAt: (perfMs) => (Number.isNaN(t0Perf) ? 0 : (perfMs - t0Perf) / 1000 / k),
+      emit,
+      onScale: (t, actor, from, to, reason) => {
+        scaleEvents.push({ t: round6(t), from, to, actor, reason });
+        emit({ type: "scale", t, actor, from, to, reason });
+        say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
+      },
+      onFatal: setFatal,
+      progress: say,
+      interrupted,
+    });
 
     // ---- t = 0 ----
     t0Perf = performance.now();
@@ -298,19 +289,13 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     }
     s.consumer.kills.forEach((kf) => {
       later(kf.at, () => {
-        const victims = replicas.kill(kf.count, now());
+        const victims = backend.kill(kf.count, now());
         say(`[t=${now().toFixed(1)}s] fault injection: SIGKILL ${victims.length ? victims.join(", ") : "(no live pod)"}`);
       });
     });
-    const onScale = (t: number, actor: Actor, from: number, to: number, reason: string) => {
-      scaleEvents.push({ t: round6(t), from, to, actor, reason });
-      emit({ type: "scale", t, actor, from, to, reason });
-      say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
-      replicas.setSpec(to, t);
-    };
+    backend.start();
+    // What trigger 0 reads now, for the samples (the backend's scalers read on their own).
     const reader = new QueueReader(broker, jobsQueue, k, () => ({ inFlight: ledger.inFlight }));
-    scaler = new LocalScaler(s, reader, replicas, { now, wallAt, emit, onScale, progress: say });
-    scaler.start();
 
     // ---- samples, progress, end detection ----
     const trig0 = s.scaledObject.triggers[0];
@@ -339,6 +324,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
         } catch (e) {
           say(`sampler: cannot read the queue: ${(e as Error).message}`);
         }
+        const rc = backend.counts();
         const sample: SampleRecord = {
           type: "sample",
           t,
@@ -350,10 +336,10 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
           deadLettered: ledger.deadLettered,
           redelivered: ledger.redelivered,
           lost: 0,
-          desired: replicas.specReplicas,
-          current: replicas.nonTerminating,
-          ready: replicas.readyCount,
-          terminating: replicas.terminatingCount,
+          desired: rc.desired,
+          current: rc.current,
+          ready: rc.ready,
+          terminating: rc.terminating,
           busy: ledger.busyPods,
         };
         const lat = ledger.takeSampleLatency();
@@ -372,10 +358,10 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
           ledger.live <= 0 &&
           ledger.inFlight === 0 &&
           queued === 0 &&
-          replicas.terminatingCount === 0 &&
-          replicas.specReplicas === rest &&
-          replicas.nonTerminating === replicas.specReplicas &&
-          replicas.pods.size === replicas.nonTerminating;
+          rc.terminating === 0 &&
+          rc.desired === rest &&
+          rc.current === rc.desired &&
+          rc.total === rc.current;
         if (s.duration === null && settled) {
           if (settledSince < 0) settledSince = t;
           if (t - settledSince >= s.scaledObject.pollingInterval) {
@@ -404,11 +390,10 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     finishedNormally = true;
   } finally {
     // ---- stop everything (always) ----
-    scaler?.stop();
     for (const t of timers) clearTimeout(t);
     timers.clear();
     const quick = !finishedNormally;
-    await replicas.stopAll(quick ? 2000 : Math.max(2000, ws.consumer.terminationGracePeriodSeconds * 1000 + 1000));
+    if (prepared) await backend.stop(quick);
     producer?.terminate();
     await registry.stopAll(quick ? 1500 : 3000);
     if (!quick) {
@@ -435,8 +420,8 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
 
   // ---- trace + summary ----
   const header = new Simulation(s).header();
-  header.source = "real-local";
-  const startups = replicas.startups;
+  header.source = backend.source;
+  const startups = backend.startups;
   const st = startups.map((x) => x.startupS).sort((a, b) => a - b);
   const q = (p: number) => (st.length ? round6(st[Math.min(st.length - 1, Math.max(0, Math.ceil((p / 100) * st.length) - 1))]) : null);
   header.notes = {
@@ -447,6 +432,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     rabbitmq: mgmt.version ?? null,
     managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
     triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
+    ...backend.notes(),
   };
   records.sort((a, b) => a.t - b.t);
   const kept = records.filter((r) => r.t <= endT + 1e-9);
@@ -479,7 +465,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const summary: Summary = {
     scenario: s.name,
     seed: s.seed,
-    source: "real-local",
+    source: backend.source,
     simulatedSeconds: round6(endT),
     messages: {
       produced: ledger.produced,
@@ -491,7 +477,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     },
     drainTimeS: ledger.firstArrivalAt >= 0 && ledger.lastDepartureAt >= 0 ? round6(ledger.lastDepartureAt - ledger.firstArrivalAt) : null,
     latencyS: { ...ledger.sojourn.stats(), wait: ledger.wait.stats(), service: ledger.service.stats() },
-    replicas: { peak: replicas.peak, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
+    replicas: { peak: backend.peak, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
     firstReplicaReadyS: firstReady ? round6(firstReady.t) : null,
     scaleEvents,
     notes: {
@@ -499,7 +485,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       timeScale: k,
       runId,
       wallSeconds: round6((performance.now() - wallStart) / 1000),
-      hpaSyncs: scaler?.decisions.hpaSyncs ?? 0,
+      hpaSyncs: backend.hpaSyncs(),
       abandonedDeliveries: ledger.abandoned,
       /** First sample at which the scaler's metric (e.g. the management API) showed any message. */
       metricFirstVisibleS: firstVisible ? firstVisible.t : null,
@@ -524,5 +510,5 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const trace = [serializeRecord(header), ...kept.map(serializeRecord)].join("\n") + "\n";
   writeFileSync(join(o.outDir, "trace.jsonl"), trace);
   writeFileSync(join(o.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-  return { header, records: kept, summary, startups, statsIntervalMs: statsMs, statsTiming: stats, runId, wallSeconds: (performance.now() - wallStart) / 1000 };
+  return { header, records: kept, summary, startups, backend, statsIntervalMs: statsMs, statsTiming: stats, runId, wallSeconds: (performance.now() - wallStart) / 1000 };
 }
