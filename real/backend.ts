@@ -72,6 +72,8 @@ export interface ScalingBackend {
   stop(quick: boolean): Promise<void>;
   /** Backend facts for the trace header and summary notes. */
   notes(): Record<string, unknown>;
+  /** Start t0 on a whole wall-clock second (KEDA keeps lastActiveTime in whole seconds). */
+  readonly alignT0?: boolean;
   /** Inputs the comparison simulation should take from this run (phases, rounded periods), if any. */
   simOverrides?(s: Scenario): { scenario: Scenario; why: string[] };
 }

@@ -274,7 +274,12 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     });
 
     // ---- t = 0 ----
-    t0Perf = performance.now();
+    if (backend.alignT0) {
+      // The next whole second of the wall clock, exactly (Kubernetes timestamps are whole seconds).
+      const at = Math.ceil((performance.timeOrigin + performance.now()) / 1000) * 1000 - performance.timeOrigin;
+      await sleep(Math.max(0, at - performance.now()));
+      t0Perf = at;
+    } else t0Perf = performance.now();
     const producerUrl = `http://127.0.0.1:${producer.ports.app}/MessageProducer`;
     let postsDone = 0;
     for (const p of plan.posts) {

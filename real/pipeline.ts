@@ -11,6 +11,7 @@ import type { Scenario } from "../sim/scenario/load.js";
 import type { Summary } from "../sim/trace.js";
 import { runReal, type RealResult } from "./harness.js";
 import { readModeOf } from "./scaler.js";
+import type { ScalingBackend } from "./backend.js";
 
 export interface PipelineOptions {
   scenario: Scenario;
@@ -23,6 +24,8 @@ export interface PipelineOptions {
   /** Skip the simulator run and the comparison. */
   noCompare?: boolean;
   tuneBrokerStats?: boolean;
+  /** Who scales and runs the replicas (default real-local). */
+  backend?: ScalingBackend;
 }
 
 export interface PipelineResult {
@@ -46,8 +49,15 @@ export interface SimInputs {
  * seconds; no separate scheduling delay) and RabbitMQ's actual collect_statistics_interval ÷ k as
  * the management-API sampling interval.
  */
-export function simScenarioFor(s: Scenario, real: RealResult, k: number): { scenario: Scenario; inputs: SimInputs } {
+export function simScenarioFor(s0: Scenario, real: RealResult, k: number): { scenario: Scenario; inputs: SimInputs } {
   const why: string[] = [];
+  // A backend that ran real controllers knows what they ran with (rounded periods, measured phases).
+  let s = s0;
+  if (real.backend?.simOverrides) {
+    const o = real.backend.simOverrides(s0);
+    s = o.scenario;
+    why.push(...o.why);
+  }
   const measured = real.startups.map((x) => Math.round(x.startupS * 1e6) / 1e6);
   const startupDelay: Distribution = measured.length > 0 ? { dist: "empirical", values: measured } : s.consumer.startupDelay;
   why.push(measured.length > 0 ? `consumer.startupDelay = the ${measured.length} measured startup latencies (empirical)` : "no replica started: consumer.startupDelay left as in the scenario");
@@ -65,7 +75,7 @@ export function simScenarioFor(s: Scenario, real: RealResult, k: number): { scen
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const say = o.progress ?? (() => undefined);
-  const real = await runReal({ scenario: o.scenario, timeScale: o.timeScale, outDir: o.outDir, runId: o.runId, progress: say, wallTimeoutS: o.wallTimeoutS, signal: o.signal, tuneBrokerStats: o.tuneBrokerStats });
+  const real = await runReal({ scenario: o.scenario, timeScale: o.timeScale, outDir: o.outDir, runId: o.runId, progress: say, wallTimeoutS: o.wallTimeoutS, signal: o.signal, tuneBrokerStats: o.tuneBrokerStats, backend: o.backend });
   const files: string[] = [join(o.outDir, "trace.jsonl"), join(o.outDir, "summary.json")];
   const trace = { header: real.header, records: real.records };
   const pngs = await renderCharts(trace, o.outDir);

@@ -68,7 +68,7 @@ export function startDaemon(o: { name: string; binary: string; args: string[]; e
   const log = join(o.logDir, `${o.name}.log`);
   const fd = openSync(log, "a");
   writeFileSync(fd, `\n===== kedasim: ${new Date().toISOString()} starting ${o.binary} ${o.args.join(" ")}\n`);
-  const child = spawn(o.binary, o.args, { detached: true, stdio: ["ignore", fd, fd], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...o.env } });
+  const child = spawn(o.binary, o.args, { detached: true, stdio: ["ignore", fd, fd], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", TZ: "UTC", ...o.env } });
   closeSync(fd);
   child.on("error", () => undefined); // reported by the readiness wait (the process is not alive)
   if (child.pid === undefined) throw new Error(`cannot start ${o.binary}`);
