@@ -56,6 +56,8 @@ export interface BackendContext {
 
 export interface ScalingBackend {
   readonly source: Source;
+  /** Before anything of the run starts: can this backend run at all? (Throws RealEnvError, exit 3.) */
+  preflight?(): Promise<void>;
   /** Before t0: whatever the backend needs (namespace, objects, node agent), and the initial replicas Ready. */
   prepare(ctx: BackendContext): Promise<void>;
   /** At t0: start the scaling loops. */

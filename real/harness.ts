@@ -138,6 +138,8 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const [amqpErr, mgmt] = await Promise.all([checkAmqp(urls.amqp), checkMgmt(urls)]);
   if (amqpErr) throw new RealEnvError(`${amqpErr} — is RabbitMQ running? (npm run real:setup)`);
   if (mgmt.error) throw new RealEnvError(`${mgmt.error} — KEDA's HTTP mode and the sampler need it (npm run real:setup)`);
+  const backend: ScalingBackend = o.backend ?? new LocalBackend();
+  await backend.preflight?.();
   // The management API (KEDA's HTTP mode) refreshes queue counts every collect_statistics_interval
   // (5 s by default) — 5/k scenario seconds at time scale k. Tune it down to 1 s if we can.
   let stats: StatsTiming = await readStatsTiming();
@@ -194,7 +196,6 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   };
 
   const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, resultsQueue, prefetch: s.queue.prefetch });
-  const backend: ScalingBackend = o.backend ?? new LocalBackend();
   const ledger = new Ledger(scen, emit, (pod) => backend.podAlive(pod));
 
   let producer: Pair | null = null;
@@ -203,6 +204,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   let endedBy = "settled";
   let brokerLeft: number | null = null;
   let endT = 0;
+  let sampleReadAgeMs: number | null = null;
   const scaleEvents: Summary["scaleEvents"] = [];
   try {
     // ---- broker: per-run queues ----
@@ -312,6 +314,28 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     let lastProgress = -Infinity;
     let n = 0;
     const done = new Promise<void>((resolve) => (wakeMain = resolve));
+    // The broker is read in a loop of its own: a read takes tens of ms (the management API more
+    // under load), and awaiting it inside the sample loop made samples lag their time stamps by
+    // up to ~1 s wall (10 s scenario at k 0.1) on a loaded machine. Samples now take the in-memory
+    // counts at their own instant and the latest finished broker read (age recorded below).
+    let latest = { queued: 0, metric: 0, atPerf: Number.NaN };
+    let brokerLoopStop = false;
+    let maxReadAgeMs = 0;
+    const brokerLoop = (async () => {
+      const interval = s.sampleInterval * k * 1000;
+      while (!brokerLoopStop && !fatal && !o.signal?.aborted) {
+        const began = performance.now();
+        try {
+          const c = await broker.checkQueue(jobsQueue);
+          const metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await reader.snapshot("http")).value;
+          latest = { queued: c.messageCount, metric, atPerf: began };
+        } catch (e) {
+          say(`sampler: cannot read the queue: ${(e as Error).message}`);
+        }
+        const rest = interval - (performance.now() - began);
+        if (rest > 0) await Promise.race([sleep(rest), done]);
+      }
+    })();
     const sampleLoop = async () => {
       for (;;) {
         if (fatal || o.signal?.aborted) return;
@@ -320,15 +344,8 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
         if (wait > 0) await Promise.race([sleep(wait), done]);
         if (fatal || o.signal?.aborted) return;
         n++;
-        let queued = 0;
-        let metric = 0;
-        try {
-          const c = await broker.checkQueue(jobsQueue);
-          queued = c.messageCount;
-          metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await reader.snapshot("http")).value;
-        } catch (e) {
-          say(`sampler: cannot read the queue: ${(e as Error).message}`);
-        }
+        const { queued, metric } = latest;
+        if (!Number.isNaN(latest.atPerf)) maxReadAgeMs = Math.max(maxReadAgeMs, performance.now() - latest.atPerf);
         const rc = backend.counts();
         const sample: SampleRecord = {
           type: "sample",
@@ -389,6 +406,9 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       }
     };
     await sampleLoop();
+    brokerLoopStop = true;
+    await brokerLoop;
+    sampleReadAgeMs = Math.round(maxReadAgeMs);
     if (o.signal?.aborted) throw new RealInterrupted(String(o.signal.reason ?? "SIGINT"));
     const f = fatal as Error | null; // set from callbacks
     if (f) throw f instanceof RealEnvError ? f : new RealEnvError(f.message);
@@ -494,6 +514,8 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       abandonedDeliveries: ledger.abandoned,
       /** First sample at which the scaler's metric (e.g. the management API) showed any message. */
       metricFirstVisibleS: firstVisible ? firstVisible.t : null,
+      /** Oldest broker reading a sample used (wall ms): queued/metric of a sample are at most this old. */
+      sampleBrokerReadMaxAgeMs: sampleReadAgeMs,
       brokerCheck: {
         jobsQueueMessagesAfterStop: brokerLeft,
         producedEqualsCompletedPlusDeadLettered: ledger.produced === ledger.completed + ledger.deadLettered,

@@ -119,10 +119,8 @@ export class ClusterBackend implements ScalingBackend {
     return this.tOf(epochMs - performance.timeOrigin);
   }
 
-  async prepare(ctx: BackendContext): Promise<void> {
-    this.ctx = ctx;
-    const s = ctx.scenario;
-    const k = ctx.timeScale;
+  /** The cluster can do this run: API reachable, KEDA's CRD, the external metrics API, Dapr's Component CRD. */
+  async preflight(): Promise<void> {
     const local = this.o.kubeconfig === null;
     let kubeconfig = this.o.kubeconfig;
     if (local) {
@@ -136,7 +134,6 @@ export class ClusterBackend implements ScalingBackend {
       throw new RealEnvError(`cannot read kubeconfig ${kubeconfig}: ${(e as Error).message}`);
     }
     const kube = this.kube;
-    // ---- the cluster can do this: API, KEDA's CRD, the external metrics API, Dapr's Component CRD ----
     try {
       await kube.core.listNamespace({ limit: 1 });
     } catch (e) {
@@ -156,6 +153,15 @@ export class ClusterBackend implements ScalingBackend {
         if (c?.status !== "True") throw new RealEnvError(`${what} is not Available: ${c?.message ?? "no condition"}${local ? " (npm run cluster:setup)" : ""}`);
       }
     }
+  }
+
+  async prepare(ctx: BackendContext): Promise<void> {
+    this.ctx = ctx;
+    const s = ctx.scenario;
+    const k = ctx.timeScale;
+    const local = this.o.kubeconfig === null;
+    if (!this.kube) await this.preflight();
+    const kube = this.kube;
     // ---- the controller-manager's HPA periods × k (local plane: restart it with them) ----
     const hf = hpaFlagsFor(s, k);
     if (local) {
@@ -442,7 +448,8 @@ export class ClusterBackend implements ScalingBackend {
     const read = [...this.hpaReads].reverse().find((r) => r.epochMs <= l.epochMs + 50 && l.epochMs - r.epochMs < 2000);
     const raw = this.pendingSync && l.epochMs - this.pendingSync.epochMs < 2000 ? this.pendingSync.desired : null;
     this.pendingSync = null;
-    const spec = l.kind === "rescaled" ? (l.current ?? this.desired) : this.desired;
+    // "Decided not to scale" logs the unchanged count; "Successfully rescaled" the count it changed.
+    const spec = l.kind === "rescaled" ? (l.current ?? this.desired) : (l.desired ?? this.desired);
     const desired = l.desired ?? spec;
     if (l.kind === "rescaled") this.causes.push({ perf: l.epochMs - performance.timeOrigin, actor: "hpa", from: l.current, to: desired, reason: `HPA: ${l.reason ?? "rescaled"}`, precise: true, used: false });
     this.ctx.emit({

@@ -87,8 +87,7 @@ function withCredentials(base: string, user: string, password: string): string {
 }
 
 /** Build every object of the run. Throws RealInputError for what the cluster path cannot run. */
-export function clusterObjects(s: Scenario, k: number, n: ClusterNames): ClusterObjects {
-  const docs = rawManifests(s);
+export function clusterObjects(s: Scenario, k: number, n: ClusterNames, docs: Doc[] = rawManifests(s)): ClusterObjects {
   const periods: ScaledPeriod[] = [];
   const notes: string[] = [];
   const so = s.scaledObject;
