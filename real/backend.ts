@@ -39,6 +39,8 @@ export interface BackendContext {
   jobsQueue: string;
   resultsQueue: string;
   resources: RunResources;
+  /** Environment every app of the run needs (where to report results). */
+  appEnv: Record<string, string>;
   stats: StatsTiming;
   ledger: () => Ledger;
   now(): number;

@@ -4,7 +4,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const JOBS_BINDING = "jobs";
-export const RESULTS_BINDING = "results";
 
 export interface RabbitBinding {
   name: string;
@@ -46,18 +45,18 @@ export interface RunResources {
 }
 
 /**
- * consumer: jobs (input, prefetch from the scenario — 1 by default) + results (output);
- * producer: jobs (output) + results (output).
+ * consumer: jobs (input, prefetch from the scenario — 1 by default); producer: jobs (output). The
+ * apps report results straight to the results queue (real/apps/common.ts ResultsReporter), not
+ * through a binding. daprd 1.9 has no `direction` metadata: it initialises a component registered
+ * both ways as input AND output binding, but reads an input binding only when the app answers
+ * OPTIONS /<name> (runtime.go `isAppSubscribedToBinding`), which the producer does not.
  */
-export function writeResources(runDir: string, o: { host: string; jobsQueue: string; resultsQueue: string; prefetch: number }): RunResources {
+export function writeResources(runDir: string, o: { host: string; jobsQueue: string; prefetch: number }): RunResources {
   const consumerDir = join(runDir, "resources-consumer");
   const producerDir = join(runDir, "resources-producer");
   mkdirSync(consumerDir, { recursive: true });
   mkdirSync(producerDir, { recursive: true });
-  const results: RabbitBinding = { name: RESULTS_BINDING, queueName: o.resultsQueue, host: o.host, direction: "output", prefetchCount: 1 };
   writeFileSync(join(consumerDir, "jobs.yaml"), rabbitBindingYaml({ name: JOBS_BINDING, queueName: o.jobsQueue, host: o.host, direction: "input", prefetchCount: o.prefetch }));
-  writeFileSync(join(consumerDir, "results.yaml"), rabbitBindingYaml(results));
   writeFileSync(join(producerDir, "jobs.yaml"), rabbitBindingYaml({ name: JOBS_BINDING, queueName: o.jobsQueue, host: o.host, direction: "output", prefetchCount: 1 }));
-  writeFileSync(join(producerDir, "results.yaml"), rabbitBindingYaml(results));
   return { consumerDir, producerDir };
 }

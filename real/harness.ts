@@ -11,7 +11,8 @@ import { serializeRecord, type Actor, type SampleRecord, type Summary, type Trac
 import type { ResultEvent } from "./apps/common.js";
 import { Broker, readStatsTiming, tuneStatsTiming, type StatsTiming } from "./broker.js";
 import { writeResources } from "./components.js";
-import { RealEnvError, brokerUrls, checkAmqp, checkMgmt, findDaprd } from "./env.js";
+import { daprdNotes, describeDaprd, probeDaprd, unsupportedDaprd, type DaprdInfo } from "./daprd-flags.js";
+import { RealEnvError, SETUP_HINT, brokerUrls, checkAmqp, checkMgmt, findDaprd } from "./env.js";
 import { Ledger } from "./ledger.js";
 import { APPS_DIR, Pair, PairStartError } from "./pair.js";
 import { ChildRegistry, sleep } from "./procs.js";
@@ -134,6 +135,14 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const d = findDaprd();
   if (!d.path) throw new RealEnvError(d.why);
   const daprd = d.path;
+  let daprdInfo: DaprdInfo;
+  try {
+    daprdInfo = probeDaprd(daprd);
+  } catch (e) {
+    throw new RealEnvError(`cannot use daprd ${daprd}: ${(e as Error).message} (${SETUP_HINT}, or set DAPRD=/path/to/daprd)`);
+  }
+  const unsupported = unsupportedDaprd(daprdInfo);
+  if (unsupported) throw new RealEnvError(`${unsupported} (${SETUP_HINT} builds one, or set DAPRD=/path/to/daprd)`);
   const urls = brokerUrls();
   const [amqpErr, mgmt] = await Promise.all([checkAmqp(urls.amqp), checkMgmt(urls)]);
   if (amqpErr) throw new RealEnvError(`${amqpErr} — is RabbitMQ running? (npm run real:setup)`);
@@ -150,7 +159,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   }
   const statsMs = stats.effectiveMs;
   say(
-    `daprd ${daprd}; RabbitMQ ${mgmt.version ?? "?"}; management API refreshes queue counts every ${statsMs} ms = ${(statsMs / 1000 / k).toFixed(1)} s scenario` +
+    `${describeDaprd(daprdInfo)}; RabbitMQ ${mgmt.version ?? "?"}; management API refreshes queue counts every ${statsMs} ms = ${(statsMs / 1000 / k).toFixed(1)} s scenario` +
       (tuned ? " (tuned at runtime from RabbitMQ's 5 s default)" : stats.source === "rabbitmqctl" ? "" : ` (${stats.source})`),
   );
 
@@ -195,7 +204,9 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     timers.add(timer);
   };
 
-  const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, resultsQueue, prefetch: s.queue.prefetch });
+  const res = writeResources(runDir, { host: urls.componentAmqp, jobsQueue, prefetch: s.queue.prefetch });
+  // The apps report to the results queue themselves (real/apps/common.ts ResultsReporter).
+  const resultsEnv = { KEDASIM_AMQP_URL: urls.amqp, KEDASIM_RESULTS_QUEUE: resultsQueue };
   const ledger = new Ledger(scen, emit, (pod) => backend.podAlive(pod));
 
   let producer: Pair | null = null;
@@ -230,7 +241,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       logDir,
       runId,
       appScript: join(APPS_DIR, "producer.ts"),
-      appEnv: { KEDASIM_JOBS_BINDING: "jobs", KEDASIM_RESULTS_BINDING: "results" },
+      appEnv: { KEDASIM_JOBS_BINDING: "jobs", ...resultsEnv },
       gracefulShutdownSeconds: 1,
       onUnexpectedExit: (p, which) => setFatal(new Error(p.failureText(which, which === "daprd" ? p.daprd : p.app, "while the run was going on"))),
     });
@@ -259,6 +270,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
       jobsQueue,
       resultsQueue,
       resources: res,
+      appEnv: resultsEnv,
       stats,
       ledger: () => ledger,
       now,
@@ -453,7 +465,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
     ...header.notes,
     timeScale: k,
     runId,
-    daprd,
+    daprd: daprdNotes(daprdInfo),
     rabbitmq: mgmt.version ?? null,
     managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
     triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
@@ -532,6 +544,8 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
         perReplica: startups.map((x) => ({ pod: x.pod, createdAtS: round6(x.createdAtS), startupS: round6(x.startupS), startupWallMs: Math.round(x.startupWallMs) })),
       },
       managementStats: { ...stats, tunedAtRuntime: tuned, effectiveScenarioS: round6(statsMs / 1000 / k) },
+      daprd: header.notes.daprd,
+      rabbitmq: mgmt.version ?? null,
     },
   };
   const trace = [serializeRecord(header), ...kept.map(serializeRecord)].join("\n") + "\n";

@@ -34,6 +34,7 @@ export class LocalBackend implements ScalingBackend {
         timeScale: ctx.timeScale,
         graceWallS: ws.consumer.terminationGracePeriodSeconds,
         startTimeoutMs: 30_000,
+        appEnv: ctx.appEnv,
       },
       {
         now: ctx.now,

@@ -3,6 +3,8 @@
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeFileSync } from "node:fs";
+import { configurationYaml, probeDaprd, sidecarArgs, type SidecarCommand } from "./daprd-flags.js";
 import type { Child, ChildRegistry } from "./procs.js";
 import { sidecarPorts, type SidecarPorts } from "./ports.js";
 
@@ -30,7 +32,7 @@ export interface PairOptions {
   runId: string;
   appScript: string;
   appEnv: Record<string, string>;
-  /** --dapr-block-shutdown-duration (wall seconds): daprd stops its input bindings, lets in-flight work finish, then waits for this or an unhealthy app. */
+  /** --dapr-block-shutdown-duration (wall seconds), where daprd has it (1.12+): daprd stops its input bindings, lets in-flight work finish, then waits for this or an unhealthy app. */
   blockShutdownSeconds?: number;
   gracefulShutdownSeconds: number;
   /** Called (once) for an exit of either process that was not asked for. */
@@ -59,6 +61,8 @@ export class Pair {
   ports!: SidecarPorts;
   daprd!: Child;
   app!: Child;
+  /** The daprd command line and how that daprd shuts down (real/daprd-flags.ts). */
+  command!: SidecarCommand;
   /** performance.now() of the moments that define readiness. */
   spawnedAt = 0;
   readyAt: number | null = null;
@@ -92,32 +96,29 @@ export class Pair {
     const o = this.o;
     this.ports = await sidecarPorts();
     const pt = this.ports;
-    const args = [
-      "--app-id", o.appId,
-      "--app-port", String(pt.app),
-      "--app-protocol", "http",
-      "--app-channel-address", "127.0.0.1",
-      "--dapr-http-port", String(pt.daprHttp),
-      "--dapr-grpc-port", String(pt.daprGrpc),
-      "--dapr-internal-grpc-port", String(pt.daprInternalGrpc),
-      // --dapr-listen-addresses does not cover the internal gRPC server: bind it to loopback too.
-      "--dapr-internal-grpc-listen-address", "127.0.0.1",
-      "--dapr-listen-addresses", "127.0.0.1",
-      "--metrics-port", String(pt.metrics),
-      "--metrics-listen-address", "127.0.0.1",
-      "--resources-path", o.resourcesDir,
-      "--log-level", "info",
-      "--log-as-json",
-      "--dapr-graceful-shutdown-seconds", String(Math.max(1, Math.ceil(o.gracefulShutdownSeconds))),
-    ];
+    const info = probeDaprd(o.daprd);
+    let configFile: string | undefined;
     if (o.role === "consumer") {
-      // Health checks: bindings start on the first healthy probe (our readiness signal), stop when
-      // the app dies (no hot nack loop), and end the block-shutdown as soon as the app has exited.
-      args.push("--enable-app-health-check", "--app-health-check-path", "/healthz", "--app-health-probe-interval", "1", "--app-health-probe-timeout", "1000", "--app-health-threshold", "1");
+      configFile = join(o.logDir, `${o.name}.dapr-config.yaml`);
+      writeFileSync(configFile, configurationYaml(`kedasim-${o.name}`));
     }
-    if (o.blockShutdownSeconds !== undefined && o.blockShutdownSeconds > 0) {
-      args.push("--dapr-block-shutdown-duration", `${Math.round(o.blockShutdownSeconds * 1000)}ms`);
-    }
+    // Consumers: health checks start the input bindings on the first healthy probe (our readiness
+    // signal), stop them when the app dies (no hot nack loop), and end a block-shutdown as soon as
+    // the app has exited. Which flags this daprd has: real/daprd-flags.ts.
+    this.command = sidecarArgs(info, {
+      appId: o.appId,
+      appPort: pt.app,
+      httpPort: pt.daprHttp,
+      grpcPort: pt.daprGrpc,
+      internalGrpcPort: pt.daprInternalGrpc,
+      metricsPort: pt.metrics,
+      resourcesDir: o.resourcesDir,
+      configFile,
+      healthCheck: o.role === "consumer",
+      gracefulShutdownSeconds: o.gracefulShutdownSeconds,
+      blockShutdownSeconds: o.blockShutdownSeconds,
+    });
+    const args = this.command.args;
     const baseEnv: NodeJS.ProcessEnv = { ...process.env, DAPR_HOST_IP: "127.0.0.1", KEDASIM_RUN: o.runId };
     delete baseEnv.DAPR_SCHEDULER_HOST_ADDRESS_DNS_A;
     delete baseEnv.DAPR_PLACEMENT_HOST_ADDRESS;

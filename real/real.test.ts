@@ -9,6 +9,7 @@ import type { Deltas } from "../reports/compare.js";
 import { loadScenario } from "../sim/scenario/load.js";
 import { parseTrace, type SampleRecord, type ScaleRecord, type Summary } from "../sim/trace.js";
 import { Broker } from "./broker.js";
+import { probeDaprd } from "./daprd-flags.js";
 import { brokerUrls } from "./env.js";
 import { seedBurstBounds } from "./seed-burst-bounds.js";
 import { liveTestLock, processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "./test-helpers.js";
@@ -32,7 +33,7 @@ function readJson<T>(file: string): T {
 
 describe("real mode (daprd + RabbitMQ)", () => {
   it("seed burst at time scale 0.1: nothing lost; replicas and drain time match the simulation within the stated tolerances", async (ctx) => {
-    await requireRealEnv(ctx);
+    const pre = await requireRealEnv(ctx);
     const out = join(tmp, "seed-burst");
     const r = await runCli([SEED_BURST, "--time-scale", String(K), "--out", out, "--timeout", "200"]);
     expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
@@ -49,6 +50,10 @@ describe("real mode (daprd + RabbitMQ)", () => {
     expect(m.duplicates).toBe(0);
     const check = real.notes?.brokerCheck as { jobsQueueMessagesAfterStop: number | null };
     expect(check.jobsQueueMessagesAfterStop).toBe(0);
+    // the run names the daprd it used, as the binary reports itself, in the summary and the report
+    const used = probeDaprd(pre.daprd!);
+    expect(real.notes?.daprd).toMatchObject({ path: used.path, version: used.version });
+    expect(readFileSync(join(out, "report.md"), "utf8")).toContain(`Live run: daprd ${used.version}`);
 
     // Tolerances, derived from how the two runs can differ at all (real/seed-burst-bounds.ts): both runs make
     // their decisions with the same pure KEDA/HPA functions on the same timers; 200 ms wall of timer/broker jitter.

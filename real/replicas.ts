@@ -55,6 +55,8 @@ export interface ReplicaConfig {
   graceWallS: number;
   /** A replica not ready after this long is an error. */
   startTimeoutMs: number;
+  /** More environment for every replica's app (where it reports its results). */
+  appEnv: Record<string, string>;
 }
 
 export interface StartupSample {
@@ -159,7 +161,7 @@ export class ReplicaManager {
         KEDASIM_PROCESSING: JSON.stringify(c.processingWall),
         KEDASIM_SEED: String(c.seed),
         KEDASIM_JOBS_BINDING: "jobs",
-        KEDASIM_RESULTS_BINDING: "results",
+        ...c.appEnv,
       },
       blockShutdownSeconds: c.graceWallS,
       gracefulShutdownSeconds: Math.max(1, c.graceWallS),

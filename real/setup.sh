@@ -18,7 +18,9 @@
 #
 # daprd is looked up in this order: $DAPRD, ~/.dapr/bin/daprd, daprd on PATH,
 # then the build cache ${KEDASIM_CACHE:-~/.cache/kedasim}/daprd-<sha256(go.sum)[:16]>/daprd.
-# If none exists it is built from real/daprd (our own Go module, dapr v1.18.3).
+# If none exists it is built from real/daprd (our own Go module, dapr v1.9.6: the
+# newest runtime whose module graph the Go module proxy serves). Any daprd >= 1.9
+# works; real mode decides its flags from the binary's --help (real/daprd-flags.ts).
 # The chosen absolute path is written to ${KEDASIM_CACHE}/daprd.path.
 #
 # RabbitMQ comes from Debian (apt-get), is bound to 127.0.0.1 only and is
@@ -31,12 +33,12 @@
 # Idempotent: re-running only does what is missing.
 set -euo pipefail
 
-readonly DAPR_VERSION="1.18.3"
-readonly DURABLETASK_MOD="github.com/dapr/durabletask-go"
-readonly DURABLETASK_VER="v0.12.4"
-# Measured on 2 cores: cold build 2 min 22 s (empty Go build cache), module
-# download ~10 s (729 MB module cache); warm rebuild ~10 s.
-readonly COLD_BUILD_MINUTES="~3"
+readonly DAPR_VERSION="1.9.6"
+# dapr v1.9.6's go.mod says `go 1.19`; builds with the machine's Go 1.26.
+readonly GO_MIN_MINOR=19
+# Measured on 2 cores: cold build 1 min 32 s (empty Go build cache, modules
+# cached); see the README for the fully cold figure.
+readonly COLD_BUILD_MINUTES="~2"
 readonly RABBIT_WAIT_SECONDS=60
 readonly KAFKA_VERSION="3.9.1"
 readonly KAFKA_PORT=19092
@@ -127,39 +129,39 @@ find_daprd() {
 }
 
 check_go() {
-  command -v go >/dev/null 2>&1 || die "Go is not installed; building daprd needs Go >= 1.26.6 (or set DAPRD=/path/to/daprd)"
+  command -v go >/dev/null 2>&1 || die "Go is not installed; building daprd needs Go >= 1.$GO_MIN_MINOR (or set DAPRD=/path/to/daprd, any daprd >= 1.9)"
   local v
   v="$(GOTOOLCHAIN=local go env GOVERSION)"   # e.g. go1.26.8
   v="${v#go}"
-  local major minor patch
-  IFS=. read -r major minor patch <<<"$v"
-  patch="${patch:-0}"
-  if (( major < 1 || (major == 1 && minor < 26) || (major == 1 && minor == 26 && ${patch%%[!0-9]*} < 6) )); then
-    die "Go $v is too old; dapr v$DAPR_VERSION needs Go >= 1.26.6"
+  local major minor
+  IFS=. read -r major minor _ <<<"$v"
+  if (( major < 1 || (major == 1 && ${minor%%[!0-9]*} < GO_MIN_MINOR) )); then
+    die "Go $v is too old; dapr v$DAPR_VERSION needs Go >= 1.$GO_MIN_MINOR (or set DAPRD=/path/to/daprd)"
   fi
   log "using Go $v ($(command -v go))"
 }
 
 # Makes sure every module of the build is in the module cache, verified against
-# go.sum, from the Go module proxy (GOPROXY as configured). Known problem: some
-# proxies refuse github.com/dapr/durabletask-go (403 "This module version is not
-# available"), a dependency of the dapr v1.18.3 runtime; then there is no way to
-# build daprd from modules on this machine and we say so.
+# go.sum, from the Go module proxy (GOPROXY as configured). A module the proxy
+# refuses (403) is named in the error; that answer is final here.
 ensure_go_modules() {
   local errlog
   errlog="$(mktemp)"
   log "downloading Go modules (GOPROXY=$(go env GOPROXY))"
+  local start=$SECONDS
   if (cd "$MOD_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go mod download) 2>"$errlog"; then
     rm -f "$errlog"
+    log "Go modules ready in $((SECONDS - start)) s"
     return
   fi
   sed 's/^/    /' "$errlog" | head -20 >&2
-  if grep -q "$DURABLETASK_MOD" "$errlog"; then
-    rm -f "$errlog"
-    die "the Go module proxy refuses $DURABLETASK_MOD@$DURABLETASK_VER, which the dapr v$DAPR_VERSION runtime needs, so daprd cannot be built from Go modules here. Point GOPROXY at a proxy that serves it, or use an existing daprd 1.18.x: DAPRD=/path/to/daprd npm run real:setup (or put it at ~/.dapr/bin/daprd)."
-  fi
+  local refused
+  refused="$(grep -oE '[^ ]+@v[^: ]+: reading [^ ]+: 40[34]' "$errlog" | head -1 | cut -d: -f1 || true)"
   rm -f "$errlog"
-  die "go mod download failed (see above)"
+  if [[ -n "$refused" ]]; then
+    die "the Go module proxy refuses $refused, which the dapr v$DAPR_VERSION build needs, so daprd cannot be built here. Use an existing daprd >= 1.9 instead: DAPRD=/path/to/daprd npm run real:setup (or put it at ~/.dapr/bin/daprd, e.g. with 'dapr init')."
+  fi
+  die "go mod download failed (see above); or use an existing daprd >= 1.9: DAPRD=/path/to/daprd npm run real:setup"
 }
 
 build_daprd() {
@@ -172,7 +174,7 @@ build_daprd() {
   log "a cold build (empty Go build cache) takes $COLD_BUILD_MINUTES minutes on 2 cores; later builds reuse the Go build cache"
   local start=$SECONDS
   if ! (cd "$MOD_DIR" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-        go build -trimpath -buildvcs=false -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" -o "$tmp" .); then
+        go build -trimpath -buildvcs=false -ldflags "-s -w -X github.com/dapr/dapr/pkg/version.version=$DAPR_VERSION" -o "$tmp" .); then
     rm -f "$tmp"
     die "go build of daprd failed"
   fi
@@ -192,6 +194,16 @@ setup_daprd() {
   fi
   local version
   version="$("$daprd" --version 2>&1)" || die "$daprd --version failed: $version"
+  version="$(printf '%s\n' "$version" | tail -1)"
+  local vmaj vmin
+  IFS=. read -r vmaj vmin _ <<<"${version#v}"
+  if [[ "$vmaj" =~ ^[0-9]+$ && "${vmin%%[!0-9]*}" =~ ^[0-9]+$ ]]; then
+    if (( vmaj < 1 || (vmaj == 1 && ${vmin%%[!0-9]*} < 9) )); then
+      die "$daprd is daprd $version; real mode needs daprd >= 1.9 (unset DAPRD to build v$DAPR_VERSION)"
+    fi
+  else
+    log "warning: $daprd reports version '$version' (not a release number); real mode will decide its flags from its --help"
+  fi
   log "using daprd $daprd (version: $version)"
   mkdir -p "$KEDASIM_CACHE"
   printf '%s\n' "$daprd" >"$KEDASIM_CACHE/daprd.path.tmp"

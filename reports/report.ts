@@ -211,6 +211,24 @@ function latencyRow(name: string, l: LatencyStats): string {
 }
 
 /** The report.md text. `pngs` are chart paths; they are linked relative to outDir. */
+/** For live runs: which daprd (and broker, time scale) produced the trace, from the header's notes. */
+export function liveRunLine(notes: Record<string, unknown> | undefined): string | null {
+  const d = notes?.daprd;
+  if (d === undefined || d === null) return null;
+  const parts: string[] = [];
+  if (typeof d === "string") parts.push(`daprd \`${d}\``);
+  else if (typeof d === "object") {
+    const o = d as { version?: unknown; path?: unknown; shutdown?: unknown; missingFlags?: unknown };
+    parts.push(`daprd ${String(o.version ?? "?")} (\`${String(o.path ?? "?")}\`)`);
+    if (o.shutdown === "graceful-wait") parts.push("on SIGTERM it stops its input bindings and API at once and waits the whole graceful shutdown period (no block-shutdown)");
+    else if (o.shutdown === "block-then-graceful") parts.push("on SIGTERM it stops its input bindings, keeps its API up until the app is unhealthy or the block-shutdown ends, then the graceful period");
+    if (Array.isArray(o.missingFlags) && o.missingFlags.length > 0) parts.push(`it lacks ${o.missingFlags.map((f) => `\`${String(f)}\``).join(", ")}`);
+  }
+  if (typeof notes?.rabbitmq === "string") parts.push(`RabbitMQ ${notes.rabbitmq}`);
+  if (typeof notes?.timeScale === "number") parts.push(`time scale ${notes.timeScale}`);
+  return `Live run: ${parts.join("; ")}.`;
+}
+
 export function buildReport(trace: Trace, summary: Summary, pngs: string[], outDir = "."): string {
   const h = trace.header;
   const sc = h.scaling;
@@ -227,6 +245,11 @@ export function buildReport(trace: Trace, summary: Summary, pngs: string[], outD
       `Simulated ${fmtT(summary.simulatedSeconds)} s (scenario time).`,
   );
   L.push("");
+  const live = liveRunLine(h.notes);
+  if (live) {
+    L.push(live);
+    L.push("");
+  }
   L.push("## What happened");
   L.push("");
   L.push(narrate(trace, summary).join(" "));

@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { LATENCY_WINDOW_S, RATE_WINDOW_S, alpha, axisEnd, line, renderCharts, renderTo, shorten, type ChartSpec, type LineDataset } from "./charts.js";
 import { fmtS, fmtT, seriesOf, slidingLatency, slidingRate, traceEnd, type Trace } from "./derive.js";
+import { liveRunLine } from "./report.js";
 import type { LatencyStats, SampleRecord, ScaleRecord, StageSummary, Summary, TraceHeader, TraceStage } from "../sim/trace.js";
 import type { ComparedRun } from "../sim/topology/run.js";
 
@@ -408,6 +409,11 @@ export function buildTopologyReport(trace: Trace, run: ComparedRun, pngs: string
   }
   L.push(`Simulated ${fmtT(s.simulatedSeconds)} s (scenario time), ${stagesOf(trace).length} stage${stagesOf(trace).length === 1 ? "" : "s"}: ${modeOf(run)}.`);
   L.push("");
+  const live = liveRunLine(h.notes);
+  if (live) {
+    L.push(live);
+    L.push("");
+  }
   L.push("## Topology");
   L.push("");
   L.push(...topologyTable(trace, run));

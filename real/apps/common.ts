@@ -1,7 +1,8 @@
-// Shared by the real-mode apps: a Dapr client for the sidecar next to the app, the result
-// messages they report through the `results` output binding, and small HTTP helpers.
+// Shared by the real-mode apps: a Dapr client for the sidecar next to the app, the reporter of the
+// result messages the harness builds its ledger from, and small HTTP helpers.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from "@dapr/dapr";
+import amqp from "amqplib";
 
 /** Epoch milliseconds with sub-millisecond precision (comparable across processes on one host). */
 export function nowMs(): number {
@@ -34,12 +35,38 @@ export function daprClient(): DaprClient {
 }
 
 /**
- * Send a JSON object through an output binding. Only plain objects: daprd json.Marshals `data`,
- * and a bare string would become a quoted JSON string that the SDK's strict JSON parser rejects on
- * the receiving side. Metadata values must be strings.
+ * Reports result events straight to the run's results queue over AMQP (publisher confirms), not
+ * through the sidecar: the measurement must not depend on the system under test. daprd 1.9 closes
+ * its API servers at SIGTERM (pkg/runtime/runtime.go `Shutdown` at v1.9.6), so a report through the
+ * sidecar would fail for exactly the message a terminating pod is finishing. The seed's consumer
+ * calls nothing of Dapr to finish a job either; the jobs themselves still travel through Dapr.
  */
-export async function sendResult(client: DaprClient, binding: string, ev: ResultEvent): Promise<void> {
-  await client.binding.send(binding, "create", ev as unknown as Record<string, unknown>, { contentType: "application/json" });
+export class ResultsReporter {
+  private constructor(
+    private conn: amqp.ChannelModel,
+    private ch: amqp.ConfirmChannel,
+    private queue: string,
+  ) {}
+
+  static async open(url = env("KEDASIM_AMQP_URL"), queue = env("KEDASIM_RESULTS_QUEUE")): Promise<ResultsReporter> {
+    const conn = await amqp.connect(url);
+    const ch = await conn.createConfirmChannel();
+    return new ResultsReporter(conn, ch, queue);
+  }
+
+  /** Resolves once the broker has confirmed the message. */
+  send(ev: ResultEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ch.sendToQueue(this.queue, Buffer.from(JSON.stringify(ev)), { persistent: true, contentType: "application/json" }, (err) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.ch.close().catch(() => undefined);
+    await this.conn.close().catch(() => undefined);
+  }
 }
 
 export function readBody(req: IncomingMessage, limit = 4 << 20): Promise<string> {

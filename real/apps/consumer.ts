@@ -1,24 +1,22 @@
 // Real-mode consumer: one replica's app container. daprd delivers each message of the `jobs` input
 // binding as POST /jobs (one at a time: the RabbitMQ binding is sequential per sidecar); the app
 // does the scenario's work (processing time × time scale, drawn from a seeded stream per message
-// id) and reports received/finished through the `results` output binding — a path that works the
-// same inside a cluster. It answers exactly 200 on success (daprd acks), 500 on failure (nack +
-// requeue). On SIGTERM it finishes the message in hand, then exits.
+// id) and reports received/finished on the run's results queue (ResultsReporter: straight to
+// RabbitMQ, independent of the sidecar). It answers exactly 200 on success (daprd acks), 500 on
+// failure (nack + requeue). On SIGTERM it finishes the message in hand, then exits.
 //
-// Env: APP_PORT, DAPR_HTTP_PORT, KEDASIM_POD, KEDASIM_PROCESSING (JSON Distribution, wall seconds),
-//      KEDASIM_SEED, KEDASIM_JOBS_BINDING (jobs), KEDASIM_RESULTS_BINDING (results).
+// Env: APP_PORT, KEDASIM_POD, KEDASIM_PROCESSING (JSON Distribution, wall seconds), KEDASIM_SEED,
+//      KEDASIM_JOBS_BINDING (jobs), KEDASIM_AMQP_URL, KEDASIM_RESULTS_QUEUE.
 import { createServer } from "node:http";
 import { sampler, stream, type Distribution } from "../../sim/rng.js";
-import { daprClient, env, nowMs, readBody, reply, sendResult, sleep } from "./common.js";
+import { env, nowMs, readBody, reply, ResultsReporter, sleep } from "./common.js";
 
 const port = Number(env("APP_PORT"));
 const pod = env("KEDASIM_POD");
 const processing = JSON.parse(env("KEDASIM_PROCESSING")) as Distribution;
 const seed = Number(env("KEDASIM_SEED", "1"));
 const jobsRoute = "/" + env("KEDASIM_JOBS_BINDING", "jobs");
-const results = env("KEDASIM_RESULTS_BINDING", "results");
-
-const client = daprClient();
+const results = await ResultsReporter.open();
 let inFlight = 0;
 let terminating = false;
 let shuttingDown = false;
@@ -37,15 +35,15 @@ async function handleJob(body: string): Promise<number> {
   }
   if (typeof msg !== "object" || msg === null || typeof msg.id !== "number" || typeof msg.producedAt !== "number") {
     // Not ours / not JSON: park it (ack) instead of a nack that would loop forever.
-    await sendResult(client, results, { event: "parked", pod, t: nowMs(), body: body.slice(0, 200), reason: "not a {id, producedAt} JSON object" });
+    await results.send({ event: "parked", pod, t: nowMs(), body: body.slice(0, 200), reason: "not a {id, producedAt} JSON object" });
     return 200;
   }
   const id = msg.id;
   const producedAt = msg.producedAt;
   const startedAt = nowMs();
-  await sendResult(client, results, { event: "received", id, pod, t: startedAt, producedAt });
+  await results.send({ event: "received", id, pod, t: startedAt, producedAt });
   await sleep(workMs(id));
-  await sendResult(client, results, { event: "finished", id, pod, t: nowMs(), producedAt, startedAt });
+  await results.send({ event: "finished", id, pod, t: nowMs(), producedAt, startedAt });
   return 200;
 }
 
@@ -82,6 +80,7 @@ async function maybeExit(): Promise<void> {
   // that stops the health probes and daprd then waits out the whole duration.)
   await sleep(50);
   server.close();
+  await results.close();
   process.exit(0);
 }
 

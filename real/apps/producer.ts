@@ -1,16 +1,16 @@
 // Real-mode producer: the seed's REST endpoint POST /MessageProducer {count, intervalMilliseconds}.
 // Each message is a JSON object {id, producedAt} sent through the `jobs` output binding
 // (client.binding.send(name, "create", {...})); every sent message is also reported as "produced" on
-// the results binding. intervalMilliseconds 0 sends the batch at once (a burst); otherwise message i
+// the run's results queue (ResultsReporter: straight to RabbitMQ, not through the sidecar). intervalMilliseconds 0 sends the batch at once (a burst); otherwise message i
 // goes out at start + i × interval (absolute schedule, no drift).
 //
-// Env: APP_PORT, DAPR_HTTP_PORT, KEDASIM_JOBS_BINDING (jobs), KEDASIM_RESULTS_BINDING (results).
+// Env: APP_PORT, DAPR_HTTP_PORT, KEDASIM_JOBS_BINDING (jobs), KEDASIM_AMQP_URL, KEDASIM_RESULTS_QUEUE.
 import { createServer } from "node:http";
-import { daprClient, env, nowMs, readBody, reply, sendResult, sleep } from "./common.js";
+import { daprClient, env, nowMs, readBody, reply, ResultsReporter, sleep } from "./common.js";
 
 const port = Number(env("APP_PORT"));
 const jobs = env("KEDASIM_JOBS_BINDING", "jobs");
-const results = env("KEDASIM_RESULTS_BINDING", "results");
+const results = await ResultsReporter.open();
 const BURST_CONCURRENCY = 16;
 
 const client = daprClient();
@@ -47,7 +47,7 @@ async function produceOne(id: number): Promise<void> {
   }
   sent++;
   // Reported separately: a failing report must not send the job twice.
-  await withRetries(`message ${id}: results output binding`, () => sendResult(client, results, { event: "produced", id, t: producedAt }));
+  await withRetries(`message ${id}: produced report`, () => results.send({ event: "produced", id, t: producedAt }));
 }
 
 async function produce(firstId: number, count: number, intervalMs: number): Promise<void> {

@@ -185,6 +185,7 @@ export class ClusterBackend implements ScalingBackend {
       jobsQueue: ctx.jobsQueue,
       resultsQueue: ctx.resultsQueue,
       amqpUrl: urls.componentAmqp,
+      reportAmqpUrl: urls.amqp,
       mgmtUrl: urls.mgmt,
       mgmtUser: urls.mgmtUser,
       mgmtPassword: urls.mgmtPassword,

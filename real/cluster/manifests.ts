@@ -10,7 +10,7 @@ import { manifestDocs, parseYamlDocs, readText, type Scenario } from "../../sim/
 import { resolveBehavior, type ResolvedBehavior } from "../../sim/decisions/hpa.js";
 import { scaleDistribution } from "../../sim/rng.js";
 import { parse } from "yaml";
-import { JOBS_BINDING, RESULTS_BINDING, rabbitBindingYaml } from "../components.js";
+import { JOBS_BINDING, rabbitBindingYaml } from "../components.js";
 import { RealInputError } from "../errors.js";
 import { NodeAgent, DAPR_ANNOTATIONS } from "./node-agent.js";
 
@@ -69,6 +69,8 @@ export interface ClusterNames {
   resultsQueue: string;
   /** AMQP URL for the Dapr components and AMQP-mode triggers. */
   amqpUrl: string;
+  /** Where the apps report their results (real/apps/common.ts ResultsReporter): the harness's AMQP URL. */
+  reportAmqpUrl: string;
   /** Management API base (http://host:port) and credentials for HTTP-mode triggers. */
   mgmtUrl: string;
   mgmtUser: string;
@@ -193,7 +195,8 @@ export function clusterObjects(s: Scenario, k: number, n: ClusterNames, docs: Do
     { name: "KEDASIM_PROCESSING", value: JSON.stringify(ws) },
     { name: "KEDASIM_SEED", value: String(s.seed) },
     { name: "KEDASIM_JOBS_BINDING", value: JOBS_BINDING },
-    { name: "KEDASIM_RESULTS_BINDING", value: RESULTS_BINDING },
+    { name: "KEDASIM_AMQP_URL", value: n.reportAmqpUrl },
+    { name: "KEDASIM_RESULTS_QUEUE", value: n.resultsQueue },
     { name: "KEDASIM_RUN", value: n.runId },
   ];
   const taint = NodeAgent.taint(n.runId);
@@ -218,19 +221,16 @@ export function clusterObjects(s: Scenario, k: number, n: ClusterNames, docs: Do
     },
   };
 
-  // ---- Dapr Components: the ones real mode generates (real/components.ts), as API objects ----
+  // ---- Dapr Components: the one real mode generates (real/components.ts), as an API object ----
   const component = (yamlText: string): Doc => {
     const d = parse(yamlText) as Doc;
     return { ...d, metadata: { ...(d.metadata as Doc), namespace: n.namespace }, scopes: [String(ann[DAPR_ANNOTATIONS.appId])] };
   };
-  const components = [
-    component(rabbitBindingYaml({ name: JOBS_BINDING, queueName: n.jobsQueue, host: n.amqpUrl, direction: "input", prefetchCount: s.queue.prefetch })),
-    component(rabbitBindingYaml({ name: RESULTS_BINDING, queueName: n.resultsQueue, host: n.amqpUrl, direction: "output", prefetchCount: 1 })),
-  ];
+  const components = [component(rabbitBindingYaml({ name: JOBS_BINDING, queueName: n.jobsQueue, host: n.amqpUrl, direction: "input", prefetchCount: s.queue.prefetch }))];
   return { deployment, scaledObject, components, periods, notes, behaviorWall };
 }
 
 /** What the CLI checks before anything starts (exit 2): the objects can be made from this scenario. */
 export function checkClusterScenario(s: Scenario, k: number): void {
-  clusterObjects(s, k, { namespace: "check", nodeName: "check", runId: "check", jobsQueue: "q", resultsQueue: "r", amqpUrl: "amqp://127.0.0.1:5672", mgmtUrl: "http://127.0.0.1:15672", mgmtUser: "guest", mgmtPassword: "guest" });
+  clusterObjects(s, k, { namespace: "check", nodeName: "check", runId: "check", jobsQueue: "q", resultsQueue: "r", amqpUrl: "amqp://127.0.0.1:5672", reportAmqpUrl: "amqp://127.0.0.1:5672", mgmtUrl: "http://127.0.0.1:15672", mgmtUser: "guest", mgmtPassword: "guest" });
 }

@@ -20,6 +20,7 @@ const NAMES: ClusterNames = {
   jobsQueue: "kedasim-r1-jobs",
   resultsQueue: "kedasim-r1-results",
   amqpUrl: "amqp://guest:guest@127.0.0.1:5672",
+  reportAmqpUrl: "amqp://guest:guest@127.0.0.1:5672",
   mgmtUrl: "http://127.0.0.1:15672",
   mgmtUser: "guest",
   mgmtPassword: "pw",
@@ -70,11 +71,8 @@ describe("the objects of a cluster run", () => {
     expect(pod.metadata.annotations).toMatchObject({ "dapr.io/enabled": "true", "dapr.io/app-id": "consumer", "dapr.io/app-port": "3000", "dapr.io/enable-app-health-check": "true", "dapr.io/app-health-check-path": "/healthz" });
     const env = Object.fromEntries((pod.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
     expect(JSON.parse(env.KEDASIM_PROCESSING)).toEqual({ dist: "constant", value: 0.5 });
-    expect(env).toMatchObject({ KEDASIM_SEED: "7", KEDASIM_JOBS_BINDING: "jobs", KEDASIM_RESULTS_BINDING: "results", KEDASIM_RUN: "r1" });
-    expect(o.components.map((c: Any) => [c.metadata.name, c.metadata.namespace, c.scopes])).toEqual([
-      ["jobs", "kedasim-r1", ["consumer"]],
-      ["results", "kedasim-r1", ["consumer"]],
-    ]);
+    expect(env).toMatchObject({ KEDASIM_SEED: "7", KEDASIM_JOBS_BINDING: "jobs", KEDASIM_AMQP_URL: "amqp://guest:guest@127.0.0.1:5672", KEDASIM_RESULTS_QUEUE: "kedasim-r1-results", KEDASIM_RUN: "r1" });
+    expect(o.components.map((c: Any) => [c.metadata.name, c.metadata.namespace, c.scopes])).toEqual([["jobs", "kedasim-r1", ["consumer"]]]);
     const jobsMeta = Object.fromEntries(((o.components[0] as Any).spec.metadata as Array<{ name: string; value: string }>).map((m) => [m.name, m.value]));
     expect(jobsMeta).toMatchObject({ queueName: "kedasim-r1-jobs", direction: "input", prefetchCount: "1", host: "amqp://guest:guest@127.0.0.1:5672" });
     expect(o.periods.every((p) => p.distortionS === 0)).toBe(true);

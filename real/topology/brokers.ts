@@ -6,9 +6,10 @@
 //   NATS   — Debian nats-server 2.9.10 with JetStream, 127.0.0.1:4222, monitoring 127.0.0.1:8222.
 //   RabbitMQ — as single-queue real mode (real/env.ts).
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { probeDaprd, unsupportedDaprd } from "../daprd-flags.js";
 import { brokerUrls, cacheDir, checkAmqp, checkMgmt, findDaprd, SETUP_HINT } from "../env.js";
 
 export const KAFKA_BOOTSTRAP = process.env.KEDASIM_KAFKA_BOOTSTRAP || "127.0.0.1:19092";
@@ -154,16 +155,14 @@ export async function checkTopologyPrereqs(broker: "kafka" | "nats" | "rabbitmq"
     if (m.version) versions.rabbitmq = m.version;
   }
   if (d.path) {
-    const ver = readVersionFile(d.path);
-    if (ver) versions.daprd = ver;
+    try {
+      const info = probeDaprd(d.path);
+      versions.daprd = info.version;
+      const bad = unsupportedDaprd(info);
+      if (bad) problems.push(bad);
+    } catch (e) {
+      problems.push(`cannot use daprd ${d.path}: ${(e as Error).message}`);
+    }
   }
   return { ok: problems.length === 0, problems, daprd: d.path, versions };
-}
-
-function readVersionFile(daprd: string): string | null {
-  try {
-    return readFileSync(join(daprd, "..", "VERSION"), "utf8").trim();
-  } catch {
-    return null;
-  }
 }

@@ -136,7 +136,7 @@ export async function runFanout(o: FanoutRunOptions): Promise<FanoutRunResult> {
   const t0wall = performance.now();
   const collector = new Collector();
   await collector.start();
-  const rec = newRecorder(s, o.k, "rabbitmq");
+  const rec = newRecorder(s, o.k, "rabbitmq", o.daprd);
   const runner = new StageRunner(runId, o.daprd, join(o.outDir, "work"), collector, defs);
   let publishErrors = 0;
   let crashed: FanoutRunResult["crashed"] = null;

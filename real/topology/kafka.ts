@@ -50,6 +50,8 @@ export interface KafkaRunResult {
   membersAtStart: number;
   /** Times a partition was handed to another pod mid-run (rebalances); each may overlap the old owner's in-flight message. */
   ownershipChanges: number;
+  /** Deliveries whose partition the sidecar reported (0 with daprd 1.9's bindings.kafka). */
+  partitionsReported: number;
   /** The KEDA kafka trigger on the live offsets, every kedaReadEveryMs (empty when off or no ScaledObject). */
   keda: KedaReading[];
   /** Most messages in flight at once (one per active partition loop). */
@@ -82,6 +84,8 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunResult> {
   await createTopic(topic, partitions);
   const collector = new Collector();
   await collector.start();
+  // On one partition every delivery is from partition 0, whether or not the sidecar says so.
+  if (partitions === 1) collector.ledger(stage.name).partitionWhenUnreported = 0;
   const kafkaMeta = { brokers: KAFKA_BOOTSTRAP, authType: "none", clientId: runId, version: "3.0.0" };
   const defs = new Map<string, StageDef>([
     ["producer", { name: "producer", appId: `${runId}-pythonapp`, role: "producer", components: [{ name: "sample-topic", type: "bindings.kafka", metadata: { ...kafkaMeta, publishTopic: topic, direction: "output" } }], env: { TOPO_MODE: "none" } }],
@@ -99,7 +103,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunResult> {
       },
     ],
   ]);
-  const rec: RunRecorder = newRecorder(s, o.k, "kafka");
+  const rec: RunRecorder = newRecorder(s, o.k, "kafka", o.daprd);
   const runner = new StageRunner(runId, o.daprd, join(o.outDir, "work"), collector, defs);
   let publishErrors = 0;
   let members = 0;
@@ -184,6 +188,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunResult> {
     maxBusyPods: ledger.maxBusyPods,
     membersAtStart: members,
     ownershipChanges: ledger.ownershipChanges,
+    partitionsReported: ledger.partitionsReported,
     keda,
     maxInFlight: ledger.maxInFlight,
     podsThatWorked: [...ledger.podsThatWorked].sort(),

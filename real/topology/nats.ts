@@ -146,6 +146,40 @@ export async function deleteStream(nc: MiniNats, name: string): Promise<void> {
   }
 }
 
+export interface PushConsumer {
+  durable: string;
+  /** The queue group the sidecars subscribe with (queueGroupName). */
+  deliverGroup: string;
+  ackPolicy: "explicit" | "none";
+  ackWaitMs?: number;
+  maxAckPending?: number;
+}
+
+/**
+ * Creates the durable push consumer a pubsub.jetstream sidecar binds to. daprd 1.9's component
+ * (components-contrib v1.9.7 pubsub/jetstream) reads no ackPolicy / ackWait / maxAckPending
+ * metadata: it queue-subscribes with only Durable and a deliver policy, so nats.go creates the
+ * consumer with the server defaults (explicit acks, 30 s ackWait) — or binds to an existing one
+ * whose policies it does not check (nats.go js.go `checkConfig` skips fields it did not set, and
+ * `processConsInfo` requires the deliver group to be the queue). Pre-creating it is how a 1.9
+ * user gets the scenario's delivery semantics.
+ */
+export async function createPushConsumer(nc: MiniNats, stream: string, c: PushConsumer): Promise<void> {
+  const config: Record<string, unknown> = {
+    durable_name: c.durable,
+    deliver_subject: `_KEDASIM_DELIVER.${stream}.${c.durable}`,
+    deliver_group: c.deliverGroup,
+    deliver_policy: "all",
+    ack_policy: c.ackPolicy,
+    replay_policy: "instant",
+  };
+  if (c.ackPolicy === "explicit") {
+    if (c.ackWaitMs !== undefined) config.ack_wait = Math.round(c.ackWaitMs * 1e6); // nanoseconds
+    if (c.maxAckPending !== undefined) config.max_ack_pending = c.maxAckPending;
+  }
+  await nc.js(`CONSUMER.DURABLE.CREATE.${stream}.${c.durable}`, { stream_name: stream, config });
+}
+
 export function consumerInfo(nc: MiniNats, stream: string, durable: string): Promise<ConsumerInfo> {
   return nc.js<ConsumerInfo>(`CONSUMER.INFO.${stream}.${durable}`);
 }

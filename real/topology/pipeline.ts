@@ -18,7 +18,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { NATS_URL } from "./brokers.js";
-import { consumerInfo, createStream, deleteStream, MiniNats, streamInfo, type ConsumerInfo } from "./nats.js";
+import { jetstreamReadsConsumerMetadata, probeDaprd } from "../daprd-flags.js";
+import { consumerInfo, createPushConsumer, createStream, deleteStream, MiniNats, streamInfo, type ConsumerInfo } from "./nats.js";
 import { Collector, daprPost, sleep, StageRunner, waitUntil, type StageDef, type TopologyRunOptions } from "./stages.js";
 import { epochNow, newRecorder, procEnv, writeTopologyTrace } from "./trace.js";
 
@@ -86,6 +87,15 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
   await createStream(nc, streams[src.to]!, [subj(src.to)]);
   await createStream(nc, streams[saverCh]!, [subj(saverCh)]);
   await createStream(nc, streams.processed!, [subj("processed_data")]);
+  const ackWaitMs = Math.max(1, Math.round(ackWaitS * 1000 * o.k));
+  const maxAckPending = inbox?.kind === "queue" && inbox.inbox.maxAckPending ? inbox.inbox.maxAckPending : 1000;
+  if (!jetstreamReadsConsumerMetadata(probeDaprd(o.daprd))) {
+    // daprd 1.9 ignores the consumer metadata below: give its sidecars the consumers to bind to.
+    const ackPolicy = atLeastOnce ? "explicit" : "none";
+    for (const [stream, durable] of [[streams.processed!, "fetcher"], [streams[src.to]!, "mapper-workers"], [streams[saverCh]!, "saver-workers"]] as const) {
+      await createPushConsumer(nc, stream, { durable, deliverGroup: durable, ackPolicy, ackWaitMs, maxAckPending });
+    }
+  }
   const jsMeta = (durable: string): Record<string, string> => ({
     natsURL: NATS_URL,
     name: `${runId}-${durable}`,
@@ -93,7 +103,8 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
     queueGroupName: durable,
     ackPolicy: atLeastOnce ? "explicit" : "none",
     deliverPolicy: "all",
-    ...(atLeastOnce ? { ackWait: `${Math.max(1, Math.round(ackWaitS * 1000 * o.k))}ms`, maxAckPending: String(inbox?.kind === "queue" && inbox.inbox.maxAckPending ? inbox.inbox.maxAckPending : 1000) } : {}),
+    deliverAll: "true", // daprd 1.9's spelling of deliverPolicy: all (else it asks for "last")
+    ...(atLeastOnce ? { ackWait: `${ackWaitMs}ms`, maxAckPending: String(maxAckPending) } : {}),
   });
   const defs = new Map<string, StageDef>([
     ["fetcher", { name: "fetcher", appId: `${runId}-fetcher`, role: "consumer", components: [{ name: "nats", type: "pubsub.jetstream", metadata: jsMeta("fetcher") }], env: { TOPO_MODE: "pubsub", TOPO_PUBSUB: "nats", TOPO_TOPIC: subj("processed_data"), TOPO_PROC: '{"fixed":0}' } }],
@@ -102,7 +113,7 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
   ]);
   const collector = new Collector();
   await collector.start();
-  const rec = newRecorder(s, o.k, atLeastOnce ? "jetstream (ackPolicy explicit)" : "jetstream (ackPolicy none: at-most-once)");
+  const rec = newRecorder(s, o.k, atLeastOnce ? "jetstream (ackPolicy explicit)" : "jetstream (ackPolicy none: at-most-once)", o.daprd);
   const runner = new StageRunner(runId, o.daprd, join(o.outDir, "work"), collector, defs);
   const sentAt = new Map<number, number>(); // chunk → wall ms of its latest send
   const attempts = new Map<number, number>();

@@ -6,8 +6,9 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamReadsConsumerMetadata, probeDaprd } from "../daprd-flags.js";
 import { findDaprd } from "../env.js";
-import { consumerInfo, consumerNames, createStream, deleteStream, MiniNats } from "./nats.js";
+import { consumerInfo, consumerNames, createPushConsumer, createStream, deleteStream, MiniNats } from "./nats.js";
 import { Collector, daprPost, sleep, StageRunner, waitUntil, type StageDef } from "./stages.js";
 
 export interface ProbeResult {
@@ -32,6 +33,10 @@ export async function probeJetStream(opts: { messages?: number; natsUrl?: string
   const nc = await MiniNats.connect(natsUrl);
   const version = (await fetch(`http://127.0.0.1:8222/varz`).then((r) => r.json()).catch(() => ({ version: "?" })) as { version: string }).version;
   await createStream(nc, stream, [topic]);
+  if (!jetstreamReadsConsumerMetadata(probeDaprd(daprd))) {
+    // daprd 1.9 ignores ackWait / maxAckPending: the consumer is created as the component would.
+    await createPushConsumer(nc, stream, { durable: "workers", deliverGroup: "workers", ackPolicy: "explicit", ackWaitMs: 10_000, maxAckPending: 1 });
+  }
   const collector = new Collector();
   await collector.start();
   const js = (extra: Record<string, string>) => ({ name: "jobs", type: "pubsub.jetstream", metadata: { natsURL: natsUrl, name: runId, ...extra } });
@@ -43,7 +48,7 @@ export async function probeJetStream(opts: { messages?: number; natsUrl?: string
         name: "sub",
         appId: `${runId}-sub`,
         role: "consumer",
-        components: [js({ durableName: "workers", queueGroupName: "workers", ackWait: "10s", maxAckPending: "1" })],
+        components: [js({ durableName: "workers", queueGroupName: "workers", ackWait: "10s", maxAckPending: "1", deliverAll: "true" })],
         env: { TOPO_MODE: "pubsub", TOPO_PUBSUB: "jobs", TOPO_TOPIC: topic, TOPO_PROC: '{"fixed":50}' },
       },
     ],

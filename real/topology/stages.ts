@@ -44,6 +44,14 @@ export class StageLedger {
   /** Kafka: the pod that last received from each partition, and how often a partition changed hands. */
   partitionOwner = new Map<number, string>();
   ownershipChanges = 0;
+  /**
+   * Kafka: the partition of a delivery whose sidecar did not say. daprd 1.9's bindings.kafka hands
+   * the app only the record's headers (components-contrib v1.9.7 internal/component/kafka/consumer.go
+   * `doCallback`), newer ones also its partition; on a one-partition topic it can only be 0.
+   */
+  partitionWhenUnreported: number | undefined = undefined;
+  /** Kafka: deliveries whose partition the sidecar reported. */
+  partitionsReported = 0;
   podsThatWorked = new Set<string>();
   parked = 0;
   forwardFailed = 0;
@@ -68,12 +76,15 @@ export class StageLedger {
       if (!this.firstReceivedAt.has(e.id)) this.firstReceivedAt.set(e.id, e.t);
       set.add(e.id);
       this.podsThatWorked.add(e.pod);
-      if (e.partition !== undefined && Number.isFinite(e.partition)) {
-        const prev = this.partitionOwner.get(e.partition);
+      const reported = e.partition !== undefined && Number.isFinite(e.partition);
+      if (reported) this.partitionsReported++;
+      const partition = reported ? e.partition : this.partitionWhenUnreported;
+      if (partition !== undefined) {
+        const prev = this.partitionOwner.get(partition);
         if (prev !== undefined && prev !== e.pod) this.ownershipChanges++;
-        this.partitionOwner.set(e.partition, e.pod);
+        this.partitionOwner.set(partition, e.pod);
         const ps = this.partitionsByPod.get(e.pod) ?? new Set<number>();
-        ps.add(e.partition);
+        ps.add(partition);
         this.partitionsByPod.set(e.pod, ps);
       }
     } else {

@@ -106,8 +106,12 @@ describe("seed 002 for real: Kafka (KRaft, Maven Central jars) + daprd bindings.
     expect(r.maxInFlight).toBeLessThanOrEqual(6 + r.ownershipChanges);
     expect(r.maxBusyPods).toBeLessThanOrEqual(4);
     expect(r.maxBusyPods).toBeGreaterThan(1);
-    // every partition is owned by exactly one pod (unless a counted rebalance handed one over)
+    // every partition is owned by exactly one pod (unless a counted rebalance handed one over) —
+    // observable only where the sidecar tells the app the partition: daprd 1.9's bindings.kafka
+    // passes the record's headers only, so there the ledger has no partitions to check.
     const owned = Object.values(r.partitionsByPod).flat();
+    if (r.partitionsReported > 0) expect(owned.length).toBeGreaterThan(0);
+    else expect(owned).toEqual([]);
     expect(owned.length - new Set(owned).size).toBeLessThanOrEqual(r.ownershipChanges);
     expect(r.broker.partitions.length).toBe(6);
     expect(r.broker.logEndTotal).toBe(40);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Distribution } from "../../sim/rng.js";
 import type { TopologyScenario } from "../../sim/topology/load.js";
 import { latencyBucket, TRACE_VERSION, type TraceHeader, type TraceRecord, type TraceStage } from "../../sim/trace.js";
+import { daprdNotes, probeDaprd } from "../daprd-flags.js";
 import type { Collector, StageRunner } from "./stages.js";
 
 export function epochNow(): number {
@@ -60,7 +61,8 @@ export interface RunRecorder {
   drainScenarioS(c: Collector): number;
 }
 
-export function newRecorder(scenario: TopologyScenario, k: number, broker: string): RunRecorder {
+/** `daprd`: the binary the run's sidecars use; the header's notes.daprd names its version and shutdown behaviour. */
+export function newRecorder(scenario: TopologyScenario, k: number, broker: string, daprd: string): RunRecorder {
   const r: RunRecorder = {
     scenario,
     k,
@@ -69,7 +71,7 @@ export function newRecorder(scenario: TopologyScenario, k: number, broker: strin
     producedAt: new Map(),
     pods: [],
     events: [],
-    notes: {},
+    notes: { daprd: daprdNotes(probeDaprd(daprd)) },
     start() {
       r.t0 = epochNow();
     },
