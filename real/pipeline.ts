@@ -65,8 +65,17 @@ export function simScenarioFor(s0: Scenario, real: RealResult, k: number): { sce
   const usesMgmt = s.scaledObject.triggers.some((t) => readModeOf(t) === "http");
   const statsS = real.statsIntervalMs / 1000 / k;
   if (usesMgmt) why.push(`queue.managementStatsIntervalSeconds = the management API's refresh interval ${real.statsIntervalMs} ms (${real.statsTiming.source}) ÷ k ${k} = ${statsS} s`);
+  // A scenario that never settles in the simulation (the AMQP busy-pod loop with slow startups)
+  // would run to maxDurationSeconds (a week by default): compare over 3× the live run instead.
+  let maxDuration = s.maxDuration;
+  const liveEnd = real.summary?.simulatedSeconds ?? 0;
+  if (s.duration === null && liveEnd > 0 && 3 * liveEnd < s.maxDuration) {
+    maxDuration = Math.ceil(3 * liveEnd);
+    why.push(`maxDurationSeconds = ${maxDuration} s: 3× the live run's ${liveEnd} s, so a simulation that never settles stops within the compared horizon`);
+  }
   const scenario: Scenario = {
     ...s,
+    maxDuration,
     queue: { ...s.queue, statsInterval: usesMgmt ? statsS : s.queue.statsInterval },
     consumer: { ...s.consumer, startupDelay, schedulingDelay },
   };
