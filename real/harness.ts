@@ -498,7 +498,9 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   const firstReady = podRecs.find((r) => r.phase === "Ready");
   const firstVisible = kept.find((r): r is SampleRecord => r.type === "sample" && r.metric > 0);
   const unfinished = ledger.unfinished();
-  const lost = Math.max(0, ledger.produced - ledger.completed - ledger.deadLettered);
+  // Not lost: a message back in the queue after every consumer stopped (a run that ended at its
+  // `duration` with work left, as the simulator's own end of run leaves it queued).
+  const lost = Math.max(0, ledger.produced - ledger.completed - ledger.deadLettered - (brokerLeft ?? 0));
   const summary: Summary = {
     scenario: s.name,
     seed: s.seed,
