@@ -97,6 +97,8 @@ export class ClusterBackend implements ScalingBackend {
   private soTimer: NodeJS.Timeout | null = null;
   private soCreatedT: number | null = null;
   private pollTimes: number[] = [];
+  /** When KEDA's first scale took effect (its executor's write), scenario seconds. */
+  private firstKedaScaleT: number | null = null;
   private syncTimes: number[] = [];
   private hpaReads: ClassifiedRead[] = [];
   private lastActiveTime: number | null = null;
@@ -388,7 +390,9 @@ export class ClusterBackend implements ScalingBackend {
         actor = ch.from === 0 || ch.to === rest || (so.idleReplicaCount !== null && ch.from === so.idleReplicaCount) ? "keda" : "hpa";
         reason = `no Event seen for ${ch.from} → ${ch.to}; inferred ${actor === "keda" ? "KEDA (activation / deactivation)" : "the HPA"}`;
       }
-      this.ctx.onScale(this.tOf(perf), actor, ch.from, ch.to, reason);
+      const t = this.tOf(perf);
+      if (actor === "keda" && this.firstKedaScaleT === null) this.firstKedaScaleT = t;
+      this.ctx.onScale(t, actor, ch.from, ch.to, reason);
     }
   }
 
@@ -586,8 +590,19 @@ export class ClusterBackend implements ScalingBackend {
     const keda = { ...s.keda };
     if (this.pollTimes.length) {
       keda.createdAt = 0;
-      keda.pollPhase = round6(this.pollTimes[0]);
-      why.push(`keda.pollPhaseSeconds = ${keda.pollPhase} s: KEDA's first poll as measured (the ScaledObject was created at ${round6(this.soCreatedT ?? 0)} s)`);
+      const read = this.pollTimes[0];
+      const eff = this.firstKedaScaleT;
+      // The simulator's KEDA scales at the instant of its poll; the real one writes the scale a few
+      // tens of ms wall after its read (executor → API). When the first poll scaled, its write is
+      // the moment that matters: the HPA's first reconcile races it (KEDA creates both at once), and
+      // an HPA that reads the Deployment before the write sees 0 replicas and waits a sync period.
+      if (eff !== null && eff >= read && eff - read < 0.5 * so.pollingInterval) {
+        keda.pollPhase = round6(eff);
+        why.push(`keda.pollPhaseSeconds = ${keda.pollPhase} s: KEDA's first poll read the queue at ${round6(read)} s and its scale took effect at ${keda.pollPhase} s (the ScaledObject was created at ${round6(this.soCreatedT ?? 0)} s)`);
+      } else {
+        keda.pollPhase = round6(read);
+        why.push(`keda.pollPhaseSeconds = ${keda.pollPhase} s: KEDA's first poll as measured (the ScaledObject was created at ${round6(this.soCreatedT ?? 0)} s)`);
+      }
     }
     if (this.syncTimes.length) {
       hpa.syncPhase = round6(this.syncTimes[0]);

@@ -48,11 +48,14 @@ export function writePlane(stateDir: string, p: PlaneRecord): void {
 /** The process still runs and is still the binary we started (a pid can be reused). */
 export function isAlive(d: Pick<DaemonRecord, "pid" | "binary">): boolean {
   try {
-    const cmd = readFileSync(`/proc/${d.pid}/cmdline`, "utf8").split("\0");
-    if (cmd[0] !== d.binary) return false;
+    const raw = readFileSync(`/proc/${d.pid}/cmdline`, "utf8");
     const stat = readFileSync(`/proc/${d.pid}/stat`, "utf8");
     // state field after "(comm)": Z = zombie (exited, not reaped)
-    return !/\)\s+Z\s/.test(stat);
+    if (/\)\s+Z\s/.test(stat)) return false;
+    // A process in the middle of exiting has released its memory (empty cmdline) but may still
+    // hold its sockets: still alive until it is gone.
+    if (raw === "") return true;
+    return raw.split("\0")[0] === d.binary;
   } catch {
     return false;
   }

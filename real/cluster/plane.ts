@@ -301,6 +301,8 @@ async function ensureDaemon(plane: PlaneRecord, sd: string, d: Def, say: Say): P
     await stopDaemon(prev);
   }
   for (const p of DEF_PORTS[d.name] ?? []) {
+    // a component just stopped may take a moment to close its listeners
+    for (let i = 0; i < 50 && !portFree(p); i++) await sleep(200);
     if (!portFree(p)) throw new PlaneError(d.name, `127.0.0.1:${p} is already in use by another program (not started by kedasim: see \`ss -ltnp 'sport = :${p}'\`)`);
   }
   if (!existsSync(d.binary)) throw new PlaneError(d.name, `binary ${d.binary} is missing (run \`npm run cluster:setup\`, which builds it)`);
