@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Deltas } from "../reports/compare.js";
 import { loadScenario } from "../sim/scenario/load.js";
 import { parseTrace, type SampleRecord, type ScaleRecord, type Summary } from "../sim/trace.js";
@@ -12,20 +12,14 @@ import { Broker } from "./broker.js";
 import { probeDaprd } from "./daprd-flags.js";
 import { brokerUrls } from "./env.js";
 import { seedBurstBounds } from "./seed-burst-bounds.js";
-import { liveTestLock, processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "./test-helpers.js";
+import { holdLiveTestLock, processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "./test-helpers.js";
 
 const SEED_BURST = join(REPO, "fixtures/scenarios/real-seed-burst-rabbitmq.yaml");
 const KILL = join(REPO, "fixtures/scenarios/real-kill-redelivery.yaml");
 const K = 0.1;
 const tmp = mkdtempSync(join(tmpdir(), "kedasim-real-test-"));
-let release: (() => void) | null = null;
-beforeAll(async () => {
-  release = await liveTestLock();
-}, 660_000);
-afterAll(() => {
-  release?.();
-  rmSync(tmp, { recursive: true, force: true });
-});
+// One live test file at a time (real/test-helpers.ts).
+holdLiveTestLock(() => rmSync(tmp, { recursive: true, force: true }));
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, "utf8")) as T;

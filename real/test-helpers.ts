@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
+import { afterAll, beforeAll } from "vitest";
 import { checkPrereqs, SETUP_HINT, type Prereqs } from "./env.js";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -175,4 +176,16 @@ export async function liveTestLock(timeoutMs = 600_000): Promise<() => void> {
       else await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+/** Hold the live-test lock for the whole test file (call once at module level); `cleanup` runs after the release. */
+export function holdLiveTestLock(cleanup?: () => void): void {
+  let release: (() => void) | null = null;
+  beforeAll(async () => {
+    release = await liveTestLock();
+  }, 660_000);
+  afterAll(() => {
+    release?.();
+    cleanup?.();
+  });
 }

@@ -6,12 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Deltas } from "../../reports/compare.js";
 import { loadScenario } from "../../sim/scenario/load.js";
 import { parseTrace, type HpaSyncRecord, type KedaPollRecord, type ScaleRecord, type Summary } from "../../sim/trace.js";
 import { seedBurstBounds } from "../seed-burst-bounds.js";
-import { IN_CI, liveTestLock, prereqs, processesWithMarker, REPO, runCli, runIdFor, startCli } from "../test-helpers.js";
+import { IN_CI, holdLiveTestLock, prereqs, processesWithMarker, REPO, runCli, runIdFor, startCli } from "../test-helpers.js";
 import { Kube, loadKubeConfig } from "./kube.js";
 import { planeStatus } from "./plane.js";
 
@@ -20,14 +20,8 @@ const KILL = join(REPO, "fixtures/scenarios/real-kill-redelivery.yaml");
 const K = 0.1;
 const HINT = "run `npm run real:setup` and `npm run cluster:setup` first";
 const tmp = mkdtempSync(join(tmpdir(), "kedasim-cluster-test-"));
-let release: (() => void) | null = null;
-beforeAll(async () => {
-  release = await liveTestLock();
-}, 660_000);
-afterAll(() => {
-  release?.();
-  rmSync(tmp, { recursive: true, force: true });
-});
+// One live test file at a time (real/test-helpers.ts).
+holdLiveTestLock(() => rmSync(tmp, { recursive: true, force: true }));
 
 let warned = false;
 async function requireCluster(ctx: { skip: (note?: string) => never }): Promise<Kube> {

@@ -10,7 +10,10 @@ import { hpaFlagsFor } from "./backend.js";
 import { clusterObjects, scalePeriod, type ClusterNames } from "./manifests.js";
 import { componentsFor, planPod, PodSpecError } from "./node-agent.js";
 import { KedaReadClassifier, klogTime, parseHpaLine, parseKedaLine, parseQuantity, type ClassifiedRead } from "./observe.js";
-import { goDuration } from "./plane.js";
+import { goDuration, PlaneError } from "./plane.js";
+import { isAlive, logTail, startDaemon, stopDaemon } from "./daemons.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const SEED = join(REPO, "fixtures/scenarios/real-seed-burst-rabbitmq.yaml");
 const NAMES: ClusterNames = {
@@ -203,5 +206,27 @@ describe("reading the controllers' logs", () => {
     other.feed(parseKedaLine(read("2026-12-02T04:33:14Z", "1"))!);
     other.flush(Date.parse("2026-12-02T04:33:20Z"), true);
     expect(out.length).toBe(4);
+  });
+});
+
+describe("the plane's processes", () => {
+  it("a daemon runs detached with its log; one that dies is reported with the component's name and its log tail", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kedasim-daemon-test-"));
+    try {
+      const ok = startDaemon({ name: "sleeper", binary: "/bin/sleep", args: ["30"], env: {}, logDir: dir, address: "-", version: "-" });
+      expect(isAlive(ok)).toBe(true);
+      expect(await stopDaemon(ok, 5000)).toBe("stopped");
+      expect(isAlive(ok)).toBe(false);
+      const bad = startDaemon({ name: "etcd", binary: "/bin/sh", args: ["-c", "echo starting; echo 'listen tcp 127.0.0.1:23790: bind: address already in use' >&2; exit 1"], env: {}, logDir: dir, address: "-", version: "-" });
+      for (let i = 0; i < 50 && isAlive(bad); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(isAlive(bad)).toBe(false);
+      expect(logTail(bad.log, 5).join("\n")).toMatch(/bind: address already in use/);
+      const e = new PlaneError("etcd", "exited before it was ready", bad.log);
+      expect(e.message).toMatch(/^etcd: exited before it was ready\n--- last lines of .*etcd\.log:\n/);
+      expect(e.message).toMatch(/    listen tcp 127\.0\.0\.1:23790: bind: address already in use/);
+      expect(() => startDaemon({ name: "x", binary: join(dir, "missing"), args: [], env: {}, logDir: dir, address: "-", version: "-" })).toThrow(/binary .*missing is missing/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
