@@ -48,7 +48,13 @@ interface StartupNotes {
   max: number;
 }
 
-export function seedBurstBounds(s: Scenario, real: Summary, sim: Summary, deltas: Deltas, o: { timeScale: number; jitterWallS: number; P?: number; S?: number }): SeedBurstBounds {
+export function seedBurstBounds(
+  s: Scenario,
+  real: Summary,
+  sim: Summary,
+  deltas: Deltas,
+  o: { timeScale: number; jitterWallS: number; P?: number; S?: number; /** Measured slip of the live loop's ticks against the simulated ones (scenario s), added to (1). */ tickSlipS?: number },
+): SeedBurstBounds {
   const S = o.S ?? s.hpa.syncPeriod;
   const P = o.P ?? s.scaledObject.pollingInterval;
   const R = (real.notes?.managementStats as { effectiveScenarioS: number }).effectiveScenarioS;
@@ -65,7 +71,7 @@ export function seedBurstBounds(s: Scenario, real: Summary, sim: Summary, deltas
   const slips = Math.round(d0 / P);
   checks.push({ what: `(0) activation is 0 or 1 polling intervals late (${slips})`, value: slips === 0 || slips === 1 ? 0 : Math.abs(slips), bound: 0 });
   const ups = (e: Summary["scaleEvents"]) => e.filter((x) => x.to > x.from).map((x) => `${x.actor}:${x.from}->${x.to}`);
-  const jitter = o.jitterWallS / o.timeScale;
+  const jitter = o.jitterWallS / o.timeScale + (o.tickSlipS ?? 0);
   for (const p of deltas.scaleEvents.pairs.filter((x) => x.direction === "up")) checks.push({ what: `(1) up-step ${p.a.actor} ${p.a.from}->${p.a.to} |Δt − δ0|`, value: Math.abs(p.dt - d0), bound: jitter });
   const pt = s.consumer.processingTime;
   const drainBound = spread + (pt.dist === "constant" ? pt.value : 0);
