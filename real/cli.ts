@@ -8,14 +8,24 @@ import { loadScenario, ScenarioError, type Scenario } from "../sim/scenario/load
 import { RealEnvError } from "./env.js";
 import { RealInputError, RealInterrupted, planRun } from "./harness.js";
 import { runPipeline } from "./pipeline.js";
+import { ClusterBackend } from "./cluster/backend.js";
+import { checkClusterScenario } from "./cluster/manifests.js";
 
 const HELP = `kedasim real — run a scenario against live Dapr sidecars (daprd) and a local RabbitMQ,
 then simulate the same scenario with the measured startup latency and compare the two.
 
 Usage
   npm run real -- <scenario.yaml> [options]
+  npm run real -- <scenario.yaml> --cluster [--kubeconfig F] [options]
 
 Options
+  --cluster        run against a real Kubernetes control plane with real KEDA and the real HPA
+                   (the local one of \`npm run cluster:setup\`, or --kubeconfig F): the replicas are
+                   pods of a real Deployment, run by kedasim's node agent as daprd + app pairs, and
+                   every scaling decision is made by the upstream controllers (source "real-cluster").
+                   See real/cluster/README-cluster.md.
+  --kubeconfig F   with --cluster: a cluster of your own (with KEDA and Dapr's CRDs installed); the
+                   run uses namespace kedasim-<run id> and node kedasim-node-<run id> and deletes both
   --time-scale k   multiply every scenario duration by k (processing, polling, sync, cooldown,
                    stabilization, grace, arrivals); 0.1 runs a 375 s scenario in ~40 s.
                    Trace and summary stay in scenario seconds (wall ÷ k). Default 1.
@@ -58,6 +68,8 @@ async function main(): Promise<void> {
         "run-id": { type: "string" },
         "no-compare": { type: "boolean", default: false },
         "no-tune-broker-stats": { type: "boolean", default: false },
+        cluster: { type: "boolean", default: false },
+        kubeconfig: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -79,16 +91,20 @@ async function main(): Promise<void> {
   if (!(timeout > 0)) fail(`--timeout: expected a positive number of seconds, got "${values.timeout}"`, 2);
   if (values["run-id"] !== undefined && !/^[a-z0-9]{1,32}$/.test(values["run-id"])) fail(`--run-id: lowercase letters and digits only`, 2);
 
+  if (values.kubeconfig !== undefined && !values.cluster) fail("--kubeconfig needs --cluster", 2);
+  if (values.kubeconfig !== undefined && !existsSync(values.kubeconfig)) fail(`--kubeconfig ${values.kubeconfig}: file not found`, 2);
   let scenario: Scenario;
   try {
     scenario = loadScenario(file);
     planRun(scenario, k); // unsupported scenario → exit 2 before anything starts
+    if (values.cluster) checkClusterScenario(scenario, k);
   } catch (e) {
     if (e instanceof ScenarioError || e instanceof RealInputError) fail(e.message, 2);
     throw e;
   }
   for (const w of (scenario as Scenario & { warnings?: string[] }).warnings ?? []) process.stderr.write(`kedasim real: warning: ${w}\n`);
-  const outDir = values.out ?? join("reports/out", `${scenario.name}-real`);
+  const outDir = values.out ?? join("reports/out", `${scenario.name}-${values.cluster ? "cluster" : "real"}`);
+  const backend = values.cluster ? new ClusterBackend({ kubeconfig: values.kubeconfig ?? null }) : undefined;
 
   const ac = new AbortController();
   let signals = 0;
@@ -108,7 +124,7 @@ async function main(): Promise<void> {
   const say = (l: string) => process.stdout.write(`[real] ${l}\n`);
   say(`${scenario.name}: time scale ${k} (1 scenario second = ${k * 1000} ms wall) → ${outDir}`);
   try {
-    const r = await runPipeline({ scenario, timeScale: k, outDir, runId: values["run-id"], progress: say, wallTimeoutS: timeout, signal: ac.signal, noCompare: values["no-compare"] === true, tuneBrokerStats: values["no-tune-broker-stats"] !== true });
+    const r = await runPipeline({ scenario, timeScale: k, outDir, runId: values["run-id"], progress: say, wallTimeoutS: timeout, signal: ac.signal, noCompare: values["no-compare"] === true, tuneBrokerStats: values["no-tune-broker-stats"] !== true, backend });
     const s = r.real.summary;
     const m = s.messages;
     const su = (s.notes?.startupLatencyS ?? {}) as { n?: number; min?: number; p50?: number; max?: number };

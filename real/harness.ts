@@ -8,7 +8,7 @@ import { Simulation } from "../sim/model/simulation.js";
 import { stream } from "../sim/rng.js";
 import type { Scenario } from "../sim/scenario/load.js";
 import { timeScaled } from "../sim/scenario/time-scale.js";
-import { round6, scaleRecords, serializeRecord, type Actor, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
+import { round6, scaleRecords, serializeRecord, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../sim/trace.js";
 import type { ResultEvent } from "./apps/common.js";
 import { Broker, readStatsTiming, tuneStatsTiming, type StatsTiming } from "./broker.js";
 import { writeResources } from "./components.js";
@@ -17,23 +17,13 @@ import { RealEnvError, SETUP_HINT, brokerUrls, checkAmqp, checkMgmt, findDaprd }
 import { Ledger } from "./ledger.js";
 import { APPS_DIR, Pair, PairStartError } from "./pair.js";
 import { ChildRegistry, sleep } from "./procs.js";
-import { ReplicaManager, type StartupSample } from "./replicas.js";
-import { LocalScaler, QueueReader, readModeOf } from "./scaler.js";
+import type { StartupSample } from "./replicas.js";
+import { QueueReader, readModeOf } from "./scaler.js";
+import type { ScalingBackend } from "./backend.js";
+import { RealInputError, RealInterrupted } from "./errors.js";
+import { LocalBackend } from "./local-backend.js";
 
-/** A scenario real mode cannot run (exit 2). */
-export class RealInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RealInputError";
-  }
-}
-
-export class RealInterrupted extends Error {
-  constructor(public signal: string) {
-    super(`interrupted by ${signal}`);
-    this.name = "RealInterrupted";
-  }
-}
+export { RealInputError, RealInterrupted };
 
 export interface RealOptions {
   scenario: Scenario;
@@ -47,6 +37,8 @@ export interface RealOptions {
   signal?: AbortSignal;
   /** Lower RabbitMQ's management stats interval to 1 s at runtime when it is slower (default true). */
   tuneBrokerStats?: boolean;
+  /** Who scales and runs the replicas (default: real-local, real/local-backend.ts). */
+  backend?: ScalingBackend;
 }
 
 export interface RealResult {
@@ -54,6 +46,8 @@ export interface RealResult {
   records: TraceRecord[];
   summary: Summary;
   startups: StartupSample[];
+  /** The backend that ran the replicas (its notes, its inputs for the comparison). */
+  backend: ScalingBackend;
   /** How often the management API refreshed queue counts during the run (ms; 5000 assumed when unknown). */
   statsIntervalMs: number;
   statsTiming: StatsTiming;
@@ -142,7 +136,7 @@ interface Prerequisites {
 }
 
 /** Phase 1: daprd and RabbitMQ (AMQP and the management API) are there; fast, clear errors. */
-async function checkPrerequisites(o: RealOptions, say: (l: string) => void): Promise<Prerequisites> {
+async function checkPrerequisites(o: RealOptions, backend: ScalingBackend, say: (l: string) => void): Promise<Prerequisites> {
   const k = o.timeScale;
   const d = findDaprd();
   if (!d.path) throw new RealEnvError(d.why);
@@ -158,6 +152,7 @@ async function checkPrerequisites(o: RealOptions, say: (l: string) => void): Pro
   const [amqpErr, mgmt] = await Promise.all([checkAmqp(urls.amqp), checkMgmt(urls)]);
   if (amqpErr) throw new RealEnvError(`${amqpErr} — is RabbitMQ running? (npm run real:setup)`);
   if (mgmt.error) throw new RealEnvError(`${mgmt.error} — KEDA's HTTP mode and the sampler need it (npm run real:setup)`);
+  await backend.preflight?.();
   // The management API (KEDA's HTTP mode) refreshes queue counts every collect_statistics_interval
   // (5 s by default) — 5/k scenario seconds at time scale k. Tune it down to 1 s if we can.
   let stats: StatsTiming = await readStatsTiming();
@@ -181,9 +176,20 @@ class Clock {
 
   constructor(private readonly k: number) {}
 
-  /** t = 0 is now. */
-  start(): void {
-    this.t0Perf = performance.now();
+  /** t = 0 is now, or — aligned — the next whole second of the wall clock, exactly (Kubernetes timestamps are whole seconds). */
+  async start(alignToWholeSecond = false): Promise<void> {
+    if (!alignToWholeSecond) {
+      this.t0Perf = performance.now();
+      return;
+    }
+    const at = Math.ceil((performance.timeOrigin + performance.now()) / 1000) * 1000 - performance.timeOrigin;
+    await sleep(Math.max(0, at - performance.now()));
+    this.t0Perf = at;
+  }
+
+  /** Scenario seconds of a performance.now() reading (0 before t = 0). */
+  at(perfMs: number): number {
+    return Number.isNaN(this.t0Perf) ? 0 : (perfMs - this.t0Perf) / 1000 / this.k;
   }
 
   now(): number {
@@ -263,7 +269,7 @@ class RunControl {
   }
 }
 
-/** The run's processes and queues: the producer pod, the consumer ReplicaSet, the broker connection. */
+/** The run's processes and queues: the producer pod, the consumer replicas' backend, the broker connection. */
 interface Rig {
   registry: ChildRegistry;
   broker: Broker;
@@ -272,14 +278,18 @@ interface Rig {
   logDir: string;
   runDir: string;
   resources: ReturnType<typeof writeResources>;
-  replicas: ReplicaManager;
+  /** Where every app of the run reports its results. */
+  resultsEnv: Record<string, string>;
+  backend: ScalingBackend;
+  /** The backend was prepared (so it must be stopped). */
+  prepared: boolean;
   ledger: Ledger;
+  scaleEvents: Summary["scaleEvents"];
 }
 
-/** Phase 2: the run's folders, Dapr components, replica manager and message ledger (nothing started yet). */
-function setUpRig(o: RealOptions, pre: Prerequisites, runId: string, clock: Clock, ctl: RunControl, emit: (r: TraceRecord) => void, say: (l: string) => void): Rig {
+/** Phase 2: the run's folders, Dapr components and message ledger (nothing started yet). */
+function setUpRig(o: RealOptions, pre: Prerequisites, backend: ScalingBackend, runId: string, clock: Clock, emit: (r: TraceRecord) => void): Rig {
   const s = o.scenario;
-  const ws = timeScaled(s, o.timeScale); // wall-clock durations
   mkdirSync(o.outDir, { recursive: true });
   const logDir = join(o.outDir, "logs");
   rmSync(logDir, { recursive: true, force: true });
@@ -291,44 +301,16 @@ function setUpRig(o: RealOptions, pre: Prerequisites, runId: string, clock: Cloc
   const resources = writeResources(runDir, { host: pre.urls.componentAmqp, jobsQueue, prefetch: s.queue.prefetch });
   // The apps report to the results queue themselves (real/apps/common.ts ResultsReporter).
   const resultsEnv = { KEDASIM_AMQP_URL: pre.urls.amqp, KEDASIM_RESULTS_QUEUE: resultsQueue };
-  const replicas: ReplicaManager = new ReplicaManager(
-    {
-      registry,
-      daprd: pre.daprd,
-      runId,
-      logDir,
-      resourcesDir: resources.consumerDir,
-      appId: s.consumer.deploymentName,
-      deploymentName: s.consumer.deploymentName,
-      appScript: join(APPS_DIR, "consumer.ts"),
-      processingWall: ws.consumer.processingTime,
-      seed: s.seed,
-      timeScale: o.timeScale,
-      graceWallS: ws.consumer.terminationGracePeriodSeconds,
-      startTimeoutMs: 30_000,
-      appEnv: resultsEnv,
-    },
-    {
-      now: () => clock.now(),
-      emit,
-      onPodGone: (pod, t, reason) => ledger.podGone(pod.name, t, reason),
-      onFatal: ctl.fail,
-      progress: (l) => say(`[t=${clock.now().toFixed(1)}s] ${l}`),
-    },
-  );
   const ledger = new Ledger(
     (ms) => clock.scen(ms),
     emit,
-    (pod) => {
-      const p = replicas.byName(pod);
-      return p !== undefined && p.phase !== "Gone";
-    },
+    (pod) => backend.podAlive(pod),
   );
-  return { registry, broker: new Broker(pre.urls), jobsQueue, resultsQueue, logDir, runDir, resources, replicas, ledger };
+  return { registry, broker: new Broker(pre.urls), jobsQueue, resultsQueue, logDir, runDir, resources, resultsEnv, backend, prepared: false, ledger, scaleEvents: [] };
 }
 
-/** Phase 3: the run's queues, the producer pod (up within 10 s of the start) and the initial replicas (Ready at t = 0). */
-async function startPods(o: RealOptions, pre: Prerequisites, rig: Rig, runId: string, wallStart: number, ctl: RunControl, say: (l: string) => void): Promise<Pair> {
+/** Phase 3: the run's queues, the producer pod (up within 10 s of the start), the backend with its initial replicas (Ready at t = 0). */
+async function startPods(o: RealOptions, pre: Prerequisites, rig: Rig, runId: string, wallStart: number, clock: Clock, ctl: RunControl, emit: (r: TraceRecord) => void, say: (l: string) => void): Promise<Pair> {
   const s = o.scenario;
   try {
     await rig.broker.connect();
@@ -350,7 +332,7 @@ async function startPods(o: RealOptions, pre: Prerequisites, rig: Rig, runId: st
     logDir: rig.logDir,
     runId,
     appScript: join(APPS_DIR, "producer.ts"),
-    appEnv: { KEDASIM_JOBS_BINDING: "jobs", KEDASIM_AMQP_URL: pre.urls.amqp, KEDASIM_RESULTS_QUEUE: rig.resultsQueue },
+    appEnv: { KEDASIM_JOBS_BINDING: "jobs", ...rig.resultsEnv },
     gracefulShutdownSeconds: 1,
     onUnexpectedExit: (p, which) => ctl.fail(new Error(p.failureText(which, which === "daprd" ? p.daprd : p.app, "while the run was going on"))),
   });
@@ -362,29 +344,52 @@ async function startPods(o: RealOptions, pre: Prerequisites, rig: Rig, runId: st
     throw e;
   }
   say(`producer ready after ${Math.round(producer.readyAt! - producer.spawnedAt)} ms`);
-  // Initial replicas exist before the ScaledObject: Ready at t = 0.
-  if (s.consumer.initialReplicas > 0) {
-    rig.replicas.specReplicas = s.consumer.initialReplicas;
-    for (let i = 0; i < s.consumer.initialReplicas; i++) rig.replicas.createPod(0, true);
-    await Promise.race([rig.replicas.waitAllReady(), ctl.interrupted]).catch((e: Error) => {
-      throw e instanceof RealInterrupted ? e : new RealEnvError(`an initial replica did not start: ${e.message}`);
-    });
-  }
+  // The backend: its objects, its node, the initial replicas (they exist before the ScaledObject: Ready at t = 0).
+  rig.prepared = true;
+  await rig.backend.prepare({
+    scenario: s,
+    wallScenario: timeScaled(s, o.timeScale),
+    timeScale: o.timeScale,
+    runId,
+    daprd: pre.daprd,
+    registry: rig.registry,
+    logDir: rig.logDir,
+    runDir: rig.runDir,
+    broker: rig.broker,
+    brokerUrls: pre.urls,
+    jobsQueue: rig.jobsQueue,
+    resultsQueue: rig.resultsQueue,
+    resources: rig.resources,
+    appEnv: rig.resultsEnv,
+    stats: pre.stats,
+    ledger: () => rig.ledger,
+    now: () => clock.now(),
+    wallAt: (t) => clock.wallAt(t),
+    scenarioAt: (perfMs) => clock.at(perfMs),
+    emit,
+    onScale: (t, actor, from, to, reason) => {
+      const { record, event } = scaleRecords(t, actor, from, to, reason);
+      rig.scaleEvents.push(event);
+      emit(record);
+      say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
+    },
+    onFatal: ctl.fail,
+    progress: say,
+    interrupted: ctl.interrupted,
+  });
   return producer;
 }
 
-/** What t = 0 started: the producer's POSTs, the faults, KEDA and the HPA. */
+/** What t = 0 started: the producer's POSTs, the faults, the backend's KEDA and HPA. */
 interface Workload {
-  scaler: LocalScaler;
   reader: QueueReader;
-  scaleEvents: Summary["scaleEvents"];
   postsDone(): number;
 }
 
-/** Phase 4: t = 0 — the producer's POSTs and the kills at their times, the local scaler's loops. */
-function startWorkload(o: RealOptions, plan: ReturnType<typeof planRun>, rig: Rig, producer: Pair, clock: Clock, ctl: RunControl, emit: (r: TraceRecord) => void, say: (l: string) => void): Workload {
+/** Phase 4: t = 0 — the producer's POSTs and the kills at their times, the backend's scaling loops. */
+async function startWorkload(o: RealOptions, plan: ReturnType<typeof planRun>, rig: Rig, producer: Pair, clock: Clock, ctl: RunControl, say: (l: string) => void): Promise<Workload> {
   const s = o.scenario;
-  clock.start();
+  await clock.start(rig.backend.alignT0 === true);
   const producerUrl = `http://127.0.0.1:${producer.ports.app}/MessageProducer`;
   let postsDone = 0;
   for (const p of plan.posts) {
@@ -399,22 +404,14 @@ function startWorkload(o: RealOptions, plan: ReturnType<typeof planRun>, rig: Ri
   }
   s.consumer.kills.forEach((kf) => {
     clock.later(kf.at, () => {
-      const victims = rig.replicas.kill(kf.count, clock.now());
+      const victims = rig.backend.kill(kf.count, clock.now());
       say(`[t=${clock.now().toFixed(1)}s] fault injection: SIGKILL ${victims.length ? victims.join(", ") : "(no live pod)"}`);
     });
   });
-  const scaleEvents: Summary["scaleEvents"] = [];
-  const onScale = (t: number, actor: Actor, from: number, to: number, reason: string) => {
-    const { record, event } = scaleRecords(t, actor, from, to, reason);
-    scaleEvents.push(event);
-    emit(record);
-    say(`[t=${t.toFixed(1)}s] ${actor.toUpperCase()} ${from} → ${to}: ${reason}`);
-    rig.replicas.setSpec(to, t);
-  };
+  rig.backend.start();
+  // What trigger 0 reads now, for the samples (the backend's scalers read on their own).
   const reader = new QueueReader(rig.broker, rig.jobsQueue, o.timeScale, () => ({ inFlight: rig.ledger.inFlight }));
-  const scaler = new LocalScaler(s, reader, rig.replicas, { now: () => clock.now(), wallAt: (t) => clock.wallAt(t), emit, onScale, progress: say });
-  scaler.start();
-  return { scaler, reader, scaleEvents, postsDone: () => postsDone };
+  return { reader, postsDone: () => postsDone };
 }
 
 /** Phase 5: one sample per sampleInterval until the run settles, reaches its end, or fails; returns when it ended and why. */
@@ -428,9 +425,9 @@ async function sampleUntilDone(
   wallStart: number,
   emit: (r: TraceRecord) => void,
   say: (l: string) => void,
-): Promise<{ endT: number; endedBy: string }> {
+): Promise<{ endT: number; endedBy: string; sampleReadAgeMs: number }> {
   const s = o.scenario;
-  const { broker, ledger, replicas } = rig;
+  const { broker, ledger, backend } = rig;
   const trig0 = s.scaledObject.triggers[0];
   const mode0 = readModeOf(trig0);
   const rest = s.scaledObject.idleReplicaCount ?? s.scaledObject.minReplicaCount;
@@ -439,21 +436,42 @@ async function sampleUntilDone(
   let settledSince = -1;
   let lastProgress = -Infinity;
   const woken = ctl.woken();
+  // The broker is read in a loop of its own: a read takes tens of ms (the management API more
+  // under load), and awaiting it inside the sample loop made samples lag their time stamps by
+  // up to ~1 s wall (10 s scenario at k 0.1) on a loaded machine. Samples take the in-memory
+  // counts at their own instant and the latest finished broker read (its age is recorded).
+  let latest = { queued: 0, metric: 0, atPerf: Number.NaN };
+  let brokerLoopStop = false;
+  let maxReadAgeMs = 0;
+  const brokerLoop = (async () => {
+    const interval = s.sampleInterval * o.timeScale * 1000;
+    while (!brokerLoopStop && !ctl.fatal && !ctl.aborted) {
+      const began = performance.now();
+      try {
+        const c = await broker.checkQueue(rig.jobsQueue);
+        const metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await work.reader.snapshot("http")).value;
+        latest = { queued: c.messageCount, metric, atPerf: began };
+      } catch (e) {
+        say(`sampler: cannot read the queue: ${(e as Error).message}`);
+      }
+      const rest = interval - (performance.now() - began);
+      if (rest > 0) await Promise.race([sleep(rest), woken]);
+    }
+  })();
+  const stopBrokerLoop = async () => {
+    brokerLoopStop = true;
+    await brokerLoop;
+    return Math.round(maxReadAgeMs);
+  };
   for (let n = 0; ; n++) {
-    if (ctl.fatal || ctl.aborted) return { endT: 0, endedBy: "settled" };
+    if (ctl.fatal || ctl.aborted) return { endT: 0, endedBy: "settled", sampleReadAgeMs: await stopBrokerLoop() };
     const t = n * s.sampleInterval;
     const wait = clock.wallAt(t) - performance.now();
     if (wait > 0) await Promise.race([sleep(wait), woken]);
-    if (ctl.fatal || ctl.aborted) return { endT: 0, endedBy: "settled" };
-    let queued = 0;
-    let metric = 0;
-    try {
-      const c = await broker.checkQueue(rig.jobsQueue);
-      queued = c.messageCount;
-      metric = trig0.read(mode0 === "amqp" ? { ready: c.messageCount, inFlight: ledger.inFlight, prefetched: 0, publishRate: 0, deliverRate: 0 } : await work.reader.snapshot("http")).value;
-    } catch (e) {
-      say(`sampler: cannot read the queue: ${(e as Error).message}`);
-    }
+    if (ctl.fatal || ctl.aborted) return { endT: 0, endedBy: "settled", sampleReadAgeMs: await stopBrokerLoop() };
+    const { queued, metric } = latest;
+    if (!Number.isNaN(latest.atPerf)) maxReadAgeMs = Math.max(maxReadAgeMs, performance.now() - latest.atPerf);
+    const rc = backend.counts();
     const sample: SampleRecord = {
       type: "sample",
       t,
@@ -465,10 +483,10 @@ async function sampleUntilDone(
       deadLettered: ledger.deadLettered,
       redelivered: ledger.redelivered,
       lost: 0,
-      desired: replicas.specReplicas,
-      current: replicas.nonTerminating,
-      ready: replicas.readyCount,
-      terminating: replicas.terminatingCount,
+      desired: rc.desired,
+      current: rc.current,
+      ready: rc.ready,
+      terminating: rc.terminating,
       busy: ledger.busyPods,
     };
     const lat = ledger.takeSampleLatency();
@@ -487,18 +505,18 @@ async function sampleUntilDone(
       ledger.live <= 0 &&
       ledger.inFlight === 0 &&
       queued === 0 &&
-      replicas.terminatingCount === 0 &&
-      replicas.specReplicas === rest &&
-      replicas.nonTerminating === replicas.specReplicas &&
-      replicas.pods.size === replicas.nonTerminating;
+      rc.terminating === 0 &&
+      rc.desired === rest &&
+      rc.current === rc.desired &&
+      rc.total === rc.current;
     if (s.duration === null && settled) {
       if (settledSince < 0) settledSince = t;
-      if (t - settledSince >= s.scaledObject.pollingInterval) return { endT: t, endedBy: "settled" };
+      if (t - settledSince >= s.scaledObject.pollingInterval) return { endT: t, endedBy: "settled", sampleReadAgeMs: await stopBrokerLoop() };
     } else settledSince = -1;
-    if (t + s.sampleInterval > end) return { endT: t, endedBy: s.duration !== null ? "duration" : "maxDurationSeconds" };
+    if (t + s.sampleInterval > end) return { endT: t, endedBy: s.duration !== null ? "duration" : "maxDurationSeconds", sampleReadAgeMs: await stopBrokerLoop() };
     if (performance.now() - wallStart > wallLimit) {
       ctl.fail(new Error(`gave up after ${wallLimit / 1000} s wall (--timeout): produced ${ledger.produced}/${plan.total}, completed ${ledger.completed}, queue ${queued}`));
-      return { endT: t, endedBy: "wall timeout" };
+      return { endT: t, endedBy: "wall timeout", sampleReadAgeMs: await stopBrokerLoop() };
     }
   }
 }
@@ -508,12 +526,10 @@ async function sampleUntilDone(
  * check that nothing was lost (with every consumer gone, all unacked deliveries are back in the
  * queue) and let the last results arrive. Returns the messages left in the jobs queue (null: unknown).
  */
-async function stopEverything(o: RealOptions, rig: Rig, producer: Pair | null, scaler: LocalScaler | null, clock: Clock, ctl: RunControl, finishedNormally: boolean): Promise<number | null> {
-  scaler?.stop();
+async function stopEverything(rig: Rig, producer: Pair | null, clock: Clock, ctl: RunControl, finishedNormally: boolean): Promise<number | null> {
   clock.clear();
   const quick = !finishedNormally;
-  const graceWallMs = o.scenario.consumer.terminationGracePeriodSeconds * o.timeScale * 1000;
-  await rig.replicas.stopAll(quick ? 2000 : Math.max(2000, graceWallMs + 1000));
+  if (rig.prepared) await rig.backend.stop(quick);
   producer?.terminate();
   await rig.registry.stopAll(quick ? 1500 : 3000);
   let brokerLeft: number | null = null;
@@ -569,17 +585,17 @@ function writeOutputs(
   pre: Prerequisites,
   plan: ReturnType<typeof planRun>,
   rig: Rig,
-  run: { runId: string; wallStart: number; records: TraceRecord[]; endT: number; endedBy: string; brokerLeft: number | null; scaleEvents: Summary["scaleEvents"]; hpaSyncs: number },
+  run: { runId: string; wallStart: number; records: TraceRecord[]; endT: number; endedBy: string; sampleReadAgeMs: number | null; brokerLeft: number | null },
 ): RealResult {
   const s = o.scenario;
   const k = o.timeScale;
-  const { ledger, replicas } = rig;
+  const { ledger, backend } = rig;
   const { runId, endT } = run;
   const statsMs = pre.stats.effectiveMs;
   const managementStats = { ...pre.stats, tunedAtRuntime: pre.tuned, effectiveScenarioS: round6(statsMs / 1000 / k) };
   const header = new Simulation(s).header();
-  header.source = "real-local";
-  const startups = replicas.startups;
+  header.source = backend.source;
+  const startups = backend.startups;
   const st = startups.map((x) => x.startupS).sort((a, b) => a - b);
   const q = (p: number) => (st.length ? round6(st[Math.min(st.length - 1, Math.max(0, Math.ceil((p / 100) * st.length) - 1))]) : null);
   header.notes = {
@@ -590,6 +606,7 @@ function writeOutputs(
     rabbitmq: pre.rabbitmq,
     managementStats,
     triggerRead: s.scaledObject.triggers.map((t) => (readModeOf(t) === "http" ? "management API (sampled)" : "AMQP passive declare (live)")),
+    ...backend.notes(),
   };
   const records = run.records;
   records.sort((a, b) => a.t - b.t);
@@ -599,11 +616,13 @@ function writeOutputs(
   const firstReady = podRecs.find((r) => r.phase === "Ready");
   const firstVisible = kept.find((r): r is SampleRecord => r.type === "sample" && r.metric > 0);
   const unfinished = ledger.unfinished();
-  const lost = Math.max(0, ledger.produced - ledger.completed - ledger.deadLettered);
+  // Not lost: a message back in the queue after every consumer stopped (a run that ended at its
+  // `duration` with work left, as the simulator's own end of run leaves it queued).
+  const lost = Math.max(0, ledger.produced - ledger.completed - ledger.deadLettered - (run.brokerLeft ?? 0));
   const summary: Summary = {
     scenario: s.name,
     seed: s.seed,
-    source: "real-local",
+    source: backend.source,
     simulatedSeconds: round6(endT),
     messages: {
       produced: ledger.produced,
@@ -615,18 +634,20 @@ function writeOutputs(
     },
     drainTimeS: ledger.firstArrivalAt >= 0 && ledger.lastDepartureAt >= 0 ? round6(ledger.lastDepartureAt - ledger.firstArrivalAt) : null,
     latencyS: { ...ledger.sojourn.stats(), wait: ledger.wait.stats(), service: ledger.service.stats() },
-    replicas: { peak: replicas.peak, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
+    replicas: { peak: backend.peak, replicaSeconds: round6(replicaSeconds), readyReplicaSeconds: round6(readyReplicaSeconds) },
     firstReplicaReadyS: firstReady ? round6(firstReady.t) : null,
-    scaleEvents: run.scaleEvents,
+    scaleEvents: rig.scaleEvents,
     notes: {
       endedBy: run.endedBy,
       timeScale: k,
       runId,
       wallSeconds: round6((performance.now() - run.wallStart) / 1000),
-      hpaSyncs: run.hpaSyncs,
+      hpaSyncs: backend.hpaSyncs(),
       abandonedDeliveries: ledger.abandoned,
       /** First sample at which the scaler's metric (e.g. the management API) showed any message. */
       metricFirstVisibleS: firstVisible ? firstVisible.t : null,
+      /** Oldest broker reading a sample used (wall ms): queued/metric of a sample are at most this old. */
+      sampleBrokerReadMaxAgeMs: run.sampleReadAgeMs,
       brokerCheck: {
         jobsQueueMessagesAfterStop: run.brokerLeft,
         producedEqualsCompletedPlusDeadLettered: ledger.produced === ledger.completed + ledger.deadLettered,
@@ -650,7 +671,7 @@ function writeOutputs(
   const trace = [serializeRecord(header), ...kept.map(serializeRecord)].join("\n") + "\n";
   writeFileSync(join(o.outDir, "trace.jsonl"), trace);
   writeFileSync(join(o.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-  return { header, records: kept, summary, startups, statsIntervalMs: statsMs, statsTiming: pre.stats, runId, wallSeconds: (performance.now() - run.wallStart) / 1000 };
+  return { header, records: kept, summary, startups, backend, statsIntervalMs: statsMs, statsTiming: pre.stats, runId, wallSeconds: (performance.now() - run.wallStart) / 1000 };
 }
 
 export async function runReal(o: RealOptions): Promise<RealResult> {
@@ -661,25 +682,25 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   for (const w of plan.warnings) say(`warning: ${w}`);
   const runId = o.runId ?? newRunId();
   const wallStart = performance.now();
-  const pre = await checkPrerequisites(o, say);
+  const backend: ScalingBackend = o.backend ?? new LocalBackend();
+  const pre = await checkPrerequisites(o, backend, say);
   const records: TraceRecord[] = [];
   const emit = (r: TraceRecord) => records.push(r);
   const clock = new Clock(k);
   const ctl = new RunControl(o.signal);
-  const rig = setUpRig(o, pre, runId, clock, ctl, emit, say);
+  const rig = setUpRig(o, pre, backend, runId, clock, emit);
   let producer: Pair | null = null;
-  let work: Workload | null = null;
   let finishedNormally = false;
-  let ended = { endT: 0, endedBy: "settled" };
+  let ended: { endT: number; endedBy: string; sampleReadAgeMs: number | null } = { endT: 0, endedBy: "settled", sampleReadAgeMs: null };
   let brokerLeft: number | null = null;
   try {
-    producer = await startPods(o, pre, rig, runId, wallStart, ctl, say);
-    work = startWorkload(o, plan, rig, producer, clock, ctl, emit, say);
+    producer = await startPods(o, pre, rig, runId, wallStart, clock, ctl, emit, say);
+    const work = await startWorkload(o, plan, rig, producer, clock, ctl, say);
     ended = await sampleUntilDone(o, plan, rig, work, clock, ctl, wallStart, emit, say);
     ctl.throwIfFailed();
     finishedNormally = true;
   } finally {
-    brokerLeft = await stopEverything(o, rig, producer, work?.scaler ?? null, clock, ctl, finishedNormally);
+    brokerLeft = await stopEverything(rig, producer, clock, ctl, finishedNormally);
   }
-  return writeOutputs(o, pre, plan, rig, { runId, wallStart, records, ...ended, brokerLeft, scaleEvents: work.scaleEvents, hpaSyncs: work.scaler.decisions.hpaSyncs });
+  return writeOutputs(o, pre, plan, rig, { runId, wallStart, records, ...ended, brokerLeft });
 }

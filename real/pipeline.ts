@@ -11,6 +11,7 @@ import type { Scenario } from "../sim/scenario/load.js";
 import type { Summary } from "../sim/trace.js";
 import { runReal, type RealResult } from "./harness.js";
 import { readModeOf } from "./scaler.js";
+import type { ScalingBackend } from "./backend.js";
 
 export interface PipelineOptions {
   scenario: Scenario;
@@ -23,6 +24,8 @@ export interface PipelineOptions {
   /** Skip the simulator run and the comparison. */
   noCompare?: boolean;
   tuneBrokerStats?: boolean;
+  /** Who scales and runs the replicas (default real-local). */
+  backend?: ScalingBackend;
 }
 
 export interface PipelineResult {
@@ -46,8 +49,15 @@ export interface SimInputs {
  * seconds; no separate scheduling delay) and RabbitMQ's actual collect_statistics_interval ÷ k as
  * the management-API sampling interval.
  */
-export function simScenarioFor(s: Scenario, real: RealResult, k: number): { scenario: Scenario; inputs: SimInputs } {
+export function simScenarioFor(s0: Scenario, real: RealResult, k: number): { scenario: Scenario; inputs: SimInputs } {
   const why: string[] = [];
+  // A backend that ran real controllers knows what they ran with (rounded periods, measured phases).
+  let s = s0;
+  if (real.backend?.simOverrides) {
+    const o = real.backend.simOverrides(s0);
+    s = o.scenario;
+    why.push(...o.why);
+  }
   const measured = real.startups.map((x) => Math.round(x.startupS * 1e6) / 1e6);
   const startupDelay: Distribution = measured.length > 0 ? { dist: "empirical", values: measured } : s.consumer.startupDelay;
   why.push(measured.length > 0 ? `consumer.startupDelay = the ${measured.length} measured startup latencies (empirical)` : "no replica started: consumer.startupDelay left as in the scenario");
@@ -55,8 +65,17 @@ export function simScenarioFor(s: Scenario, real: RealResult, k: number): { scen
   const usesMgmt = s.scaledObject.triggers.some((t) => readModeOf(t) === "http");
   const statsS = real.statsIntervalMs / 1000 / k;
   if (usesMgmt) why.push(`queue.managementStatsIntervalSeconds = the management API's refresh interval ${real.statsIntervalMs} ms (${real.statsTiming.source}) ÷ k ${k} = ${statsS} s`);
+  // A scenario that never settles in the simulation (the AMQP busy-pod loop with slow startups)
+  // would run to maxDurationSeconds (a week by default): compare over 3× the live run instead.
+  let maxDuration = s.maxDuration;
+  const liveEnd = real.summary?.simulatedSeconds ?? 0;
+  if (s.duration === null && liveEnd > 0 && 3 * liveEnd < s.maxDuration) {
+    maxDuration = Math.ceil(3 * liveEnd);
+    why.push(`maxDurationSeconds = ${maxDuration} s: 3× the live run's ${liveEnd} s, so a simulation that never settles stops within the compared horizon`);
+  }
   const scenario: Scenario = {
     ...s,
+    maxDuration,
     queue: { ...s.queue, statsInterval: usesMgmt ? statsS : s.queue.statsInterval },
     consumer: { ...s.consumer, startupDelay, schedulingDelay },
   };
@@ -65,7 +84,7 @@ export function simScenarioFor(s: Scenario, real: RealResult, k: number): { scen
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const say = o.progress ?? (() => undefined);
-  const real = await runReal({ scenario: o.scenario, timeScale: o.timeScale, outDir: o.outDir, runId: o.runId, progress: say, wallTimeoutS: o.wallTimeoutS, signal: o.signal, tuneBrokerStats: o.tuneBrokerStats });
+  const real = await runReal({ scenario: o.scenario, timeScale: o.timeScale, outDir: o.outDir, runId: o.runId, progress: say, wallTimeoutS: o.wallTimeoutS, signal: o.signal, tuneBrokerStats: o.tuneBrokerStats, backend: o.backend });
   const files: string[] = [join(o.outDir, "trace.jsonl"), join(o.outDir, "summary.json")];
   const trace = { header: real.header, records: real.records };
   const pngs = await renderCharts(trace, o.outDir);

@@ -4,29 +4,25 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Deltas } from "../reports/compare.js";
 import { loadScenario } from "../sim/scenario/load.js";
 import { parseTrace, type SampleRecord, type ScaleRecord, type Summary } from "../sim/trace.js";
 import { Broker } from "./broker.js";
 import { probeDaprd } from "./daprd-flags.js";
 import { brokerUrls } from "./env.js";
-import { processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "./test-helpers.js";
+import { seedBurstBounds } from "./seed-burst-bounds.js";
+import { holdLiveTestLock, processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "./test-helpers.js";
 
 const SEED_BURST = join(REPO, "fixtures/scenarios/real-seed-burst-rabbitmq.yaml");
 const KILL = join(REPO, "fixtures/scenarios/real-kill-redelivery.yaml");
 const K = 0.1;
 const tmp = mkdtempSync(join(tmpdir(), "kedasim-real-test-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// One live test file at a time (real/test-helpers.ts).
+holdLiveTestLock(() => rmSync(tmp, { recursive: true, force: true }));
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, "utf8")) as T;
-}
-
-interface StartupNotes {
-  n: number;
-  min: number;
-  max: number;
 }
 
 describe("real mode (daprd + RabbitMQ)", () => {
@@ -53,71 +49,12 @@ describe("real mode (daprd + RabbitMQ)", () => {
     expect(real.notes?.daprd).toMatchObject({ path: used.path, version: used.version });
     expect(readFileSync(join(out, "report.md"), "utf8")).toContain(`Live run: daprd ${used.version}`);
 
-    // Tolerances, derived from how the two runs can differ at all. Both runs make their decisions with the same
-    // pure KEDA/HPA functions on the same timers (same phases), and the simulation gets the measured startup
-    // latencies and the measured management-API refresh interval R (1 s wall ÷ k = 10 s when tuned). What remains:
-    //  (0) activation: the simulation's stats snapshot at t = 0 already shows the burst; RabbitMQ's management API
-    //      shows a new queue's messages only after its first stats emission + collector tick (≤ ~1.5 s wall =
-    //      15 s scenario) plus the time the producer needs for the burst. KEDA's first poll (t = 14.2 s) races
-    //      that; if it loses, activation — and everything after it — comes one polling interval P later:
-    //      δ0 ∈ {0, P}.
-    //  (1) scale-ups: in this scenario every up-step is set by the HPA's scale-up limit max(2×, 4) or by its
-    //      stabilization window, not by the metric's exact value (it stays far above target × replicas while it
-    //      matters), so up-steps land on the same sync: |Δt − δ0| ≤ 200 ms wall of timer/broker jitter (2 s).
-    //  (2) startup: the simulation draws the measured startup latencies in random order, so the k-th pod's Ready
-    //      time may differ by the spread (max − min) of the measured values. The work is conserved, so the drain
-    //      time may differ by ≤ spread + one processing time (which pod takes the last message): |Δdrain − δ0|.
-    //  (3) scale-downs depend on when the (stale) metric reaches 0 at the end of the drain — up to R + (2) apart — and a
-    //      loop of period Q (KEDA P = 30 s, HPA S = 15 s) acts at its next tick: ≤ Q·⌈(R + (2))/Q⌉ later or earlier.
-    //  Replica RMSE: if step i (size Δi) is b_i late or early, the difference at time t is at most the sum of the
-    //  |Δi| whose slip windows contain t, so ∫Δ² ≤ Σ|Δi| · Σ|Δi|·b_i (Cauchy–Schwarz), taken separately for the
-    //  ups (first ~100 s) and the downs (≥ 300 s of stabilization/cooldown later, so the windows never overlap):
-    //  RMSE ≤ sqrt((U_up + U_down) / T), with b_i = |δ0| + 2 s for ups (+ the startup spread for `ready`).
-    const S = s.hpa.syncPeriod;
-    const P = s.scaledObject.pollingInterval;
-    const R = (real.notes?.managementStats as { effectiveScenarioS: number }).effectiveScenarioS;
-    const su = real.notes?.startupLatencyS as StartupNotes;
-    expect(su.n).toBeGreaterThan(0);
-    const spread = su.max - su.min;
-    const T = deltas.replicas.gridEndS + 1;
-    const activation = (e: Summary["scaleEvents"]) => e.find((x) => x.actor === "keda" && x.from === 0 && x.to > 0)!;
-    const d0 = activation(real.scaleEvents).t - activation(sim.scaleEvents).t;
-    expect([0, 1]).toContain(Math.round(d0 / P));
-    expect(Math.abs(d0 - P * Math.round(d0 / P))).toBeLessThan(1); // KEDA acts only at its polls
-    // (1)
-    const ups = (e: Summary["scaleEvents"]) => e.filter((x) => x.to > x.from).map((x) => `${x.actor}:${x.from}->${x.to}`);
-    expect(ups(real.scaleEvents)).toEqual(ups(sim.scaleEvents));
-    const jitter = 0.2 / K;
-    for (const p of deltas.scaleEvents.pairs.filter((x) => x.direction === "up")) expect(Math.abs(p.dt - d0)).toBeLessThanOrEqual(jitter);
-    // (2)
-    const pt = s.consumer.processingTime;
-    const drainBound = spread + (pt.dist === "constant" ? pt.value : 0);
-    expect(Math.abs(real.drainTimeS! - sim.drainTimeS! - d0)).toBeLessThanOrEqual(drainBound);
-    // (3) + RMSE
-    const downSlip = (actor: string) => {
-      const Q = actor === "keda" ? P : S;
-      return Q * Math.ceil((R + drainBound) / Q);
-    };
-    for (const p of deltas.scaleEvents.pairs.filter((x) => x.direction === "down")) expect(Math.abs(p.dt - d0)).toBeLessThanOrEqual(downSlip(p.a.actor));
-    const budget = (events: Summary["scaleEvents"], extraUp: number) => {
-      let u = 0;
-      for (const up of [true, false]) {
-        const g = events.filter((e) => e.to > e.from === up);
-        const sumAbs = g.reduce((a, e) => a + Math.abs(e.to - e.from), 0);
-        const sumAbsB = g.reduce((a, e) => a + Math.abs(e.to - e.from) * (Math.abs(d0) + (up ? jitter + extraUp : downSlip(e.actor))), 0);
-        u += sumAbs * sumAbsB;
-      }
-      return u;
-    };
-    const desiredBound = Math.sqrt(Math.max(budget(real.scaleEvents, 0), budget(sim.scaleEvents, 0)) / T);
-    expect(deltas.replicas.desired.rmse).toBeLessThanOrEqual(desiredBound);
-    const readyBound = Math.sqrt(Math.max(budget(real.scaleEvents, spread), budget(sim.scaleEvents, spread)) / T);
-    expect(deltas.replicas.ready.rmse).toBeLessThanOrEqual(readyBound);
-    console.log(
-      `[real seed burst] δ0 ${d0.toFixed(2)} s; startup ${su.min.toFixed(1)}–${su.max.toFixed(1)} s scenario (n=${su.n}); drain real ${real.drainTimeS?.toFixed(1)} s vs sim ${sim.drainTimeS?.toFixed(1)} s ` +
-        `(|Δ − δ0| ${Math.abs(real.drainTimeS! - sim.drainTimeS! - d0).toFixed(1)} ≤ ${drainBound.toFixed(1)}); desired RMSE ${deltas.replicas.desired.rmse.toFixed(2)} ≤ ${desiredBound.toFixed(2)}; ` +
-        `ready RMSE ${deltas.replicas.ready.rmse.toFixed(2)} ≤ ${readyBound.toFixed(2)}; wall ${(r.ms / 1000).toFixed(1)} s`,
-    );
+    // Tolerances, derived from how the two runs can differ at all (real/seed-burst-bounds.ts): both runs make
+    // their decisions with the same pure KEDA/HPA functions on the same timers; 200 ms wall of timer/broker jitter.
+    const b = seedBurstBounds(s, real, sim, deltas, { timeScale: K, jitterWallS: 0.2 });
+    expect(b.upsReal).toEqual(b.upsSim);
+    for (const c of b.checks) expect(c.value, c.what).toBeLessThanOrEqual(c.bound);
+    console.log(`[real seed burst] ${b.summary}; wall ${(r.ms / 1000).toFixed(1)} s`);
 
     // The trace is in scenario seconds and has the same shape as the simulator's.
     const trace = parseTrace(readFileSync(join(out, "trace.jsonl"), "utf8"));

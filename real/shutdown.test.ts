@@ -7,14 +7,14 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import amqp from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ResultEvent } from "./apps/common.js";
 import { Broker } from "./broker.js";
 import { writeResources } from "./components.js";
 import { brokerUrls } from "./env.js";
 import { APPS_DIR, Pair } from "./pair.js";
 import { ChildRegistry, sleep } from "./procs.js";
-import { requireRealEnv } from "./test-helpers.js";
+import { holdLiveTestLock, requireRealEnv } from "./test-helpers.js";
 
 const WORK_MS = 3000;
 
@@ -32,7 +32,8 @@ let tmp = "";
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "kedasim-shutdown-"));
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// One live test file at a time (real/test-helpers.ts).
+holdLiveTestLock(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function stopMidMessage(daprd: string, how: "SIGTERM" | "SIGKILL", gracefulShutdownSeconds: number): Promise<Outcome> {
   const urls = brokerUrls();

@@ -1,9 +1,12 @@
 // Helpers for the real-mode tests: prerequisite gating, running the CLI as a child process, and
 // finding processes of a run by its marker.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
+import { afterAll, beforeAll } from "vitest";
 import { checkPrereqs, SETUP_HINT, type Prereqs } from "./env.js";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -138,4 +141,51 @@ export function processesWithMarker(marker: string): Array<{ pid: number; cmd: s
 
 export function runIdFor(name: string): string {
   return `t${name}${Date.now().toString(36)}${process.pid.toString(36)}`.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 32);
+}
+
+/**
+ * One live test file at a time (real-local and real-cluster): they share 2 CPUs and RabbitMQ, and
+ * their tolerances assume they do not compete with each other. A directory lock with the holder's
+ * pid; a lock whose holder is gone is taken over. Returns the release function.
+ */
+export async function liveTestLock(timeoutMs = 600_000): Promise<() => void> {
+  const dir = join(tmpdir(), "kedasim-live-tests.lock");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, "pid"), String(process.pid));
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch {
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(join(dir, "pid"), "utf8"));
+      } catch {
+        /* being created or removed */
+      }
+      let alive = true;
+      if (Number.isFinite(holder)) {
+        try {
+          process.kill(holder, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      if (!alive) rmSync(dir, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`another live test file (pid ${holder}) held ${dir} for ${timeoutMs / 1000} s`);
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Hold the live-test lock for the whole test file (call once at module level); `cleanup` runs after the release. */
+export function holdLiveTestLock(cleanup?: () => void): void {
+  let release: (() => void) | null = null;
+  beforeAll(async () => {
+    release = await liveTestLock();
+  }, 660_000);
+  afterAll(() => {
+    release?.();
+    cleanup?.();
+  });
 }

@@ -93,5 +93,10 @@ describe("components and trigger reading", () => {
     expect(scenario.consumer.schedulingDelay).toEqual({ dist: "constant", value: 0 });
     expect(scenario.queue.statsInterval).toBe(10);
     expect(inputs.why.length).toBe(2);
+    // a live run of 400 s caps the comparison at 1200 s (a scenario that never settles would run a week)
+    const capped = simScenarioFor(s, { ...fake, summary: { simulatedSeconds: 400 } } as unknown as RealResult, 0.1);
+    expect(capped.scenario.maxDuration).toBe(1200);
+    expect(capped.inputs.why.some((w) => /maxDurationSeconds = 1200 s/.test(w))).toBe(true);
+    expect(scenario.maxDuration).toBe(s.maxDuration);
   });
 });

@@ -39,6 +39,7 @@ import {
   traceEnd,
   type Point,
   type Trace,
+  maxOf,
 } from "./derive.js";
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title, SubTitle, Filler);
@@ -323,7 +324,7 @@ function metricChart(trace: Trace, xMax: number): ChartSpec {
   datasets.push(markers("KEDA poll: active", active, C.vermillion, "circle", { pointRadius: r, order: 0 }));
   datasets.push(markers("KEDA poll: inactive", inactive, C.vermillion, "circle", { pointRadius: r, backgroundColor: "#ffffff", pointBorderWidth: r > 4 ? 2.5 : 1.5, order: 0 }));
   if (errored.length > 0) datasets.push(markers("KEDA poll: scaler error", errored, "#c00000", "crossRot", { pointRadius: 9, pointBorderWidth: 3, order: 0 }));
-  const peak = Math.max(0, ...samples.map((s) => Math.max(s.metric, sc.target * s.desired, sc.target * s.current)));
+  const peak = maxOf(samples, (s) => Math.max(s.metric, sc.target * s.desired, sc.target * s.current), 0);
   const deadlines = cooldownDeadlines(polls, sc.cooldownPeriod).filter((d) => d <= xMax);
   if (deadlines.length > 0) {
     // full-height vertical lines on a hidden 0..1 axis
@@ -392,8 +393,8 @@ function replicasChart(trace: Trace, xMax: number): ChartSpec {
   }
   const top = Math.max(
     sc.maxReplicaCount,
-    ...samples.map((s) => Math.max(s.desired, s.current + s.terminating)),
-    ...raw.map((p) => Math.min(p.y ?? 0, 2 * sc.maxReplicaCount)),
+    maxOf(samples, (s) => Math.max(s.desired, s.current + s.terminating)),
+    maxOf(raw, (p) => Math.min(p.y ?? 0, 2 * sc.maxReplicaCount)),
   );
   return {
     title: "Replicas",
@@ -421,8 +422,8 @@ function throughputChart(trace: Trace, xMax: number): ChartSpec {
     }),
     line("in flight →", seriesOf(samples, (s) => s.inFlight), C.orange, { yAxisID: "y2", borderDash: [8, 5], borderWidth: 2, order: 3 }),
   ];
-  const maxRate = Math.max(0, ...arrivals.map((p) => p.y ?? 0), ...completions.map((p) => p.y ?? 0));
-  const maxBacklog = Math.max(1, ...samples.map((s) => Math.max(s.queued, s.inFlight)));
+  const maxRate = Math.max(maxOf(arrivals, (p) => p.y ?? 0, 0), maxOf(completions, (p) => p.y ?? 0, 0));
+  const maxBacklog = maxOf(samples, (s) => Math.max(s.queued, s.inFlight), 1);
   return {
     title: "Throughput",
     subtitle: `${sourceTag(trace)} — rates are trailing ${RATE_WINDOW_S} s averages of cumulative produced / completed`,
@@ -505,7 +506,8 @@ export async function renderOverlay(a: LabeledTrace, b: LabeledTrace, outDir: st
   const maxRep = Math.max(
     a.trace.header.scaling.maxReplicaCount,
     b.trace.header.scaling.maxReplicaCount,
-    ...[a, b].flatMap((r) => samplesOf(r.trace).map((s) => s.desired)),
+    maxOf(samplesOf(a.trace), (s) => s.desired),
+    maxOf(samplesOf(b.trace), (s) => s.desired),
   );
   const specs: ChartSpec[] = [
     {

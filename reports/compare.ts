@@ -16,6 +16,7 @@ import {
   type Direction,
   type ScaleEvent,
   type Trace,
+  maxOf,
 } from "./derive.js";
 
 export interface Run {
@@ -140,7 +141,7 @@ export function matchScaleEvents(a: ScaleEvent[], b: ScaleEvent[]): Deltas["scal
     pairs,
     unmatchedA,
     unmatchedB,
-    maxAbsDtS: abs.length ? Math.max(...abs) : null,
+    maxAbsDtS: abs.length ? maxOf(abs, (x) => x) : null,
     meanAbsDtS: abs.length ? abs.reduce((x, y) => x + y, 0) / abs.length : null,
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bucketUpperEdge, latencyBucket, type KedaPollRecord } from "../sim/trace.js";
 import {
+  maxOf,
   compressSteps,
   cooldownDeadlines,
   countFlaps,
@@ -122,5 +123,16 @@ describe("scaling facts", () => {
     const polls = [poll(0, false, null), poll(30, true, 30), poll(60, false, 30), poll(90, true, 90), poll(120, false, 90), poll(150, false, 90)];
     expect(cooldownDeadlines(polls, 100)).toEqual([190]);
     expect(cooldownDeadlines([poll(0, true, 0), poll(30, false, 0), poll(60, false, 0)], 45)).toEqual([45]);
+  });
+});
+
+describe("maxOf", () => {
+  it("takes the maximum of a week of 1 s samples, where Math.max(...values) overflows the call stack", () => {
+    const n = 604_800; // a comparison simulation of the AMQP busy-pod loop ran 7 days (issue 15)
+    const xs = Array.from({ length: n }, (_, i) => ({ v: (i * 7919) % 1000 }));
+    expect(() => Math.max(...xs.map((x) => x.v))).toThrow(RangeError);
+    expect(maxOf(xs, (x) => x.v)).toBe(999);
+    expect(maxOf([], (x: number) => x, 3)).toBe(3);
+    expect(maxOf([1, 5, 2], (x) => x, 4)).toBe(5);
   });
 });

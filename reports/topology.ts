@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { LATENCY_WINDOW_S, RATE_WINDOW_S, alpha, axisEnd, line, renderCharts, renderTo, shorten, type ChartSpec, type LineDataset } from "./charts.js";
-import { fmtS, fmtT, seriesOf, slidingLatency, slidingRate, traceEnd, type Trace } from "./derive.js";
+import { fmtS, fmtT, maxOf, seriesOf, slidingLatency, slidingRate, traceEnd, type Trace } from "./derive.js";
 import { liveRunLine } from "./report.js";
 import type { LatencyStats, SampleRecord, ScaleRecord, StageSummary, Summary, TraceHeader, TraceStage } from "../sim/trace.js";
 
@@ -256,7 +256,7 @@ export function narrateTopology(trace: Trace, summary: Summary): string[] {
     for (const x of ss) if (x.desired > peak) [peak, peakT] = [x.desired, x.t];
     const endDesired = ss[ss.length - 1].desired;
     const sc = st.scaling;
-    out.push(`Stage ${st.name} was scaled by KEDA's ${sc.triggerType} trigger (${sc.targetType} ${sc.target}, ${sc.minReplicaCount}–${sc.maxReplicaCount} replicas): from ${ss[0].desired} to a peak of ${peak} at t≈${fmtT(peakT)} s, and ${endDesired} at the end (t=${fmtT(ss[ss.length - 1].t)} s); at most ${Math.max(...ss.map((x) => x.busy))} of its pods were busy at once.`);
+    out.push(`Stage ${st.name} was scaled by KEDA's ${sc.triggerType} trigger (${sc.targetType} ${sc.target}, ${sc.minReplicaCount}–${sc.maxReplicaCount} replicas): from ${ss[0].desired} to a peak of ${peak} at t≈${fmtT(peakT)} s, and ${endDesired} at the end (t=${fmtT(ss[ss.length - 1].t)} s); at most ${maxOf(ss, (x) => x.busy)} of its pods were busy at once.`);
   }
 
   // Kafka: the partition cap, idle consumers
@@ -264,9 +264,9 @@ export function narrateTopology(trace: Trace, summary: Summary): string[] {
     if (st.partitions === undefined) continue;
     const ss = by.get(st.name) ?? [];
     const sum = stageSummary(run, st.name);
-    const peakDesired = Math.max(0, ...ss.map((x) => x.desired));
-    const peakReady = Math.max(0, ...ss.map((x) => x.ready));
-    const peakBusy = Math.max(0, ...ss.map((x) => x.busy));
+    const peakDesired = maxOf(ss, (x) => x.desired, 0);
+    const peakReady = maxOf(ss, (x) => x.ready, 0);
+    const peakBusy = maxOf(ss, (x) => x.busy, 0);
     const k = kafkaFacts(run, st.name);
     const P = st.partitions;
     let text = `Stage ${st.name} consumes a log with ${P} partition${P === 1 ? "" : "s"}: a consumer group gives each partition to one member, which processes it in one sequential loop, so at most ${P} pod${P === 1 ? "" : "s"} can be busy. `;

@@ -7,7 +7,7 @@ import { LAT_GROWTH, LAT_LOW } from "./latency-bucket.js";
 
 export const TRACE_VERSION = 1;
 
-export type Source = "sim" | "real-local";
+export type Source = "sim" | "real-local" | "real-cluster";
 export type Actor = "keda" | "hpa";
 
 /** First line of every trace. */

@@ -6,11 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadTopology } from "../../sim/topology/load.js";
 import { parseTrace } from "../../sim/trace.js";
 import { SETUP_HINT } from "../env.js";
-import { IN_CI, REPO } from "../test-helpers.js";
+import { IN_CI, REPO, holdLiveTestLock } from "../test-helpers.js";
 import { checkTopologyPrereqs, type TopologyPrereqs } from "./brokers.js";
 import { runFanout } from "./fanout.js";
 import { runKafka } from "./kafka.js";
@@ -20,7 +20,8 @@ import { probeJetStream } from "./probe-jetstream.js";
 const K = 0.1;
 const SC = (f: string) => join(REPO, "fixtures/scenarios", f);
 const tmp = mkdtempSync(join(tmpdir(), "kedasim-topo-test-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// One live test file at a time (real/test-helpers.ts).
+holdLiveTestLock(() => rmSync(tmp, { recursive: true, force: true }));
 
 const cache = new Map<string, Promise<TopologyPrereqs>>();
 async function requireBroker(broker: "kafka" | "nats" | "rabbitmq", ctx: { skip: (note?: string) => never }): Promise<string> {
