@@ -31,6 +31,11 @@ describe("sweep", () => {
     ]);
   });
 
+  it("refuses a grid over --max-runs before building it (two 10 000-value fields = 10^8 configurations)", async () => {
+    const big = { file: BURST, vary: [parseVary("cooldownPeriod=1..10000"), parseVary("pollingInterval=1..10000")], seeds: 1, workers: 1, cost: { pricePerReplicaHour: null }, goals: [], outDir: null, charts: false, maxRuns: 5_000_000, confidence: 0.95 };
+    await expect(runSweep(big, () => {}, quiet)).rejects.toThrow(/100,000,000 configurations × 1 seeds = 100,000,001 runs, more than --max-runs 5,000,000/);
+  });
+
   it("marks the Pareto front: nothing else both cheaper and faster", () => {
     const f = paretoFront([
       { cost: 1, p95: 10 },

@@ -268,12 +268,15 @@ async function sweepCharts(res: { base: WhatIfBase; rows: readonly SweepRow[] },
 export async function runSweep(o: SweepOptions, log: (s: string) => void = (s) => process.stdout.write(s + "\n"), progress: Progress = progressReporter()): Promise<SweepResult> {
   const base = loadBase(o.file);
   if (o.vary.length === 0) throw new WhatIfInputError("sweep: give at least one --vary <path>=<values>, e.g. --vary cooldownPeriod=30,60,120,300");
+  // Count before building: the grid of two 10 000-value fields is 10^8 combinations, which would run out
+  // of memory before --max-runs could refuse it.
+  const configs = o.vary.reduce((n, v) => n * v.values.length, 1);
+  const runs = (configs + 1) * o.seeds;
+  if (runs > o.maxRuns) {
+    throw new WhatIfInputError(`sweep: ${configs.toLocaleString("en-US")} configurations × ${o.seeds} seeds = ${runs.toLocaleString("en-US")} runs, more than --max-runs ${o.maxRuns.toLocaleString("en-US")}; vary fewer values or raise --max-runs`);
+  }
   checkVary(base, o.vary);
   const grid = crossProduct(o.vary);
-  const runs = (grid.length + 1) * o.seeds;
-  if (runs > o.maxRuns) {
-    throw new WhatIfInputError(`sweep: ${grid.length} configurations × ${o.seeds} seeds = ${runs.toLocaleString("en-US")} runs, more than --max-runs ${o.maxRuns.toLocaleString("en-US")}; vary fewer values or raise --max-runs`);
-  }
   for (const w of base.scenario.warnings) log(`kedasim: warning: ${w}`);
   log(`sweep ${base.scenario.name}: ${grid.length} configurations (+ the scenario as written) × ${o.seeds} seeds = ${runs} runs on ${o.workers} worker${o.workers === 1 ? "" : "s"}`);
   const pool = await WhatIfPool.start(o.file, o.workers);
