@@ -70,6 +70,20 @@ describe("advise", () => {
     }
   }, 300_000);
 
+  it("Ctrl-C while the scenario as written runs: interrupted (exit 130 in the CLI), not 'does not run'", async () => {
+    // The first SIGINT aborts the pool (interruptible); the stage callback fires as the baseline starts.
+    const ctrlC: Progress = { stage: () => void process.emit("SIGINT"), update() {}, stop() {} };
+    const warn = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      await expect(
+        runAdvise({ file: BURST, goals: [parseGoal("p95<=60s")], minimize: "cost", cost: { pricePerReplicaHour: null }, seeds: 4, confidence: 0.95, bounds: [], fixed: [], budget: 40, workers: 1, outDir: null, charts: false }, () => {}, ctrlC),
+      ).rejects.toMatchObject({ name: "WhatIfInterrupted" });
+    } finally {
+      process.stderr.write = warn;
+    }
+  }, 300_000);
+
   it("a goal no configuration in the bounds meets: says so, shows the closest, exit code 1", async () => {
     const lines: string[] = [];
     const r = await runAdvise(

@@ -13,7 +13,7 @@ import { applyAssignments, loadBase, resolveVariant, seedOf, variantOf, type Ass
 import { aggregate, costUnit, type Agg, type CostModel, type Goal, type Objective } from "./goals.js";
 import { defaultKnobs, valueText, withBounds, type Knob } from "./knobs.js";
 import { METRIC_INDEX, METRIC_INFO, type MetricName } from "./metrics.js";
-import { WhatIfInputError, type VarySpec } from "./paths.js";
+import { WhatIfInputError, WhatIfInterrupted, type VarySpec } from "./paths.js";
 import { WhatIfPool } from "./pool.js";
 import { interruptible, progressReporter, type Progress } from "./progress.js";
 import { keyOf, search, type Config, type Evaluator, type Score, type SearchResult } from "./search.js";
@@ -61,6 +61,8 @@ export const assignmentsOf = (knobs: readonly Knob[], c: Config): Assignment[] =
 /** Evaluations through the worker pool, cached per (configuration, seed index). */
 class PoolEvaluator implements Evaluator {
   private cache = new Map<string, Float64Array[] | null>();
+  /** Why a configuration is invalid: the first failing run's message. */
+  readonly errors = new Map<string, string>();
   runs = 0;
   constructor(
     private pool: WhatIfPool,
@@ -90,7 +92,10 @@ class PoolEvaluator implements Evaluator {
       this.progress.stop();
       this.runs += out.runs;
       for (const [jk, key] of byKey) {
-        if (out.errors.has(jk)) this.cache.set(key, null);
+        if (out.errors.has(jk)) {
+          this.cache.set(key, null);
+          this.errors.set(key, out.errors.get(jk)!);
+        }
         else {
           const rows = out.figures.get(jk);
           if (rows) this.cache.set(key, [...(this.cache.get(key) ?? []), ...rows]);
@@ -164,7 +169,11 @@ export async function runAdvise(o: AdviseOptions, log: (s: string) => void = (s)
     // The baseline first: its size (events per run) sets the default budget, deterministically.
     const baseRows = await ev.evaluate([knobs.map((k) => k.current)], Math.min(4, o.seeds), "advise: the scenario as written");
     const rows0 = [...baseRows.values()][0];
-    if (!rows0) throw new WhatIfInputError(`advise: the scenario as written does not run`);
+    if (!rows0) {
+      if (ev.aborted) throw new WhatIfInterrupted("advise: interrupted (Ctrl-C) while running the scenario as written; nothing to report");
+      const why = ev.errors.get(keyOf(knobs.map((k) => k.current)));
+      throw new WhatIfInputError(`advise: the scenario as written does not run${why ? `: ${why}` : ""}`);
+    }
     const events = rows0.reduce((n, r) => n + r[METRIC_INDEX.events], 0) / rows0.length;
     budget = o.budget ?? Math.max(20 * o.seeds, Math.min(MAX_DEFAULT_RUNS, Math.floor(DEFAULT_EVENT_BUDGET / Math.max(1, events))));
     const space = knobs.reduce((n, k) => n * k.values.length, 1);

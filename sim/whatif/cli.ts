@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { ScenarioError } from "../scenario/load.js";
 import { SimulationLimitError } from "../model/simulation.js";
 import { parseGoal, objectiveOf, type CostModel } from "./goals.js";
-import { parseVary, WhatIfInputError } from "./paths.js";
+import { parseVary, WhatIfInputError, WhatIfInterrupted } from "./paths.js";
 import { defaultWorkers } from "./pool.js";
 import { runSweep } from "./sweep.js";
 import { loadBase } from "./base.js";
@@ -89,6 +89,7 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
+    if (e instanceof WhatIfInterrupted) fail(e.message, 130);
     if (e instanceof WhatIfInputError) fail(e.message);
     if (e instanceof ScenarioError) fail(e.message);
     if (e instanceof SimulationLimitError) fail(`${e.message} (${e.limit})`);

@@ -41,6 +41,14 @@ export class WhatIfInputError extends Error {
   }
 }
 
+/** Ctrl-C before there was anything to report (the CLI exits 130, as for an interrupted sweep). */
+export class WhatIfInterrupted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WhatIfInterrupted";
+  }
+}
+
 const SCENARIO_KEYS: readonly string[] = Object.keys(scenarioSchema.shape);
 /** No sweep may produce more values for one field than this (a typo like 1..1e9 must not eat memory). */
 export const MAX_VALUES_PER_FIELD = 10_000;
