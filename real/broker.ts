@@ -111,6 +111,32 @@ export class Broker {
     );
   }
 
+  /**
+   * Take every message left in `q` (basic.get, no ack: only after every consumer stopped, just before
+   * the queue is deleted) and return the ids of those whose body is one of the producer's messages.
+   */
+  async drainIds(q: string, max = 100_000): Promise<{ count: number; ids: number[] }> {
+    const ch = await this.conn.createChannel();
+    ch.on("error", () => undefined);
+    const ids: number[] = [];
+    let count = 0;
+    try {
+      for (; count < max; count++) {
+        const m = await ch.get(q, { noAck: true });
+        if (!m) break;
+        try {
+          const body = JSON.parse(m.content.toString("utf8")) as { id?: unknown };
+          if (typeof body?.id === "number") ids.push(body.id);
+        } catch {
+          /* not one of ours: counted, no id */
+        }
+      }
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+    return { count, ids };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -526,18 +526,27 @@ async function sampleUntilDone(
  * check that nothing was lost (with every consumer gone, all unacked deliveries are back in the
  * queue) and let the last results arrive. Returns the messages left in the jobs queue (null: unknown).
  */
-async function stopEverything(rig: Rig, producer: Pair | null, clock: Clock, ctl: RunControl, finishedNormally: boolean): Promise<number | null> {
+async function stopEverything(rig: Rig, producer: Pair | null, clock: Clock, ctl: RunControl, finishedNormally: boolean): Promise<QueueLeft | null> {
   clock.clear();
   const quick = !finishedNormally;
-  if (rig.prepared) await rig.backend.stop(quick);
-  producer?.terminate();
-  await rig.registry.stopAll(quick ? 1500 : 3000);
-  let brokerLeft: number | null = null;
+  // Each step on its own: one that fails (a backend that cannot stop, a broker gone) must not leave
+  // the producer, the replicas or the run's directory behind.
+  const step = async (what: string, f: () => unknown): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      process.stderr.write(`kedasim: while stopping: ${what} failed: ${(e as Error).message}\n`);
+    }
+  };
+  if (rig.prepared) await step("stopping the scaling backend", () => rig.backend.stop(quick));
+  await step("stopping the producer", () => producer?.terminate());
+  await step("stopping the pods", () => rig.registry.stopAll(quick ? 1500 : 3000));
+  let left: QueueLeft | null = null;
   if (!quick) {
     try {
-      brokerLeft = (await rig.broker.checkQueue(rig.jobsQueue)).messageCount;
+      left = await rig.broker.drainIds(rig.jobsQueue);
     } catch {
-      brokerLeft = null;
+      left = null;
     }
     for (let i = 0; i < 20; i++) {
       const r = await rig.broker.checkQueue(rig.resultsQueue).catch(() => ({ messageCount: 0 }));
@@ -546,12 +555,29 @@ async function stopEverything(rig: Rig, producer: Pair | null, clock: Clock, ctl
     }
     await sleep(100);
   }
-  await rig.broker.deleteQueues([rig.jobsQueue, rig.resultsQueue]);
-  await rig.broker.close();
-  rig.registry.dispose();
-  ctl.dispose();
-  rmSync(rig.runDir, { recursive: true, force: true });
-  return brokerLeft;
+  await step("deleting the run's queues", () => rig.broker.deleteQueues([rig.jobsQueue, rig.resultsQueue]));
+  await step("closing the broker connection", () => rig.broker.close());
+  await step("releasing the process registry", () => rig.registry.dispose());
+  await step("releasing the run control", () => ctl.dispose());
+  await step("removing the run directory", () => rmSync(rig.runDir, { recursive: true, force: true }));
+  return left;
+}
+
+/** What was left in the jobs queue after every consumer stopped: how many, and the producer ids among them. */
+interface QueueLeft {
+  count: number;
+  ids: number[];
+}
+
+/**
+ * Messages lost: produced, never finished, not parked and not back in the queue. Counted per id, not
+ * by subtracting the queue's length: a message done twice (its ack lost with the pod, README-real) is
+ * requeued although finished, and a raw count would cancel a message really lost.
+ */
+export function lostMessages(unfinished: readonly number[], deadLettered: number, left: QueueLeft | null): number {
+  const back = new Set(left?.ids ?? []);
+  const missing = unfinished.filter((id) => !back.has(id)).length;
+  return Math.max(0, missing - deadLettered);
 }
 
 /** Replica-seconds (and ready replica-seconds) from the pod records: Pending → Gone, or to the end. */
@@ -585,7 +611,7 @@ function writeOutputs(
   pre: Prerequisites,
   plan: ReturnType<typeof planRun>,
   rig: Rig,
-  run: { runId: string; wallStart: number; records: TraceRecord[]; endT: number; endedBy: string; sampleReadAgeMs: number | null; brokerLeft: number | null },
+  run: { runId: string; wallStart: number; records: TraceRecord[]; endT: number; endedBy: string; sampleReadAgeMs: number | null; brokerLeft: QueueLeft | null },
 ): RealResult {
   const s = o.scenario;
   const k = o.timeScale;
@@ -618,7 +644,7 @@ function writeOutputs(
   const unfinished = ledger.unfinished();
   // Not lost: a message back in the queue after every consumer stopped (a run that ended at its
   // `duration` with work left, as the simulator's own end of run leaves it queued).
-  const lost = Math.max(0, ledger.produced - ledger.completed - ledger.deadLettered - (run.brokerLeft ?? 0));
+  const lost = lostMessages(unfinished, ledger.deadLettered, run.brokerLeft);
   const summary: Summary = {
     scenario: s.name,
     seed: s.seed,
@@ -649,7 +675,7 @@ function writeOutputs(
       /** Oldest broker reading a sample used (wall ms): queued/metric of a sample are at most this old. */
       sampleBrokerReadMaxAgeMs: run.sampleReadAgeMs,
       brokerCheck: {
-        jobsQueueMessagesAfterStop: run.brokerLeft,
+        jobsQueueMessagesAfterStop: run.brokerLeft?.count ?? null,
         producedEqualsCompletedPlusDeadLettered: ledger.produced === ledger.completed + ledger.deadLettered,
         expectedMessages: plan.total,
         unfinishedIds: unfinished.slice(0, 50),
@@ -692,7 +718,7 @@ export async function runReal(o: RealOptions): Promise<RealResult> {
   let producer: Pair | null = null;
   let finishedNormally = false;
   let ended: { endT: number; endedBy: string; sampleReadAgeMs: number | null } = { endT: 0, endedBy: "settled", sampleReadAgeMs: null };
-  let brokerLeft: number | null = null;
+  let brokerLeft: QueueLeft | null = null;
   try {
     producer = await startPods(o, pre, rig, runId, wallStart, clock, ctl, emit, say);
     const work = await startWorkload(o, plan, rig, producer, clock, ctl, say);

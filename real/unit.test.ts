@@ -7,7 +7,7 @@ import { loadScenario } from "../sim/scenario/load.js";
 import type { HpaSyncRecord, KedaPollRecord, SampleRecord, TraceRecord } from "../sim/trace.js";
 import { rabbitBindingYaml } from "./components.js";
 import { ScalingDecisions } from "./decide.js";
-import { planRun, RealInputError, type RealResult } from "./harness.js";
+import { lostMessages, planRun, RealInputError, type RealResult } from "./harness.js";
 import { simScenarioFor } from "./pipeline.js";
 import { readModeOf } from "./scaler.js";
 import { REPO } from "./test-helpers.js";
@@ -53,6 +53,21 @@ describe("real/decide.ts mirrors the simulator's KEDA polls and HPA syncs (sim/m
       expect(got).toEqual(sim.summary.scaleEvents.map((e) => ({ t: e.t, from: e.from, to: e.to, actor: e.actor })));
     });
   }
+});
+
+describe("lost messages at the end of a live run (lostMessages)", () => {
+  it("counts ids, so a message done twice and requeued does not cancel one really lost", () => {
+    // 10 produced; id 3 finished but its ack was lost with the pod, so it is back in the queue too;
+    // id 7 never finished and is not in the queue: lost. A raw count (10 − 9 − 1 left) says 0.
+    expect(lostMessages([7], 0, { count: 1, ids: [3] })).toBe(1);
+    // an unfinished message back in the queue (a run that ended at its duration) is not lost
+    expect(lostMessages([7], 0, { count: 1, ids: [7] })).toBe(0);
+    // parked (dead-lettered) messages never finish and are not in the queue
+    expect(lostMessages([4, 7], 1, { count: 1, ids: [7] })).toBe(0);
+    expect(lostMessages([4, 7, 9], 1, { count: 0, ids: [] })).toBe(2);
+    // the queue could not be read (an interrupted run): every unfinished, unparked message counts
+    expect(lostMessages([4, 7], 0, null)).toBe(2);
+  });
 });
 
 describe("planRun", () => {
