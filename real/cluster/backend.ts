@@ -297,7 +297,12 @@ export class ClusterBackend implements ScalingBackend {
       inf.on("error", (e: unknown) => {
         if (this.cleanedUp) return;
         this.say(`watch error (${apiMessage(e)}); restarting the watch`);
-        setTimeout(() => void inf.start().catch(() => undefined), 500);
+        // Checked again when the timer fires: a restart after cleanup would watch a deleted namespace
+        // and keep the process alive.
+        const t = setTimeout(() => {
+          if (!this.cleanedUp) void inf.start().catch(() => undefined);
+        }, 500);
+        t.unref();
       });
       this.informers.push(inf);
     }

@@ -222,7 +222,10 @@ export class NodeAgent {
     this.informer.on("error", (e: unknown) => {
       if (this.stopped) return;
       this.o.hooks.progress(`pod watch error (${apiMessage(e)}); restarting it`);
-      setTimeout(() => void this.informer?.start().catch(() => undefined), 1000);
+      const t = setTimeout(() => {
+        if (!this.stopped) void this.informer?.start().catch(() => undefined);
+      }, 1000);
+      t.unref();
     });
     await this.informer.start();
   }
