@@ -48,6 +48,16 @@ export function maxOf<T>(xs: Iterable<T>, f: (x: T) => number, init = -Infinity)
   return m;
 }
 
+/** The smallest of `init` and f(x) over `xs`, in a loop (see maxOf). */
+export function minOf<T>(xs: Iterable<T>, f: (x: T) => number, init = Infinity): number {
+  let m = init;
+  for (const x of xs) {
+    const v = f(x);
+    if (v < m) m = v;
+  }
+  return m;
+}
+
 export function samplesOf(trace: Trace): SampleRecord[] {
   return trace.records.filter((r): r is SampleRecord => r.type === "sample");
 }

@@ -7,6 +7,7 @@ import { createCanvas } from "@napi-rs/canvas";
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, SubTitle, Title, type ChartConfiguration, type Plugin } from "chart.js";
 import { MatrixController, MatrixElement } from "chartjs-chart-matrix";
 import { ensureFont, shorten, whiteBackground } from "./charts.js";
+import { maxOf, minOf } from "./derive.js";
 
 Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Title, SubTitle, MatrixController, MatrixElement);
 
@@ -88,8 +89,8 @@ export async function renderPareto(points: readonly ParetoPoint[], o: { title: s
     const span = hi - lo || Math.max(1, Math.abs(hi));
     return { min: Math.max(0, lo - span * 0.05), max: hi + span * 0.08 };
   };
-  const xr = xs.length ? pad(Math.min(...xs), Math.max(...xs)) : { min: 0, max: 1 };
-  const yr = ys.length ? pad(Math.min(...ys), Math.max(...ys)) : { min: 0, max: 1 };
+  const xr = xs.length ? pad(minOf(xs, (v: number) => v), maxOf(xs, (v: number) => v)) : { min: 0, max: 1 };
+  const yr = ys.length ? pad(minOf(ys, (v: number) => v), maxOf(ys, (v: number) => v)) : { min: 0, max: 1 };
   const unplotted = points.length - finite.length;
   const config: ChartConfiguration<"scatter"> = {
     type: "scatter",
@@ -160,8 +161,8 @@ export async function renderHeatmap(
   file: string,
 ): Promise<string> {
   const vals = cells.map((c) => c.v).filter((v): v is number => v !== null && Number.isFinite(v));
-  const lo = vals.length ? Math.min(...vals) : 0;
-  const hi = vals.length ? Math.max(...vals) : 1;
+  const lo = vals.length ? minOf(vals, (v: number) => v) : 0;
+  const hi = vals.length ? maxOf(vals, (v: number) => v) : 1;
   const t = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
   const colour = (v: number | null) => (v === null ? "#dddddd" : !Number.isFinite(v) ? "#b00020" : ramp(t(v)));
   const nx = o.xLabels.length;

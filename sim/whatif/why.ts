@@ -3,6 +3,7 @@
 // Each finding names the rule that produced it (KEDA's scale to zero after cooldownPeriod, the HPA's
 // downscale stabilization window, its scale-up limit, maxReplicaCount, the poll that activates
 // from zero) with the times and replica counts where the trace shows it acting.
+import { maxOf } from "../../reports/derive.js";
 import type { HpaSyncRecord, KedaPollRecord, SampleRecord, ScaleRecord, TraceHeader, TraceRecord } from "../trace.js";
 
 export interface Trace {
@@ -149,7 +150,7 @@ export function startSentence(f: TraceFacts): string | null {
 export function climbSentence(f: TraceFacts): string {
   const parts = [`peak ${f.peak} replicas${f.peakAt !== null ? ` at t = ${f1(f.peakAt)} s` : ""}`];
   if (f.upLimited.length) parts.push(`the HPA's scale-up limit cut its proposal at ${f.upLimited.length} sync${f.upLimited.length === 1 ? "" : "s"} (first at t = ${f1(f.upLimited[0].t)} s: ${f.upLimited[0].raw} → ${f.upLimited[0].desired})`);
-  if (f.capped.length) parts.push(`maxReplicaCount capped it at ${f.capped.length} sync${f.capped.length === 1 ? "" : "s"} (proposal up to ${Math.max(...f.capped.map((s) => s.raw ?? 0))})`);
+  if (f.capped.length) parts.push(`maxReplicaCount capped it at ${f.capped.length} sync${f.capped.length === 1 ? "" : "s"} (proposal up to ${maxOf(f.capped, (s) => s.raw ?? 0)})`);
   return parts.join("; ");
 }
 
