@@ -50,7 +50,12 @@ export class ResultsReporter {
 
   static async open(url = env("KEDASIM_AMQP_URL"), queue = env("KEDASIM_RESULTS_QUEUE")): Promise<ResultsReporter> {
     const conn = await amqp.connect(url);
+    // Without listeners an 'error' event (the broker closing the connection) kills the app with a
+    // stack trace; a failed send already rejects, so one line in the app's log is enough here.
+    const say = (what: string) => (e: unknown) => process.stderr.write(`results reporter: ${what}: ${(e as Error)?.message ?? String(e)}\n`);
+    conn.on("error", say("connection error"));
     const ch = await conn.createConfirmChannel();
+    ch.on("error", say("channel error"));
     return new ResultsReporter(conn, ch, queue);
   }
 
