@@ -20,7 +20,7 @@ Usage
   npm run cluster:setup -- --status   print what runs where (exit 1 if something is down)
   npm run cluster:setup -- --build-only
 
-Builds (Go module proxy; cold ≈ 30 min on 2 cores, see real/cluster/README-cluster.md) go to
+Builds (Go module proxy; cold 19 min at load 2-4, 52 min at load 7-10 on 2 cores, see real/cluster/README-cluster.md) go to
 \${KEDASIM_CACHE:-~/.cache/kedasim}/cluster-<module>-<go.sum hash>/, state (certificates, kubeconfig,
 etcd data, logs) to \${KEDASIM_CACHE:-~/.cache/kedasim}/cluster/ (KEDASIM_CLUSTER_STATE overrides).
 Versions: Kubernetes ${VERSIONS.kubernetes}, etcd ${VERSIONS.etcd}, KEDA ${VERSIONS.keda}.
