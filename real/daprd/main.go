@@ -1,5 +1,8 @@
 // Command daprd is kedasim's minimal build of the Dapr sidecar.
 //
+// Copyright The Dapr Authors (main() adapted from dapr v1.9.6 cmd/daprd/main.go),
+// Licensed under the Apache License, Version 2.0; see NOTICE.
+//
 // It runs the unmodified Dapr runtime (github.com/dapr/dapr v1.9.6) but
 // registers only the components kedasim uses, so it pulls in none of the cloud
 // SDKs of upstream cmd/daprd/components (every registration there is one
