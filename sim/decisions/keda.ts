@@ -24,6 +24,10 @@ export interface ScaledObjectConfig {
   /** `autoscaling.keda.sh/force-activation` annotation: treated as active. */
   forceActivation?: boolean;
   fallback: FallbackConfig | null;
+  /** The KEDA release whose behaviour to follow (versions.ts; undefined = the newest modelled). */
+  kedaVersion?: string;
+  /** The Kubernetes release of the HPA (versions.ts; undefined = the newest modelled). */
+  kubernetesVersion?: string;
   /**
    * Granularity of metav1.Time (LastActiveTime, creationTimestamp) in scenario seconds. Default 1
    * (RFC3339 whole seconds). A run whose scenario second is not a wall second may pass the wall

@@ -247,7 +247,7 @@ export class Deployment<P extends Pod> {
 
   private onKedaPoll(t: number): void {
     const a = this.autoscaler!;
-    const d = a.kedaPoll(t, this.source!, this.specReplicas);
+    const d = a.kedaPoll(t, this.source!, this.specReplicas, this.counts.readyCount);
     this.bus.emit("record", d.record);
     if (d.to !== null) this.setSpec(d.to, t, "keda", d.reason);
     this.env.schedule(a.nextPollAt(t), this.kKeda, 0);

@@ -20,6 +20,9 @@ import { deepFreeze } from "../freeze.js";
 import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
+import { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
+import { boolAnnotation } from "./annotations.js";
+import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
 
@@ -312,9 +315,9 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       triggers: [],
       behavior: behavior ? normalizeBehavior(behavior) : null,
     };
-    const ann = (so.doc.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
-    if (ann["autoscaling.keda.sh/paused-scale-in"] === "true") soCfg.pausedScaleIn = true;
-    if (ann["autoscaling.keda.sh/paused-scale-out"] === "true") soCfg.pausedScaleOut = true;
+    const ann = (so.doc.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations ?? {};
+    if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-in")) soCfg.pausedScaleIn = true;
+    if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-out")) soCfg.pausedScaleOut = true;
     if (sp.advanced?.scalingModifiers) {
       throw new ScenarioError(so.file, soWhere("spec.advanced.scalingModifiers"), "scalingModifiers are not modelled yet (see README)");
     }
@@ -503,7 +506,12 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       scalerErrors: s.consumer.faults.scalerErrors,
       deploymentName: targetName,
     },
-    scaledObject: soCfg,
+    scaledObject: {
+      ...soCfg,
+      behavior: hpaBehaviorForScaledObject(soCfg.behavior, soCfg, s.kedaVersion),
+      kedaVersion: s.kedaVersion ?? NEWEST_KEDA_VERSION,
+      kubernetesVersion: s.kubernetesVersion ?? NEWEST_KUBERNETES_VERSION,
+    },
     hpa: {
       syncPeriod: s.hpa.syncPeriodSeconds,
       syncPhase,
