@@ -21,6 +21,12 @@ export interface ScaledObjectConfig {
   pausedScaleOut?: boolean;
   /** `autoscaling.keda.sh/paused` annotation: RequestScale returns before any scaling logic. */
   paused?: boolean;
+  /**
+   * `autoscaling.keda.sh/paused-replicas` annotation (GetPausedReplicaCount): the controller's
+   * handlePause stops the scale loop, deletes the HPA and sets the target to this count
+   * (scaleTargetToPausedCount). Its presence alone pauses (NeedToBePausedByAnnotation).
+   */
+  pausedReplicas?: number;
   /** `autoscaling.keda.sh/force-activation` annotation: treated as active. */
   forceActivation?: boolean;
   fallback: FallbackConfig | null;
@@ -122,7 +128,8 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
   const min = so.minReplicaCount;
   const idle = so.idleReplicaCount;
 
-  if (so.paused) return keep(state, "ScaledObjectPaused", "autoscaling.keda.sh/paused annotation set");
+  // handlePaused: NeedToBePausedByAnnotation (paused-replicas present, or paused true)
+  if (so.paused || so.pausedReplicas !== undefined) return keep(state, "ScaledObjectPaused", "ScaledObject is paused (autoscaling.keda.sh/paused or paused-replicas annotation)");
 
   if (input.isActive || so.forceActivation) {
     if ((idle !== null && current < min) || current === 0) {

@@ -213,6 +213,16 @@ export class Autoscaler {
 
   // ---------------------------------------------------------------- the loops
 
+  /** NeedToBePausedByAnnotation: paused true, or paused-replicas present. */
+  get paused(): boolean {
+    return this.scaledObject.paused === true || this.scaledObject.pausedReplicas !== undefined;
+  }
+
+  /** The ScaledObject's creation (its controller's first reconcile). */
+  get createdAt(): number {
+    return this.keda.createdAt;
+  }
+
   /** KEDA's first poll: pollPhase after the ScaledObject's creation. */
   get firstPollAt(): number {
     return this.keda.createdAt + this.keda.pollPhase;

@@ -21,7 +21,7 @@ import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
 import { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
-import { boolAnnotation } from "./annotations.js";
+import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations.js";
 import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
@@ -318,6 +318,12 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     const ann = (so.doc.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations ?? {};
     if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-in")) soCfg.pausedScaleIn = true;
     if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-out")) soCfg.pausedScaleOut = true;
+    try {
+      Object.assign(soCfg, pauseAnnotations(ann, soWhere("metadata.annotations")));
+    } catch (e) {
+      if (e instanceof AnnotationError) throw new ScenarioError(so.file, e.path, e.expected);
+      throw e;
+    }
     if (sp.advanced?.scalingModifiers) {
       throw new ScenarioError(so.file, soWhere("spec.advanced.scalingModifiers"), "scalingModifiers are not modelled yet (see README)");
     }
