@@ -21,6 +21,7 @@ import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
 import { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
+import { replicaCountBoundsError } from "./keda-validation.js";
 import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations.js";
 import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
@@ -349,13 +350,8 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   } else {
     throw new ScenarioError(so.file, soWhere("apiVersion"), `expected keda.sh/v1alpha1 or keda.k8s.io/v1alpha1, got "${apiVersion}"`);
   }
-  // CheckReplicaCountBoundsAreValid (apis/keda/v1alpha1/scaledobject_types.go)
-  if (soCfg.maxReplicaCount < soCfg.minReplicaCount) {
-    throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `must be >= minReplicaCount (${soCfg.minReplicaCount})`);
-  }
-  if (soCfg.idleReplicaCount !== null && soCfg.idleReplicaCount >= soCfg.minReplicaCount) {
-    throw new ScenarioError(so.file, soWhere("spec.idleReplicaCount"), `must be < minReplicaCount (${soCfg.minReplicaCount})`);
-  }
+  const bounds = replicaCountBoundsError(soCfg, apiVersion === "keda.sh/v1alpha1" ? (so.doc.spec as Record<string, unknown>) : null);
+  if (bounds) throw new ScenarioError(so.file, soWhere(bounds.path), bounds.expected);
   if (soCfg.maxReplicaCount > s.limits.maxReplicas) {
     throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `${soCfg.maxReplicaCount} exceeds limits.maxReplicas (${s.limits.maxReplicas}); raise the limit in the scenario if you mean it`);
   }
