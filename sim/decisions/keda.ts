@@ -21,9 +21,19 @@ export interface ScaledObjectConfig {
   pausedScaleOut?: boolean;
   /** `autoscaling.keda.sh/paused` annotation: RequestScale returns before any scaling logic. */
   paused?: boolean;
+  /**
+   * `autoscaling.keda.sh/paused-replicas` annotation (GetPausedReplicaCount): the controller's
+   * handlePause stops the scale loop, deletes the HPA and sets the target to this count
+   * (scaleTargetToPausedCount). Its presence alone pauses (NeedToBePausedByAnnotation).
+   */
+  pausedReplicas?: number;
   /** `autoscaling.keda.sh/force-activation` annotation: treated as active. */
   forceActivation?: boolean;
   fallback: FallbackConfig | null;
+  /** The KEDA release whose behaviour to follow (versions.ts; undefined = the newest modelled). */
+  kedaVersion?: string;
+  /** The Kubernetes release of the HPA (versions.ts; undefined = the newest modelled). */
+  kubernetesVersion?: string;
   /**
    * Granularity of metav1.Time (LastActiveTime, creationTimestamp) in scenario seconds. Default 1
    * (RFC3339 whole seconds). A run whose scenario second is not a wall second may pass the wall
@@ -118,7 +128,8 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
   const min = so.minReplicaCount;
   const idle = so.idleReplicaCount;
 
-  if (so.paused) return keep(state, "ScaledObjectPaused", "autoscaling.keda.sh/paused annotation set");
+  // handlePaused: NeedToBePausedByAnnotation (paused-replicas present, or paused true)
+  if (so.paused || so.pausedReplicas !== undefined) return keep(state, "ScaledObjectPaused", "ScaledObject is paused (autoscaling.keda.sh/paused or paused-replicas annotation)");
 
   if (input.isActive || so.forceActivation) {
     if ((idle !== null && current < min) || current === 0) {

@@ -13,7 +13,8 @@
 // acting on spec.replicas, and the clock (engine events, or wall-clock timers in real mode).
 import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState, type RequestScaleResult } from "../decisions/keda.js";
 import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading, type ReconcileResult } from "../decisions/hpa.js";
-import { recordQuery, getMetricWithFallback, type MetricHealth } from "../decisions/fallback.js";
+import { getMetricWithFallback, type MetricHealth } from "../decisions/fallback.js";
+import { kedaFallbackInPollLoop } from "../decisions/versions.js";
 import type { Scenario } from "../scenario/load.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { HpaSyncRecord, KedaPollRecord, TraceHeader } from "../trace.js";
@@ -97,6 +98,8 @@ export class Autoscaler {
 
   private readonly scalerErrors: readonly ScalerErrorWindow[];
   private readonly stage: string | undefined;
+  /** KEDA >= 2.19: the poll loop goes through GetMetricsWithFallback (versions.ts). */
+  private readonly fallbackInPoll: boolean;
 
   constructor(
     readonly scaledObject: Scenario["scaledObject"],
@@ -107,6 +110,7 @@ export class Autoscaler {
     const so = scaledObject;
     this.scalerErrors = opts.scalerErrors ?? [];
     this.stage = opts.stage;
+    this.fallbackInPoll = kedaFallbackInPollLoop(so.kedaVersion);
     this.kedaState = { lastActiveTime: null, creationTime: keda.createdAt };
     this.hpaCfg = {
       ...defaultHpaConfig(hpaMinReplicas(so), hpaMaxReplicas(so)),
@@ -123,7 +127,7 @@ export class Autoscaler {
    * KEDA's poll (scale_handler checkScalers + RequestScale): read every trigger, or record a
    * failure for each while the scaler is failing; activation is any trigger active.
    */
-  poll(t: number, failing: boolean, source: MetricSource, specReplicas: number): KedaPoll {
+  poll(t: number, failing: boolean, source: MetricSource, specReplicas: number, readyReplicas = specReplicas): KedaPoll {
     const so = this.scaledObject;
     let active = false;
     let error = false;
@@ -133,13 +137,31 @@ export class Autoscaler {
     for (let i = 0; i < so.triggers.length; i++) {
       const trig = so.triggers[i];
       const snap = failing ? null : source.snapshotFor(trig, i, t);
+      if (this.fallbackInPoll) {
+        // KEDA >= 2.19 (kedacore/keda#7244): pkg/scaling/scale_handler.go getScalerState passes the
+        // scaler's answer through fallback.GetMetricsWithFallback (processMetricsWithFallback); a
+        // failure increments status.health, and once the fallback is active the trigger counts as
+        // active with no error (isActiveOrFallback = fallbackActive || isMetricActive).
+        const r = snap === null ? null : trig.read(snap);
+        const got = getMetricWithFallback(so.fallback, this.health[i], r === null ? { ok: false } : { ok: true, value: r.value }, trig.target, trig.targetType, specReplicas, readyReplicas);
+        this.health[i] = got.health;
+        if (!got.outcome.ok) {
+          error = true;
+          continue;
+        }
+        if (r !== null) this.cached[i] = r.value;
+        if (i === 0) metric = got.outcome.value;
+        if (got.outcome.fallback || (r !== null && r.active)) active = true;
+        continue;
+      }
+      // KEDA < 2.19: getScalerState reads the scaler directly (GetMetricsAndActivityForScaler);
+      // an error is an error, and the poll loop leaves status.health alone (only the metrics
+      // server's GetMetricsWithFallback, i.e. the HPA's requests, counts failures).
       if (snap === null) {
         error = true;
-        this.health[i] = recordQuery(this.health[i], false);
         continue;
       }
       const r = trig.read(snap);
-      this.health[i] = recordQuery(this.health[i], true);
       this.cached[i] = r.value;
       if (i === 0) metric = r.value;
       if (r.active) active = true;
@@ -165,8 +187,12 @@ export class Autoscaler {
    */
   sync(t: number, failing: boolean, source: MetricSource, specReplicas: number, statusReplicas: number, readyReplicas: number): ReconcileResult {
     const so = this.scaledObject;
-    const metrics: MetricReading[] = new Array(so.triggers.length);
-    for (let i = 0; i < so.triggers.length; i++) {
+    // pkg/controller/podautoscaler/horizontal.go reconcileAutoscaler: with spec.replicas 0
+    // (ScalingDisabled), above maxReplicas or below minReplicas the controller computes no metric
+    // replicas, so KEDA's metrics server gets no request and status.health is not touched.
+    const readsMetrics = specReplicas !== 0 && specReplicas <= this.hpaCfg.maxReplicas && specReplicas >= this.hpaCfg.minReplicas;
+    const metrics: MetricReading[] = new Array(readsMetrics ? so.triggers.length : 0);
+    for (let i = 0; readsMetrics && i < so.triggers.length; i++) {
       const trig = so.triggers[i];
       if (this.servedFromCache(trig, i, failing)) {
         metrics[i] = { ok: true, targetType: trig.targetType, target: trig.target, value: this.cached[i]! };
@@ -186,6 +212,16 @@ export class Autoscaler {
   }
 
   // ---------------------------------------------------------------- the loops
+
+  /** NeedToBePausedByAnnotation: paused true, or paused-replicas present. */
+  get paused(): boolean {
+    return this.scaledObject.paused === true || this.scaledObject.pausedReplicas !== undefined;
+  }
+
+  /** The ScaledObject's creation (its controller's first reconcile). */
+  get createdAt(): number {
+    return this.keda.createdAt;
+  }
 
   /** KEDA's first poll: pollPhase after the ScaledObject's creation. */
   get firstPollAt(): number {
@@ -214,8 +250,8 @@ export class Autoscaler {
   }
 
   /** One KEDA poll at t: its keda-poll record, and the spec.replicas requestScale sets (null: none). */
-  kedaPoll(t: number, source: MetricSource, specReplicas: number): ScaleDecision<KedaPollRecord> {
-    const poll = this.poll(t, this.scalerErrorAt(t), source, specReplicas);
+  kedaPoll(t: number, source: MetricSource, specReplicas: number, readyReplicas = specReplicas): ScaleDecision<KedaPollRecord> {
+    const poll = this.poll(t, this.scalerErrorAt(t), source, specReplicas, readyReplicas);
     const res = poll.result;
     const record: KedaPollRecord = { type: "keda-poll", t, metric: poll.metric, active: poll.active, error: poll.error, lastActiveTime: res.state.lastActiveTime, condition: res.condition };
     if (this.stage !== undefined) record.stage = this.stage;

@@ -195,6 +195,12 @@ export class Deployment<P extends Pod> {
   startLoops(): void {
     const a = this.autoscaler;
     if (!a) return;
+    if (a.paused) {
+      // Paused from the start: the controller's reconcile at creation (handlePause) is the one
+      // KEDA event; no HPA exists.
+      this.env.schedule(a.createdAt, this.kKeda, 0);
+      return;
+    }
     this.env.schedule(a.firstPollAt, this.kKeda, 0);
     this.env.schedule(a.firstSyncAt, this.kHpa, 0);
   }
@@ -202,6 +208,7 @@ export class Deployment<P extends Pod> {
   /** Replicas once everything is drained and scaled in: idleReplicaCount or minReplicaCount (fixed: the initial replicas). */
   get restReplicas(): number {
     const so = this.spec.scaling?.scaledObject;
+    if (so && (so.paused || so.pausedReplicas !== undefined)) return so.pausedReplicas ?? this.spec.initialReplicas;
     return so ? (so.idleReplicaCount ?? so.minReplicaCount) : this.spec.initialReplicas;
   }
 
@@ -247,8 +254,15 @@ export class Deployment<P extends Pod> {
 
   private onKedaPoll(t: number): void {
     const a = this.autoscaler!;
-    const d = a.kedaPoll(t, this.source!, this.specReplicas);
+    const d = a.kedaPoll(t, this.source!, this.specReplicas, this.counts.readyCount);
     this.bus.emit("record", d.record);
+    if (a.paused) {
+      // controllers/keda/scaledobject_controller.go handlePause: the scale loop is stopped and the
+      // HPA deleted (startLoops scheduled no sync); scaleTargetToPausedCount sets paused-replicas.
+      const n = a.scaledObject.pausedReplicas;
+      if (n !== undefined && n !== this.specReplicas) this.setSpec(n, t, "keda", `paused: autoscaling.keda.sh/paused-replicas ${n} (scaleTargetToPausedCount)`);
+      return;
+    }
     if (d.to !== null) this.setSpec(d.to, t, "keda", d.reason);
     this.env.schedule(a.nextPollAt(t), this.kKeda, 0);
   }

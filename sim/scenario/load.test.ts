@@ -94,7 +94,7 @@ describe("loadScenario", () => {
 
   it("enforces KEDA's replica-count bounds (idle < min, max >= min)", () => {
     const e = errorOf(`name: x\nproducers: [{type: burst, count: 3}]\nmanifests:${SO.replace("maxReplicaCount: 10", "maxReplicaCount: 10\n      minReplicaCount: 2\n      idleReplicaCount: 2")}`);
-    expect(e.message).toMatch(/idleReplicaCount: must be < minReplicaCount/);
+    expect(e.message).toMatch(/idleReplicaCount: IdleReplicaCount=2 must be less than MinReplicaCount=2/);
   });
 
   it("reports a missing manifest file and invalid YAML clearly", () => {

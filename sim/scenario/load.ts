@@ -20,6 +20,10 @@ import { deepFreeze } from "../freeze.js";
 import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
+import { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
+import { replicaCountBoundsError } from "./keda-validation.js";
+import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations.js";
+import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
 
@@ -312,9 +316,15 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       triggers: [],
       behavior: behavior ? normalizeBehavior(behavior) : null,
     };
-    const ann = (so.doc.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
-    if (ann["autoscaling.keda.sh/paused-scale-in"] === "true") soCfg.pausedScaleIn = true;
-    if (ann["autoscaling.keda.sh/paused-scale-out"] === "true") soCfg.pausedScaleOut = true;
+    const ann = (so.doc.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations ?? {};
+    if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-in")) soCfg.pausedScaleIn = true;
+    if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-out")) soCfg.pausedScaleOut = true;
+    try {
+      Object.assign(soCfg, pauseAnnotations(ann, soWhere("metadata.annotations")));
+    } catch (e) {
+      if (e instanceof AnnotationError) throw new ScenarioError(so.file, e.path, e.expected);
+      throw e;
+    }
     if (sp.advanced?.scalingModifiers) {
       throw new ScenarioError(so.file, soWhere("spec.advanced.scalingModifiers"), "scalingModifiers are not modelled yet (see README)");
     }
@@ -340,13 +350,8 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   } else {
     throw new ScenarioError(so.file, soWhere("apiVersion"), `expected keda.sh/v1alpha1 or keda.k8s.io/v1alpha1, got "${apiVersion}"`);
   }
-  // CheckReplicaCountBoundsAreValid (apis/keda/v1alpha1/scaledobject_types.go)
-  if (soCfg.maxReplicaCount < soCfg.minReplicaCount) {
-    throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `must be >= minReplicaCount (${soCfg.minReplicaCount})`);
-  }
-  if (soCfg.idleReplicaCount !== null && soCfg.idleReplicaCount >= soCfg.minReplicaCount) {
-    throw new ScenarioError(so.file, soWhere("spec.idleReplicaCount"), `must be < minReplicaCount (${soCfg.minReplicaCount})`);
-  }
+  const bounds = replicaCountBoundsError(soCfg, apiVersion === "keda.sh/v1alpha1" ? (so.doc.spec as Record<string, unknown>) : null);
+  if (bounds) throw new ScenarioError(so.file, soWhere(bounds.path), bounds.expected);
   if (soCfg.maxReplicaCount > s.limits.maxReplicas) {
     throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `${soCfg.maxReplicaCount} exceeds limits.maxReplicas (${s.limits.maxReplicas}); raise the limit in the scenario if you mean it`);
   }
@@ -503,7 +508,12 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       scalerErrors: s.consumer.faults.scalerErrors,
       deploymentName: targetName,
     },
-    scaledObject: soCfg,
+    scaledObject: {
+      ...soCfg,
+      behavior: hpaBehaviorForScaledObject(soCfg.behavior, soCfg, s.kedaVersion),
+      kedaVersion: s.kedaVersion ?? NEWEST_KEDA_VERSION,
+      kubernetesVersion: s.kubernetesVersion ?? NEWEST_KUBERNETES_VERSION,
+    },
     hpa: {
       syncPeriod: s.hpa.syncPeriodSeconds,
       syncPhase,

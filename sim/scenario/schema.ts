@@ -2,6 +2,10 @@
 // typo ("cooldownPeriode") fails loudly instead of silently running the default.
 import { z } from "zod";
 import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
+import { parseVersion } from "../decisions/versions.js";
+
+/** "2.19.0" or "v1.33.1" (major.minor[.patch]). */
+const versionString = z.string().refine((v) => parseVersion(v) !== null, { message: 'expected a version such as "2.19.0"' });
 
 const nonNeg = z.number().finite().nonnegative();
 const pos = z.number().finite().positive();
@@ -173,6 +177,9 @@ export const scenarioSchema = z.strictObject({
     configurableTolerance: true,
   }),
   keda: kedaSchema.default({ createdAt: 0 }),
+  /** Upstream releases whose behaviour to follow (sim/decisions/versions.ts; default: the newest modelled). */
+  kedaVersion: versionString.optional(),
+  kubernetesVersion: versionString.optional(),
   /** Safety limits: a run that would exceed them stops early with an error naming the limit. */
   limits: z
     .strictObject({

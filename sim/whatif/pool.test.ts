@@ -53,7 +53,7 @@ describe("what-if pool", () => {
         { key: 7, assignments: [{ path: resolvePath("scaleTargetRef.minReplicaCount"), value: 20 }], seedIndexes: [0, 1] },
         { key: 8, assignments: [], seedIndexes: [0] },
       ]);
-      expect(out.errors.get(7)).toMatch(/maxReplicaCount: must be >= minReplicaCount \(20\)/);
+      expect(out.errors.get(7)).toMatch(/maxReplicaCount: MinReplicaCount=20 must be less than MaxReplicaCount=10 \(KEDA.s admission webhook, CheckReplicaCountBoundsAreValid\)/);
       expect(out.figures.get(8)).toHaveLength(1);
     } finally {
       await pool.close();

@@ -1,0 +1,38 @@
+// The upstream versions whose behaviour kedasim models, and the comparisons the decision code
+// branches on. One place for every version-dependent rule (README "Versions" table).
+//
+// Defaults are the newest releases modelled — the ones the cluster mode pins.
+
+export const NEWEST_KEDA_VERSION = "2.21.0";
+export const NEWEST_KUBERNETES_VERSION = "1.37.2";
+
+/** "v2.19.0" / "2.19" / "2.19.1-rc1" -> [2, 19, 1]; null when not a version. */
+export function parseVersion(v: string): [number, number, number] | null {
+  const m = /^v?(\d{1,4})\.(\d{1,4})(?:\.(\d{1,4}))?(?:[-+][0-9A-Za-z.-]*)?$/.exec(v.trim());
+  if (!m) return null;
+  return [Number(m[1]), Number(m[2]), m[3] === undefined ? 0 : Number(m[3])];
+}
+
+/** a >= b for two version strings (both must parse; an unparsable one is a programming error). */
+export function versionAtLeast(a: string, b: string): boolean {
+  const pa = parseVersion(a);
+  const pb = parseVersion(b);
+  if (!pa || !pb) throw new Error(`not a version: ${pa ? b : a}`);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] > pb[i];
+  return true;
+}
+
+/**
+ * KEDA v2.19 (kedacore/keda#7244, e414cb457 "apply fallback in polling loop to enable scaling from
+ * zero"): pkg/scaling/scale_handler.go getScalerState goes through fallback.GetMetricsWithFallback,
+ * so a failing scaler past failureThreshold counts as active with no error. Before it the poll
+ * loop neither read nor touched status.health.
+ */
+export const kedaFallbackInPollLoop = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.19.0");
+
+/**
+ * KEDA v2.18 (kedacore/keda#6901): controllers/keda/hpa.go newHPAForScaledObject writes
+ * selectPolicy: Disabled into the HPA's behavior for paused-scale-in/out. Before it only KEDA's own
+ * N -> 0 was blocked (scale_scaledobjects.go).
+ */
+export const kedaPausedScaleInHpaBehavior = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.18.0");
