@@ -29,7 +29,8 @@ Options
   --time-scale k   multiply every scenario duration by k (processing, polling, sync, cooldown,
                    stabilization, grace, arrivals); 0.1 runs a 375 s scenario in ~40 s.
                    Trace and summary stay in scenario seconds (wall ÷ k). Default 1.
-  --out DIR        output folder (default reports/out/<scenario-name>-real/)
+  --out DIR        output folder (default reports/out/<scenario-name>-real/, with --cluster
+                   reports/out/<scenario-name>-cluster/)
   --timeout S      give up after S wall seconds (default 1800)
   --no-compare     skip the simulator run and the comparison
   --no-tune-broker-stats
@@ -42,7 +43,7 @@ Options
 Needs daprd and RabbitMQ: run \`npm run real:setup\` first.
 
 Outputs
-  DIR/trace.jsonl, summary.json, *.png, report.md   the real run (source "real-local")
+  DIR/trace.jsonl, summary.json, *.png, report.md   the real run (source "real-local"; "real-cluster" with --cluster)
   DIR/logs/                                        every daprd and app log of the run
   DIR/sim/                                         the simulator on the same scenario
   DIR/compare/deltas.json, compare-*.png           sim vs real on one axis

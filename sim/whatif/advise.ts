@@ -51,7 +51,7 @@ export interface AdviseResult {
   workers: number;
 }
 
-/** Simulation events the default search may spend (README: 10 s to 2.5 min per shipped scenario on 2 shared cores). */
+/** Simulation events the default search may spend (README: 6 to 150 s per shipped scenario on 2 shared cores). */
 export const DEFAULT_EVENT_BUDGET = 60_000_000;
 export const MAX_DEFAULT_RUNS = 60_000;
 

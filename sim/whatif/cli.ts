@@ -54,7 +54,8 @@ Options
 
 Knobs searched by default: the first trigger's target, pollingInterval, cooldownPeriod,
 minReplicaCount, maxReplicaCount, and on keda.sh/v1alpha1 the HPA behavior (scale-down window,
-scale-up and scale-down policies). Exit 2 on bad input.`;
+scale-up and scale-down policies). Exit 0 when a configuration meets the goals, 1 when none within
+the bounds does (the closest is reported), 2 on bad input, 130 when interrupted.`;
 
 function fail(msg: string, code = 2): never {
   process.stderr.write(`kedasim: ${msg}\n`);

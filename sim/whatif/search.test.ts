@@ -30,7 +30,7 @@ function fake(): Evaluator & { calls: number } {
           r[METRIC_INDEX.replicaSeconds] = 3600 * (1 + c[0] * 2 + c[1] * 3 + c[2]);
           rows.push(r);
         }
-        runs += cs.length * seeds;
+        runs += seeds;
         out.set(keyOf(c), rows);
       }
       return out;

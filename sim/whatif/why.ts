@@ -202,8 +202,8 @@ export function explain(before: Trace, after: Trace, changes: readonly Change[])
     } else if (/minReplicaCount$/.test(c.path)) {
       lines.push(`Scale-ups from zero: ${before.records.filter((r) => r.type === "scale" && r.from === 0).length} before, ${after.records.filter((r) => r.type === "scale" && r.from === 0).length} after.`);
     } else if (/(messageCount|queueLength|value|lagThreshold)$/.test(c.path)) {
-      const maxRaw = (t: TraceFacts, tr: Trace) => Math.max(0, ...tr.records.filter((r): r is HpaSyncRecord => r.type === "hpa-sync").map((s) => s.raw ?? 0));
-      lines.push(`The HPA's largest proposal was ${maxRaw(b, before)} before and ${maxRaw(a, after)} after; peak ${b.peak} → ${a.peak} replicas.`);
+      const maxRaw = (tr: Trace) => maxOf(tr.records, (r) => (r.type === "hpa-sync" ? (r.raw ?? 0) : 0), 0);
+      lines.push(`The HPA's largest proposal was ${maxRaw(before)} before and ${maxRaw(after)} after; peak ${b.peak} → ${a.peak} replicas.`);
     }
     L.push(lines.join(" "));
   }
