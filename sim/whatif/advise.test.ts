@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { loadScenario } from "../scenario/load.js";
 import { simulate } from "../run.js";
 import { isTopologyScenario } from "../topology/run.js";
@@ -82,6 +82,23 @@ describe("advise", () => {
     } finally {
       process.stderr.write = warn;
     }
+  }, 300_000);
+
+  it("a recommended change outside the ScaledObject (--bound on a scenario path) is listed apart from the paste-ready YAML", async () => {
+    const fixed = ["triggers[0].metadata.queueLength", "pollingInterval", "cooldownPeriod", "scaleTargetRef.minReplicaCount", "scaleTargetRef.maxReplicaCount"];
+    const dir = mkdtempSync(join(tmpdir(), "kedasim-advise-outside-"));
+    const r = await runAdvise(
+      { file: BURST, goals: [parseGoal("p95<=1000s")], minimize: "cost", cost: { pricePerReplicaHour: null }, seeds: 2, confidence: 0.5, bounds: [parseVary("hpa.downscaleStabilizationSeconds=0,300")], fixed, budget: 60, workers: 1, outDir: dir, charts: false },
+      () => {},
+      quiet,
+    );
+    const markdown = readFileSync(join(dir, "advice.md"), "utf8");
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.met).toBe(true);
+    // a 0 s window lets the HPA step down at once: fewer replica-seconds than 300 s
+    expect(r.recommended.map((a) => [a.path.text, a.value])).toEqual([["hpa.downscaleStabilizationSeconds", 0]]);
+    expect(r.yaml).toBe(stringify(loadBase(BURST).scaledObject, { lineWidth: 0 }));
+    expect(markdown).toMatch(/\*\*Not in the ScaledObject\*\*[^\n]*\n\n- `hpa\.downscaleStabilizationSeconds`: unset \(default\) → 0/);
   }, 300_000);
 
   it("a goal no configuration in the bounds meets: says so, shows the closest, exit code 1", async () => {

@@ -228,6 +228,14 @@ export async function runAdvise(o: AdviseOptions, log: (s: string) => void = (s)
     L.push("");
   }
   L.push("## Recommended ScaledObject", "", "```yaml", yaml.trimEnd(), "```", "");
+  // A --bound on a scenario path (the HPA controller's flags, the workload) can change what is not in
+  // the ScaledObject: said here, or the paste-ready YAML and the diff would miss a recommended change.
+  const outside = changes.filter((_, i) => recommended[i]?.path.target === "scenario");
+  if (outside.length) {
+    L.push("**Not in the ScaledObject** (set these where they live — the scenario, the HPA controller's flags, the Deployment):", "");
+    for (const c of outside) L.push(`- \`${c.path}\`: ${c.from} → ${c.to}`);
+    L.push("");
+  }
   L.push("## Diff", "", "```diff", diff.trimEnd(), "```", "");
   if (o.charts) L.push("## Before vs after (seed " + base.scenario.seed + ")", "", "![replicas](compare-replicas.png)", "", "![backlog](compare-backlog.png)", "", "![latency](compare-latency.png)", "");
   L.push("## Search", "");
