@@ -66,6 +66,8 @@ export function seedBurstBounds(
   const as = activation(sim.scaleEvents);
   const d0 = ar && as ? ar.t - as.t : Number.NaN;
   const checks: BoundCheck[] = [];
+  // Every bound below that uses the startups' spread needs startups measured at all.
+  checks.push({ what: "startup latency measured for at least one replica", value: su.n > 0 ? 0 : 1, bound: 0 });
   // (0) KEDA acts only at its polls
   checks.push({ what: "(0) activation slip from a whole number of polling intervals", value: Math.abs(d0 - P * Math.round(d0 / P)), bound: 1 });
   const slips = Math.round(d0 / P);

@@ -210,7 +210,6 @@ function latencyRow(name: string, l: LatencyStats): string {
   return `| ${name}${exact} | ${fmtInt(l.n)} | ${fmtS(l.mean)} | ${fmtS(l.p50)} | ${fmtS(l.p90)} | ${fmtS(l.p95)} | ${fmtS(l.p99)} | ${fmtS(l.max)} |`;
 }
 
-/** The report.md text. `pngs` are chart paths; they are linked relative to outDir. */
 /** For live runs: which daprd (and broker, time scale) produced the trace, from the header's notes. */
 export function liveRunLine(notes: Record<string, unknown> | undefined): string | null {
   const d = notes?.daprd;
@@ -229,6 +228,7 @@ export function liveRunLine(notes: Record<string, unknown> | undefined): string 
   return `Live run: ${parts.join("; ")}.`;
 }
 
+/** The report.md text. `pngs` are chart paths; they are linked relative to outDir. */
 export function buildReport(trace: Trace, summary: Summary, pngs: string[], outDir = "."): string {
   const h = trace.header;
   const sc = h.scaling;

@@ -106,6 +106,9 @@ describe("cluster mode (real kube-apiserver, controller-manager, scheduler, KEDA
     const lastUp = Math.max(...ev.filter((e) => e.to > e.from).map((e) => e.t));
     let tickSlipS = 0;
     for (let i = 0; i < Math.min(syncs.length, simSyncs.length) && syncs[i].t <= lastUp + 1; i++) tickSlipS = Math.max(tickSlipS, Math.abs(syncs[i].t - simSyncs[i].t));
+    // The slip must stay under half a sync period: one extra or missed reconcile shifts every later
+    // index by a whole period, and a bound that large would let the up-step check pass anything.
+    expect(tickSlipS, "HPA tick slip (real vs simulated syncs)").toBeLessThan(s.hpa.syncPeriod / 2);
     const b = seedBurstBounds(s, real, sim, deltas, { timeScale: K, jitterWallS: 0.3, tickSlipS });
     expect(b.upsReal).toEqual(b.upsSim);
     for (const c of b.checks) expect(c.value, c.what).toBeLessThanOrEqual(c.bound);

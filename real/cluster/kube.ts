@@ -45,7 +45,6 @@ export class Kube {
   readonly objects: k8s.KubernetesObjectApi;
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
-  readonly autoscaling: k8s.AutoscalingV2Api;
   readonly custom: k8s.CustomObjectsApi;
   readonly coordination: k8s.CoordinationV1Api;
 
@@ -54,7 +53,6 @@ export class Kube {
     this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
-    this.autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.coordination = kc.makeApiClient(k8s.CoordinationV1Api);
   }

@@ -444,21 +444,6 @@ export async function ensurePlane(o: EnsureOptions = {}): Promise<PlaneInfo> {
   return { stateDir: sd, kubeconfig: pki.kubeconfig, pki, daemons: ORDER.map((n) => plane.daemons[n]).filter(Boolean), hpa, startupMs };
 }
 
-/** The controller-manager's HPA flags as recorded in plane.json, or null when it does not run. */
-export function runningHpaFlags(): HpaFlags | null {
-  const d = readPlane(stateDir()).daemons["kube-controller-manager"];
-  if (!d || !isAlive(d)) return null;
-  const get = (flag: string) => d.args.find((a) => a.startsWith(`--${flag}=`))?.split("=")[1];
-  const dur = (v: string | undefined, dflt: number) => (v === undefined ? dflt : v.endsWith("ms") ? Number(v.slice(0, -2)) / 1000 : v.endsWith("s") ? Number(v.slice(0, -1)) : dflt);
-  return {
-    syncPeriodS: dur(get("horizontal-pod-autoscaler-sync-period"), 15),
-    downscaleStabilizationS: dur(get("horizontal-pod-autoscaler-downscale-stabilization"), 300),
-    tolerance: Number(get("horizontal-pod-autoscaler-tolerance") ?? 0.1),
-    cpuInitializationPeriodS: dur(get("horizontal-pod-autoscaler-cpu-initialization-period"), 300),
-    initialReadinessDelayS: dur(get("horizontal-pod-autoscaler-initial-readiness-delay"), 30),
-  };
-}
-
 /** What runs, by name, or why the plane is not usable (for the run and the tests). */
 export async function planeStatus(): Promise<{ ok: boolean; problems: string[]; kubeconfig: string; daemons: DaemonRecord[] }> {
   const sd = stateDir();
@@ -485,7 +470,4 @@ export async function stopPlane(say: Say = () => undefined): Promise<void> {
   }
 }
 
-export function binariesMissing(): string[] {
-  return BINARIES.map((b) => binaryPath(b.name)).filter((p) => !existsSync(p));
-}
 

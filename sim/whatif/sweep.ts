@@ -140,7 +140,6 @@ const num = (x: number, d = 1): string => (Number.isNaN(x) ? "" : !Number.isFini
 const csvNum = (x: number): string => (Number.isNaN(x) ? "" : x === Infinity ? "inf" : x === -Infinity ? "-inf" : String(Math.round(x * 1e6) / 1e6));
 const csvCell = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export const TABLE_METRICS: MetricName[] = ["p50", "p95", "p99", "maxWait", "replicaSeconds", "coldStarts", "interrupted", "flaps", "peak", "drain", "unfinished"];
 
 export function sweepCsv(rows: readonly SweepRow[], vary: readonly VarySpec[], cost: CostModel, goals: readonly Goal[], seeds: number): string {
   const head = ["config", ...vary.map((v) => v.path.text), "status", "seeds"];
