@@ -11,7 +11,7 @@ import type { Deltas } from "../../reports/compare.js";
 import { loadScenario } from "../../sim/scenario/load.js";
 import { parseTrace, type HpaSyncRecord, type KedaPollRecord, type ScaleRecord, type Summary } from "../../sim/trace.js";
 import { seedBurstBounds } from "../seed-burst-bounds.js";
-import { IN_CI, holdLiveTestLock, prereqs, processesWithMarker, REPO, runCli, runIdFor, startCli } from "../test-helpers.js";
+import { IN_CI, holdLiveTestLock, prereqs, processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "../test-helpers.js";
 import { Kube, loadKubeConfig } from "./kube.js";
 import { planeStatus } from "./plane.js";
 
@@ -156,7 +156,9 @@ describe("cluster mode (real kube-apiserver, controller-manager, scheduler, KEDA
   }, 180_000);
 
   it("plane not running / cluster unreachable → exit 3 within 15 s, naming what is missing", async (ctx) => {
-    await requireCluster(ctx);
+    // Needs no plane (an empty state dir, an unreachable server): only daprd and RabbitMQ, which the
+    // CLI checks before the cluster.
+    await requireRealEnv(ctx);
     const empty = mkdtempSync(join(tmp, "nostate-"));
     const r = await runCli([KILL, "--cluster", "--time-scale", String(K), "--out", join(tmp, "noplane")], { KEDASIM_CLUSTER_STATE: empty }, 30_000);
     expect(r.code, r.stderr).toBe(3);
