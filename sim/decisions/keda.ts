@@ -119,6 +119,14 @@ function keep(state: KedaState, condition: string, reason: string): RequestScale
 }
 
 /**
+ * NeedToBePausedByAnnotation (apis/keda/v1alpha1/scaledobject_types.go): `paused` true, or
+ * `paused-replicas` present at all. The controller's handlePause then stops the scale loop.
+ */
+export function isPaused(so: Pick<ScaledObjectConfig, "paused" | "pausedReplicas">): boolean {
+  return so.paused === true || so.pausedReplicas !== undefined;
+}
+
+/**
  * One RequestScale call (spec B.3), after the scalers were queried.
  * isActive: any trigger active. isError: some trigger errored.
  */
@@ -128,8 +136,7 @@ export function requestScale(so: ScaledObjectConfig, state: KedaState, input: Re
   const min = so.minReplicaCount;
   const idle = so.idleReplicaCount;
 
-  // handlePaused: NeedToBePausedByAnnotation (paused-replicas present, or paused true)
-  if (so.paused || so.pausedReplicas !== undefined) return keep(state, "ScaledObjectPaused", "ScaledObject is paused (autoscaling.keda.sh/paused or paused-replicas annotation)");
+  if (isPaused(so)) return keep(state, "ScaledObjectPaused", "ScaledObject is paused (autoscaling.keda.sh/paused or paused-replicas annotation)");
 
   if (input.isActive || so.forceActivation) {
     if ((idle !== null && current < min) || current === 0) {

@@ -11,7 +11,7 @@
 // scaler fails (the scenario's scalerErrors windows). What differs between the callers stays with
 // them: where the queue numbers come from (MetricSource: the model's queue, or the live broker),
 // acting on spec.replicas, and the clock (engine events, or wall-clock timers in real mode).
-import { requestScale, hpaMinReplicas, hpaMaxReplicas, type KedaState, type RequestScaleResult } from "../decisions/keda.js";
+import { requestScale, hpaMinReplicas, hpaMaxReplicas, isPaused, type KedaState, type RequestScaleResult } from "../decisions/keda.js";
 import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading, type ReconcileResult } from "../decisions/hpa.js";
 import { getMetricWithFallback, type MetricHealth } from "../decisions/fallback.js";
 import { kedaFallbackInPollLoop } from "../decisions/versions.js";
@@ -213,9 +213,9 @@ export class Autoscaler {
 
   // ---------------------------------------------------------------- the loops
 
-  /** NeedToBePausedByAnnotation: paused true, or paused-replicas present. */
+  /** Paused by annotation (isPaused): no poll loop after the first reconcile, no HPA. */
   get paused(): boolean {
-    return this.scaledObject.paused === true || this.scaledObject.pausedReplicas !== undefined;
+    return isPaused(this.scaledObject);
   }
 
   /** The ScaledObject's creation (its controller's first reconcile). */

@@ -14,6 +14,7 @@
 import type { Environment } from "../engine.js";
 import type { Sampler, Uniform } from "../rng.js";
 import type { Scenario } from "../scenario/load.js";
+import { isPaused } from "../decisions/keda.js";
 import { scaleRecords, type Actor, type PodPhase, type PodRecord, type Summary, type TraceRecord } from "../trace.js";
 import { Autoscaler, type MetricSource, type ScalerErrorWindow } from "./autoscaler.js";
 import { faultVictims } from "./fault-victims.js";
@@ -208,7 +209,7 @@ export class Deployment<P extends Pod> {
   /** Replicas once everything is drained and scaled in: idleReplicaCount or minReplicaCount (fixed: the initial replicas). */
   get restReplicas(): number {
     const so = this.spec.scaling?.scaledObject;
-    if (so && (so.paused || so.pausedReplicas !== undefined)) return so.pausedReplicas ?? this.spec.initialReplicas;
+    if (so && isPaused(so)) return so.pausedReplicas ?? this.spec.initialReplicas;
     return so ? (so.idleReplicaCount ?? so.minReplicaCount) : this.spec.initialReplicas;
   }
 
