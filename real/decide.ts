@@ -18,7 +18,9 @@ export class ScalingDecisions {
   readonly autoscaler: Autoscaler;
 
   constructor(s: Scenario) {
-    this.autoscaler = new Autoscaler(s.scaledObject, s.keda, s.hpa, { scalerErrors: s.consumer.scalerErrors });
+    // The caller's t is read after the live broker answered, so it already holds the scaler query's
+    // real latency: none is added on top.
+    this.autoscaler = new Autoscaler(s.scaledObject, { ...s.keda, scalerQueryLatency: 0 }, s.hpa, { scalerErrors: s.consumer.scalerErrors });
   }
 
   get hpaSyncs(): number {

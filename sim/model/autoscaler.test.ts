@@ -208,3 +208,40 @@ describe("the HPA reads no metrics while ScalingDisabled (horizontal.go reconcil
     expect(p.active).toBe(false);
   });
 });
+
+// Deviation 4 of issue 14: KEDA reads its clock after the scalers answered
+// (pkg/scaling/executor/scale_scaledobjects.go updateLastActiveTime with metav1.Now(), and
+// scaleToZeroOrIdle's LastActiveTime.Add(cooldownPeriod).Before(time.Now())), so LastActiveTime is
+// the truncated tick + query latency and the cooldown test is against tick + latency too.
+describe("when KEDA takes LastActiveTime (after the scalers answered)", () => {
+  // 0..10, pollingInterval 30, cooldownPeriod 300; last active poll at `lastActive`, then inactive.
+  const scaleInAt = (phase: number, latency?: number): number | null => {
+    const keda: Record<string, unknown> = { pollPhaseSeconds: phase };
+    if (latency !== undefined) keda.scalerQueryLatencySeconds = latency;
+    const a = autoscaler({}, { minReplicaCount: 0, cooldownPeriod: 300 }, {}, { keda });
+    const lastActive = a.firstPollAt + 30;
+    for (let t = a.firstPollAt; t <= lastActive; t = a.nextPollAt(t)) a.kedaPoll(t, queue(40), 3);
+    for (let t = a.nextPollAt(lastActive); t < lastActive + 400; t = a.nextPollAt(t)) {
+      if (a.kedaPoll(t, queue(0), 3).to === 0) return t - lastActive;
+    }
+    return null;
+  };
+
+  it("N -> 0 lands on the poll exactly cooldownPeriod after the last active one, for whole-second and fractional phases", () => {
+    for (const phase of [0, 1, 7, 29, 0.25, 13.5, 29.995]) expect(scaleInAt(phase), `phase ${phase}`).toBe(300);
+  });
+
+  it("the record carries the truncated clock reading: tick 0.995 + 0.01 s latency gives LastActiveTime 1", () => {
+    const a = autoscaler({}, { minReplicaCount: 0 }, {}, { keda: { pollPhaseSeconds: 0.995 } });
+    expect(a.kedaPoll(0.995, queue(40), 0).record.lastActiveTime).toBe(1);
+  });
+
+  it("with no latency (the old model) a whole-second phase waits one more poll", () => {
+    expect(scaleInAt(0, 0)).toBe(330);
+    expect(scaleInAt(0.25, 0)).toBe(300);
+  });
+
+  it("rejects a latency above 5 s with the field path", () => {
+    expect(() => scaleInAt(0, 6)).toThrow(/keda\.scalerQueryLatencySeconds/);
+  });
+});

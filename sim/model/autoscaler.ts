@@ -166,7 +166,12 @@ export class Autoscaler {
       if (i === 0) metric = r.value;
       if (r.active) active = true;
     }
-    const result = requestScale(so, this.kedaState, { now: t, currentReplicas: specReplicas, isActive: active, isError: error });
+    // pkg/scaling/executor/scale_scaledobjects.go: updateLastActiveTime (metav1.Now()) and
+    // scaleToZeroOrIdle's cooldown test (time.Now()) read the clock after the scalers answered, so a
+    // little after the tick: with a whole-second poll phase LastActiveTime truncates to the tick and
+    // the cooldown ends at the poll exactly cooldownPeriod later (keda-hpa-semantics.md B.3).
+    const now = t + this.keda.scalerQueryLatency;
+    const result = requestScale(so, this.kedaState, { now, currentReplicas: specReplicas, isActive: active, isError: error });
     this.kedaState = result.state;
     return { metric, active, error, result };
   }

@@ -30,6 +30,8 @@ export interface RunLike {
 }
 
 const fmt = (r: unknown) => JSON.stringify(r);
+const nsLess = (a: number, b: number) => Math.round(a * 1e9) < Math.round(b * 1e9);
+const nsLessEq = (a: number, b: number) => Math.round(a * 1e9) <= Math.round(b * 1e9);
 
 export const samplesOf = (rs: TraceRecord[]) => rs.filter((r): r is SampleRecord => r.type === "sample");
 export const scalesOf = (rs: TraceRecord[]) => rs.filter((r): r is ScaleRecord => r.type === "scale");
@@ -53,7 +55,7 @@ export function checkTimeOrder(out: RunLike): void {
  * the metric was invalid" — never NaN, which JSON would silently turn into null); an HPA proposal
  * is null, -1 ("no proposal") or a replica count.
  */
-export function checkTraceContract(out: RunLike): void {
+export function checkTraceContract(out: RunLike, scalerQueryLatency = 0): void {
   checkTimeOrder(out);
   const count = (r: TraceRecord, k: string, v: unknown) => {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new Violation("trace contract", `${r.type}.${k} = ${v} is not a count: ${fmt(r)}`);
@@ -71,7 +73,8 @@ export function checkTraceContract(out: RunLike): void {
         break;
       case "keda-poll":
         metric(r, "metric", r.metric, true);
-        if (r.lastActiveTime !== null && !(Number.isFinite(r.lastActiveTime) && r.lastActiveTime <= r.t)) throw new Violation("trace contract", `lastActiveTime after the poll: ${fmt(r)}`);
+        // KEDA takes LastActiveTime after the scalers answered: up to their query latency after the tick.
+        if (r.lastActiveTime !== null && !(Number.isFinite(r.lastActiveTime) && nsLessEq(r.lastActiveTime, r.t + scalerQueryLatency))) throw new Violation("trace contract", `lastActiveTime after the poll (+ scaler query latency ${scalerQueryLatency} s): ${fmt(r)}`);
         break;
       case "hpa-sync":
         metric(r, "metric", r.metric, true);
@@ -348,19 +351,21 @@ function countLe(sorted: number[], x: number): number {
 function trunc(t: number, gran: number): number {
   return Math.floor(Math.round(t * 1e9) / Math.round(gran * 1e9)) * gran;
 }
-const nsLess = (a: number, b: number) => Math.round(a * 1e9) < Math.round(b * 1e9);
+
 
 /**
  * Scale to zero (or idle) only after cooldownPeriod since the last active poll: at a KEDA scale
  * to 0/idle at time t, the poll at t is inactive, and every earlier poll that was active without
- * an error (so it refreshed LastActiveTime) satisfies trunc(poll time) + cooldownPeriod < t; with
- * no active poll before, trunc(createdAt) + initialCooldownPeriod < t. Returns the number of
+ * an error (so it refreshed LastActiveTime) satisfies trunc(poll time + ℓ) + cooldownPeriod < t + ℓ,
+ * where ℓ is the scalers' query latency (KEDA reads its clock after they answered); with no active
+ * poll before, trunc(createdAt) + initialCooldownPeriod < t + ℓ. Returns the number of
  * scale-to-zero/idle events checked.
  */
 export function checkScaleToZero(sc: Scenario, out: RunLike): number {
   const so = sc.scaledObject;
   const gran = so.timeGranularitySeconds ?? 1;
   const rest = so.idleReplicaCount ?? 0;
+  const lat = sc.keda.scalerQueryLatency;
   const polls = pollsOf(out.records);
   let checked = 0;
   let pi = 0;
@@ -371,16 +376,16 @@ export function checkScaleToZero(sc: Scenario, out: RunLike): number {
     while (pi < polls.length && polls[pi].t <= e.t) {
       const p = polls[pi++];
       if (p.t === e.t) here = p;
-      else if (p.active && !p.error) lastActive = trunc(p.t, gran);
+      else if (p.active && !p.error) lastActive = trunc(p.t + lat, gran);
     }
     if (!here) throw new Violation("scale to zero", `KEDA scaled to ${rest} at t=${e.t} without a poll at that instant`);
     if (here.active) throw new Violation("scale to zero", `scaled to ${rest} at an active poll: ${fmt(here)}`);
     if (lastActive !== null) {
-      if (!nsLess(lastActive + so.cooldownPeriod, e.t)) {
+      if (!nsLess(lastActive + so.cooldownPeriod, e.t + lat)) {
         throw new Violation("scale to zero", `scaled to ${rest} at t=${e.t}, but a poll was active at ${lastActive} (truncated) and cooldownPeriod is ${so.cooldownPeriod}`);
       }
       if (here.lastActiveTime !== null && here.lastActiveTime < lastActive) throw new Violation("scale to zero", `the poll's lastActiveTime ${here.lastActiveTime} is older than the last active poll ${lastActive}`);
-    } else if (!nsLess(trunc(sc.keda.createdAt, gran) + so.initialCooldownPeriod, e.t)) {
+    } else if (!nsLess(trunc(sc.keda.createdAt, gran) + so.initialCooldownPeriod, e.t + lat)) {
       throw new Violation("scale to zero", `scaled to ${rest} at t=${e.t} before initialCooldownPeriod ${so.initialCooldownPeriod} after creation`);
     }
     checked++;

@@ -34,8 +34,8 @@ describe("invariants on generated scenarios", () => {
       "trace contract",
       arb,
       (raw) => {
-        const { out } = run(raw, true);
-        C.checkTraceContract(out);
+        const { sc, out } = run(raw, true);
+        C.checkTraceContract(out, sc.keda.scalerQueryLatency);
       },
       { numRuns: 120, perMessage: true },
     );

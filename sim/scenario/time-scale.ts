@@ -63,6 +63,6 @@ export function timeScaled(s: Scenario, k: number): Scenario {
       timeGranularitySeconds: t(s.scaledObject.timeGranularitySeconds ?? 1),
     },
     hpa: { ...s.hpa, syncPeriod: t(s.hpa.syncPeriod), syncPhase: t(s.hpa.syncPhase), drift: t(s.hpa.drift), downscaleStabilization: t(s.hpa.downscaleStabilization) },
-    keda: { pollPhase: t(s.keda.pollPhase), createdAt: t(s.keda.createdAt) },
+    keda: { pollPhase: t(s.keda.pollPhase), createdAt: t(s.keda.createdAt), scalerQueryLatency: t(s.keda.scalerQueryLatency) },
   };
 }
