@@ -36,3 +36,31 @@ export const kedaFallbackInPollLoop = (kedaVersion: string | undefined): boolean
  * N -> 0 was blocked (scale_scaledobjects.go).
  */
 export const kedaPausedScaleInHpaBehavior = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.18.0");
+
+/**
+ * KEDA v2.17 (kedacore/keda#6407, ee2ca6e5f): scaledobject_webhook.go verifyFallback returns
+ * CheckFallbackValid's error; before it the error was logged and the ScaledObject admitted.
+ */
+export const kedaFallbackValidated = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.17.0");
+
+/**
+ * What CheckFallbackValid wants of the triggers' metricType: 2.17.0 one trigger written as
+ * "AverageValue" (an unset metricType did not count: kedacore/keda#6702, fixed in 2.17.1 and 2.18);
+ * 2.17.1+ one trigger AverageValue or unset; v2.18 (kedacore/keda#6655, fallback for Value targets)
+ * nothing (any trigger that is not cpu or memory).
+ */
+export function kedaFallbackNeedsAverageValue(kedaVersion: string | undefined): "averageValue" | "averageValueOrUnset" | "none" {
+  const v = kedaVersion ?? NEWEST_KEDA_VERSION;
+  if (versionAtLeast(v, "2.18.0")) return "none";
+  return versionAtLeast(v, "2.17.1") ? "averageValueOrUnset" : "averageValue";
+}
+
+/**
+ * KEDA v2.20 (kedacore/keda#7533): CRD markers (Minimum, MinLength, MinItems, Enum) and the CEL
+ * rule "minReplicaCount must be less than or equal to maxReplicaCount" on ScaledObjectSpec, checked by
+ * the API server before the webhook.
+ */
+export const kedaCrdValidation = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.20.0");
+
+/** KEDA v2.20 (kedacore/keda#7762): verifyName rejects a name (or derived HPA name) over 63 characters. */
+export const kedaRejectsLongNames = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.20.0");

@@ -1,20 +1,34 @@
-// What a cluster accepts for a ScaledObject's replica counts.
-// Sources (read, not copied): kedacore/keda apis/keda/v1alpha1/scaledobject_types.go — the CRD
-// markers on ScaledObjectSpec (idleReplicaCount, minReplicaCount: +kubebuilder:validation:Minimum=0;
-// maxReplicaCount: Minimum=1) and CheckReplicaCountBoundsAreValid, called from
-// scaledobject_webhook.go's validation: minReplicas is 0 when minReplicaCount is unset, else
-// GetHPAMinReplicas() (which is at least 1), maxReplicas is GetHPAMaxReplicas(); min > max and
+// What a cluster accepts for a ScaledObject: the API server's CRD schema (markers and the CEL rule,
+// KEDA v2.20+, kedacore/keda#7533), then KEDA's admission webhook (scaledobject_webhook.go
+// validateWorkload: verifyReplicaCount, verifyFallback, verifyName, verifyTriggers) and the
+// controller's own checks (controllers/keda/scaledobject_controller.go reconcileScaledObject calls
+// CheckReplicaCountBoundsAreValid and ValidateTriggers too, so it refuses such an object even where
+// an old webhook let it through). Read, not copied: kedacore/keda v2.16.0–v2.20.2
+// apis/keda/v1alpha1/{scaledobject_types.go, scaledobject_webhook.go, scaletriggers_types.go}.
+//
+// Replica counts (CheckReplicaCountBoundsAreValid): minReplicas is 0 when minReplicaCount is unset,
+// else GetHPAMinReplicas() (at least 1); maxReplicas is GetHPAMaxReplicas(); min > max and
 // idle >= min are rejected. So idleReplicaCount 0 with an explicit minReplicaCount 0 is accepted
 // (0 < GetHPAMinReplicas() = 1), while idleReplicaCount 0 with minReplicaCount unset is not.
+//
+// The checks kedasim does not need: verifyScaledObjects / verifyHpas (another ScaledObject or HPA on
+// the same workload: a scenario has one of each), verifyCPUMemoryScalers (no cpu/memory trigger is
+// modelled), ValidateAndCompileScalingModifiers (scalingModifiers are refused as not modelled).
 import type { ScaledObjectConfig } from "../decisions/keda.js";
-import { hpaMinReplicas } from "../decisions/keda.js";
+import { hpaMinReplicas, KEDA_DEFAULTS } from "../decisions/keda.js";
+import { kedaCrdValidation, kedaFallbackNeedsAverageValue, kedaFallbackValidated, kedaRejectsLongNames } from "../decisions/versions.js";
+
+export interface Rejection {
+  path: string;
+  expected: string;
+}
 
 /**
  * The first rule the replica counts break, naming the field and KEDA's rule, or null.
  * `spec`: the keda.sh/v1alpha1 spec as written (to see which fields were set); null for the
  * keda.k8s.io shape (no CRD minimum on maxReplicaCount there; min is treated as set when > 0).
  */
-export function replicaCountBoundsError(so: ScaledObjectConfig, spec: Record<string, unknown> | null): { path: string; expected: string } | null {
+export function replicaCountBoundsError(so: ScaledObjectConfig, spec: Record<string, unknown> | null): Rejection | null {
   if (spec !== null && spec.maxReplicaCount === 0) {
     return { path: "spec.maxReplicaCount", expected: "must be >= 1 (KEDA's CRD: +kubebuilder:validation:Minimum=1; the HPA requires maxReplicas > 0), got 0" };
   }
@@ -31,4 +45,97 @@ export function replicaCountBoundsError(so: ScaledObjectConfig, spec: Record<str
     };
   }
   return null;
+}
+
+/** Kubernetes label values (the scaledobject.keda.sh/name label, the HPA's name) are at most 63 characters. */
+const MAX_LABEL_VALUE_LENGTH = 63;
+
+export interface AdmissionInput {
+  so: ScaledObjectConfig;
+  /** The keda.sh/v1alpha1 spec as written; null for keda.k8s.io/v1alpha1 (KEDA v1 had no webhook). */
+  spec: Record<string, unknown> | null;
+  /** metadata.name as written (undefined: none given). */
+  name: string | undefined;
+  kedaVersion: string;
+}
+
+/**
+ * What the API server and KEDA answer to `kubectl apply` of this ScaledObject: the first rejection
+ * (field path + the rule, in KEDA's words) or null, and warnings for what is accepted but behaves
+ * differently from what kedasim runs.
+ */
+export function scaledObjectAdmission(input: AdmissionInput): { rejection: Rejection | null; warnings: string[] } {
+  const { so, spec, kedaVersion: v } = input;
+  const warnings: string[] = [];
+  const reject = (path: string, expected: string) => ({ rejection: { path, expected }, warnings });
+  if (spec === null) return { rejection: replicaCountBoundsError(so, null), warnings };
+
+  // 1. The CRD's x-kubernetes-validations rule (API server, before any webhook): raw
+  //    minReplicaCount against maxReplicaCount or its default 100.
+  if (kedaCrdValidation(v) && typeof spec.minReplicaCount === "number") {
+    const max = typeof spec.maxReplicaCount === "number" ? spec.maxReplicaCount : KEDA_DEFAULTS.maxReplicaCount;
+    if (spec.minReplicaCount > max) {
+      return reject("spec.minReplicaCount", `minReplicaCount must be less than or equal to maxReplicaCount (KEDA's CRD validation rule since v2.20, kedacore/keda#7533): ${spec.minReplicaCount} > ${max}`);
+    }
+  }
+
+  // 2. verifyReplicaCount (and the controller's own call of the same function).
+  const bounds = replicaCountBoundsError(so, spec);
+  if (bounds) return { rejection: bounds, warnings };
+
+  // 3. verifyName (v2.20, kedacore/keda#7762): the name is a label value, and so is the HPA's name.
+  if (kedaRejectsLongNames(v) && input.name !== undefined) {
+    if (input.name.length > MAX_LABEL_VALUE_LENGTH) {
+      return reject("metadata.name", `at most ${MAX_LABEL_VALUE_LENGTH} characters (KEDA's admission webhook, verifyName: it is the scaledobject.keda.sh/name label value), got ${input.name.length}`);
+    }
+    // getHpaName: spec.advanced.horizontalPodAutoscalerConfig.name, else "keda-hpa-" + name.
+    const given = (spec.advanced as { horizontalPodAutoscalerConfig?: { name?: unknown } } | undefined)?.horizontalPodAutoscalerConfig?.name;
+    const custom = typeof given === "string" && given !== "" ? given : null;
+    const hpaName = custom ?? `keda-hpa-${input.name}`;
+    if (hpaName.length > MAX_LABEL_VALUE_LENGTH) {
+      return reject(
+        custom ? "spec.advanced.horizontalPodAutoscalerConfig.name" : "metadata.name",
+        `an HPA name of at most ${MAX_LABEL_VALUE_LENGTH} characters (KEDA's admission webhook, verifyName): "${hpaName}" is ${hpaName.length}; set spec.advanced.horizontalPodAutoscalerConfig.name to a shorter name or shorten the ScaledObject's name`,
+      );
+    }
+  }
+
+  // 4. verifyFallback (CheckFallbackValid). Before v2.17 (kedacore/keda#6407) the webhook logged the
+  //    error and let the object through; v2.17.0 wanted one trigger with metricType written as
+  //    AverageValue (unset was refused: kedacore/keda#6702, fixed in 2.17.1); 2.17.1–2.17.x count an
+  //    unset metricType as AverageValue; since v2.18 (kedacore/keda#6655) any non-cpu/memory trigger will do.
+  const fb = spec.fallback as { behavior?: unknown } | undefined;
+  if (so.fallback !== null && fb) {
+    const need = kedaFallbackNeedsAverageValue(v);
+    const written = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ metricType?: unknown }>) : [];
+    if (need !== "none") {
+      const ok = written.some((t) => t.metricType === "AverageValue" || (need === "averageValueOrUnset" && (t.metricType === undefined || t.metricType === "")));
+      if (!ok) {
+        const why = "at least one trigger (that is not cpu or memory) has to have the `AverageValue` type for the fallback to be enabled";
+        if (kedaFallbackValidated(v)) {
+          return reject("spec.fallback", `${why} (KEDA ${v}'s admission webhook, CheckFallbackValid${need === "averageValue" ? "; in 2.17.0 an unset metricType does not count, kedacore/keda#6702" : ""})`);
+        }
+      }
+    }
+    if (!kedaFallbackValidated(v) && written.length > 0 && written.every((t) => t.metricType === "Value")) {
+      warnings.push(`spec.fallback: KEDA ${v} lets a fallback on Value triggers through its webhook unchecked (verifyFallback's error was dropped before v2.17, kedacore/keda#6407); kedasim applies v2.18's fallback for Value targets (kedacore/keda#6655)`);
+    }
+    if (fb.behavior === "scalingModifiers") {
+      return reject("spec.fallback.behavior", `"static", "currentReplicas", "currentReplicasIfHigher" or "currentReplicasIfLower": scalingModifiers fallback behavior requires scalingModifiers.formula to be defined (KEDA's admission webhook, verifyScaledObjects), and scalingModifiers are not modelled`);
+    }
+  }
+
+  // 5. verifyTriggers (ValidateTriggers): trigger names unique.
+  const seen = new Map<string, number>();
+  const triggers = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ name?: unknown }>) : [];
+  for (let i = 0; i < triggers.length; i++) {
+    const name = triggers[i]?.name;
+    if (typeof name !== "string" || name === "") continue;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      return reject(`spec.triggers[${i}].name`, `a unique trigger name: triggerName "${name}" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique (KEDA's ValidateTriggers; first at spec.triggers[${first}])`);
+    }
+    seen.set(name, i);
+  }
+  return { rejection: null, warnings };
 }

@@ -21,7 +21,8 @@ import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
 import { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
-import { replicaCountBoundsError } from "./keda-validation.js";
+import type { FallbackConfig } from "../decisions/fallback.js";
+import { scaledObjectAdmission } from "./keda-validation.js";
 import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations.js";
 import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
@@ -91,7 +92,8 @@ export interface Scenario {
     downscaleStabilization: number;
     configurableTolerance: boolean;
   };
-  keda: { pollPhase: number; createdAt: number };
+  /** scalerQueryLatency: seconds between a poll's tick and KEDA's clock reading after the scalers answered. */
+  keda: { pollPhase: number; createdAt: number; scalerQueryLatency: number };
   /** Which phases were drawn from the seed (reported in the trace header). */
   drawn: { pollPhase: boolean; syncPhase: boolean };
   daprComponent: { name: string; type: string } | null;
@@ -312,7 +314,8 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       pollingInterval: sp.pollingInterval ?? KEDA_DEFAULTS.pollingInterval,
       cooldownPeriod: sp.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriod,
       initialCooldownPeriod: sp.initialCooldownPeriod ?? KEDA_DEFAULTS.initialCooldownPeriod,
-      fallback: sp.fallback ?? null,
+      // behavior scalingModifiers is refused by scaledObjectAdmission below, before anything runs.
+      fallback: (sp.fallback as FallbackConfig | undefined) ?? null,
       triggers: [],
       behavior: behavior ? normalizeBehavior(behavior) : null,
     };
@@ -350,8 +353,14 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   } else {
     throw new ScenarioError(so.file, soWhere("apiVersion"), `expected keda.sh/v1alpha1 or keda.k8s.io/v1alpha1, got "${apiVersion}"`);
   }
-  const bounds = replicaCountBoundsError(soCfg, apiVersion === "keda.sh/v1alpha1" ? (so.doc.spec as Record<string, unknown>) : null);
-  if (bounds) throw new ScenarioError(so.file, soWhere(bounds.path), bounds.expected);
+  // What `kubectl apply` would answer: the CRD schema, KEDA's webhook and controller checks.
+  const admission = scaledObjectAdmission({
+    so: soCfg,
+    spec: apiVersion === "keda.sh/v1alpha1" ? (so.doc.spec as Record<string, unknown>) : null,
+    name: (so.doc.metadata as { name?: string } | undefined)?.name,
+    kedaVersion: s.kedaVersion ?? NEWEST_KEDA_VERSION,
+  });
+  if (admission.rejection) throw new ScenarioError(so.file, soWhere(admission.rejection.path), admission.rejection.expected);
   if (soCfg.maxReplicaCount > s.limits.maxReplicas) {
     throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `${soCfg.maxReplicaCount} exceeds limits.maxReplicas (${s.limits.maxReplicas}); raise the limit in the scenario if you mean it`);
   }
@@ -522,11 +531,11 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       downscaleStabilization: s.hpa.downscaleStabilizationSeconds,
       configurableTolerance: s.hpa.configurableTolerance,
     },
-    keda: { pollPhase, createdAt: s.keda.createdAt },
+    keda: { pollPhase, createdAt: s.keda.createdAt, scalerQueryLatency: s.keda.scalerQueryLatencySeconds },
     drawn: { pollPhase: s.keda.pollPhaseSeconds === undefined, syncPhase: s.hpa.syncPhaseSeconds === undefined },
     daprComponent: comp,
     limits: s.limits,
-    warnings: soCfg.triggers.flatMap((t) => t.warnings.map((w) => `${so.file}: ${w}`)),
+    warnings: [...admission.warnings.map((w) => `${so.file}: ${soWhere(w)}`), ...soCfg.triggers.flatMap((t) => t.warnings.map((w) => `${so.file}: ${w}`))],
   };
 }
 

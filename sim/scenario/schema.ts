@@ -144,6 +144,11 @@ export const kedaSchema = z.strictObject({
   pollPhaseSeconds: nonNeg.optional(),
   /** When the ScaledObject was created (initialCooldownPeriod counts from here). */
   createdAt: nonNeg.default(0),
+  /**
+   * How long the scalers take to answer a poll. KEDA reads its clock (LastActiveTime, the cooldown
+   * test) after querying them, so this much after the poll tick. Default 0.01 s.
+   */
+  scalerQueryLatencySeconds: nonNeg.max(5, "must be at most 5 s (KEDA's clock reading after the scalers answered; a slower scaler is a fault, see consumer.faults.scalerErrors)").default(0.01),
 });
 
 /** A manifest: a path (relative to the scenario file; multi-document YAML allowed) or an inline object. */
@@ -176,7 +181,7 @@ export const scenarioSchema = z.strictObject({
     downscaleStabilizationSeconds: HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds,
     configurableTolerance: true,
   }),
-  keda: kedaSchema.default({ createdAt: 0 }),
+  keda: kedaSchema.default({ createdAt: 0, scalerQueryLatencySeconds: 0.01 }),
   /** Upstream releases whose behaviour to follow (sim/decisions/versions.ts; default: the newest modelled). */
   kedaVersion: versionString.optional(),
   kubernetesVersion: versionString.optional(),
@@ -214,14 +219,16 @@ const hpaRules = z.strictObject({
 });
 
 const fallback = z.strictObject({
-  failureThreshold: z.number().int().positive(),
+  // CRD: both +kubebuilder:validation:Minimum=0 (failureThreshold 0: the first failure falls back).
+  failureThreshold: z.number().int().nonnegative(),
   replicas: z.number().int().nonnegative(),
-  behavior: z.enum(["static", "currentReplicas", "currentReplicasIfHigher", "currentReplicasIfLower"]).default("static"),
+  // scalingModifiers is in the CRD's enum; keda-validation.ts refuses it (no formula is modelled).
+  behavior: z.enum(["static", "currentReplicas", "currentReplicasIfHigher", "currentReplicasIfLower", "scalingModifiers"]).default("static"),
 });
 
 export const scaledObjectSpecV2 = z.strictObject({
   scaleTargetRef: z.strictObject({
-    name: z.string(),
+    name: z.string().min(1, "a Deployment name (KEDA's CRD: +kubebuilder:validation:MinLength=1)"),
     kind: z.string().optional(),
     apiVersion: z.string().optional(),
     envSourceContainerName: z.string().optional(),
