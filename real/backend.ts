@@ -76,6 +76,11 @@ export interface ScalingBackend {
   stop(quick: boolean): Promise<void>;
   /** Backend facts for the trace header and summary notes. */
   notes(): Record<string, unknown>;
+  /**
+   * The KEDA and Kubernetes releases that made the scaling decisions when they are not the
+   * simulator's functions (a real cluster whose versions are known); absent: the scenario's.
+   */
+  readonly upstreamVersions?: { keda: string; kubernetes: string } | null;
   /** Start t0 on a whole wall-clock second (KEDA keeps lastActiveTime in whole seconds). */
   readonly alignT0?: boolean;
   /** Inputs the comparison simulation should take from this run (phases, rounded periods), if any. */

@@ -621,6 +621,10 @@ function writeOutputs(
   const managementStats = { ...pre.stats, tunedAtRuntime: pre.tuned, effectiveScenarioS: round6(statsMs / 1000 / k) };
   const header = new Simulation(s).header();
   header.source = backend.source;
+  if (backend.upstreamVersions) {
+    header.scaling.kedaVersion = backend.upstreamVersions.keda;
+    header.scaling.kubernetesVersion = backend.upstreamVersions.kubernetes;
+  }
   const startups = backend.startups;
   const st = startups.map((x) => x.startupS).sort((a, b) => a - b);
   const q = (p: number) => (st.length ? round6(st[Math.min(st.length - 1, Math.max(0, Math.ceil((p / 100) * st.length) - 1))]) : null);

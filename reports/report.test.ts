@@ -114,3 +114,31 @@ describe("narrate", () => {
     expect(text).toContain("The queue was not empty at the end of the trace (t=20 s): 10 messages left.");
   });
 });
+
+describe("versions in every report (issue 14)", () => {
+  it("a simulated run's trace header and report.md name the KEDA and Kubernetes releases it followed: the defaults, or the scenario's", async () => {
+    const { resolveScenario } = await import("../sim/scenario/load.js");
+    const { simulate } = await import("../sim/run.js");
+    const { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } = await import("../sim/decisions/versions.js");
+    const scenario = (extra: Record<string, unknown>) =>
+      resolveScenario(
+        {
+          name: "versions",
+          ...extra,
+          producers: [{ type: "burst", count: 3 }],
+          manifests: [{ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "so" }, spec: { scaleTargetRef: { name: "c" }, triggers: [{ type: "azure-servicebus", metadata: { queueName: "q" } }] } }],
+        },
+        process.cwd(),
+        "versions.yaml",
+      );
+    for (const [extra, keda, kube] of [
+      [{}, NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION],
+      [{ kedaVersion: "2.18.1", kubernetesVersion: "1.32.4" }, "2.18.1", "1.32.4"],
+    ] as const) {
+      const out = simulate(scenario(extra));
+      expect(out.header.scaling).toMatchObject({ kedaVersion: keda, kubernetesVersion: kube });
+      const md = buildReport({ header: out.header, records: out.records }, out.summary, []);
+      expect(md).toContain(`Behaviour of KEDA ${keda} and Kubernetes ${kube}.`);
+    }
+  });
+});

@@ -228,6 +228,13 @@ export function liveRunLine(notes: Record<string, unknown> | undefined): string 
   return `Live run: ${parts.join("; ")}.`;
 }
 
+/** " Behaviour of KEDA 2.21.0 and Kubernetes 1.37.2." from the header (empty for traces without versions). */
+export function versionsSentence(sc: Trace["header"]["scaling"]): string {
+  if (!sc.kedaVersion && !sc.kubernetesVersion) return "";
+  const parts = [sc.kedaVersion ? `KEDA ${sc.kedaVersion}` : null, sc.kubernetesVersion ? `Kubernetes ${sc.kubernetesVersion}` : null].filter((x) => x !== null);
+  return ` Behaviour of ${parts.join(" and ")}.`;
+}
+
 /** The report.md text. `pngs` are chart paths; they are linked relative to outDir. */
 export function buildReport(trace: Trace, summary: Summary, pngs: string[], outDir = "."): string {
   const h = trace.header;
@@ -242,7 +249,7 @@ export function buildReport(trace: Trace, summary: Summary, pngs: string[], outD
     `Trigger \`${sc.triggerType}\` (${sc.metricDescription}), ${sc.targetType} target ${sc.target}; replicas ${sc.minReplicaCount}–${sc.maxReplicaCount}` +
       `${sc.idleReplicaCount !== null ? `, idle ${sc.idleReplicaCount}` : ""}; KEDA pollingInterval ${sc.pollingInterval} s, cooldownPeriod ${sc.cooldownPeriod} s; ` +
       `HPA sync ${sc.hpaSyncPeriod} s, ${sc.behavior === "legacy" ? "no `behavior` (legacy normalization)" : "`behavior` set"}. ` +
-      `Simulated ${fmtT(summary.simulatedSeconds)} s (scenario time).`,
+      `Simulated ${fmtT(summary.simulatedSeconds)} s (scenario time).${versionsSentence(sc)}`,
   );
   L.push("");
   const live = liveRunLine(h.notes);

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { LATENCY_WINDOW_S, RATE_WINDOW_S, alpha, axisEnd, line, renderCharts, renderTo, shorten, type ChartSpec, type LineDataset } from "./charts.js";
 import { fmtS, fmtT, maxOf, seriesOf, slidingLatency, slidingRate, traceEnd, type Trace } from "./derive.js";
-import { liveRunLine } from "./report.js";
+import { liveRunLine, versionsSentence } from "./report.js";
 import type { LatencyStats, SampleRecord, ScaleRecord, StageSummary, Summary, TraceHeader, TraceStage } from "../sim/trace.js";
 
 /** A topology run as its outputs give it: the trace's header and summary.json. */
@@ -445,7 +445,7 @@ export function buildTopologyReport(trace: Trace, summary: Summary, pngs: string
     L.push(description.trim());
     L.push("");
   }
-  L.push(`Simulated ${fmtT(s.simulatedSeconds)} s (scenario time), ${stagesOf(trace).length} stage${stagesOf(trace).length === 1 ? "" : "s"}: ${modeOf(run)}.`);
+  L.push(`Simulated ${fmtT(s.simulatedSeconds)} s (scenario time), ${stagesOf(trace).length} stage${stagesOf(trace).length === 1 ? "" : "s"}: ${modeOf(run)}.${versionsSentence(h.scaling)}`);
   L.push("");
   const live = liveRunLine(h.notes);
   if (live) {

@@ -38,6 +38,13 @@ export interface TraceHeader {
     tolerance?: number;
     /** Activation threshold of the first trigger (KEDA is active only when metric > it). */
     activationThreshold?: number;
+    /**
+     * The KEDA and Kubernetes releases whose behaviour made the decisions: the ones the simulator's
+     * functions followed (sim, real-local), or the ones that ran (real-cluster on the local plane).
+     * Absent in traces written before versions were modelled.
+     */
+    kedaVersion?: string;
+    kubernetesVersion?: string;
   };
   /** Free-form (time scale, measured startup latency, phases drawn from the seed, ...). */
   notes?: Record<string, unknown>;

@@ -543,6 +543,11 @@ export class ClusterBackend implements ScalingBackend {
     await this.agent?.deregister();
   }
 
+  /** The local plane's pinned releases (components.ts); unknown for a user's kubeconfig. */
+  get upstreamVersions(): { keda: string; kubernetes: string } | null {
+    return this.o.kubeconfig === null ? { keda: VERSIONS.keda.replace(/^v/, ""), kubernetes: VERSIONS.kubernetes.replace(/^v/, "") } : null;
+  }
+
   notes(): Record<string, unknown> {
     const k = this.ctx?.timeScale ?? 1;
     return {
@@ -577,6 +582,14 @@ export class ClusterBackend implements ScalingBackend {
       return p ? round6(p.appliedWallS / k) : dflt;
     };
     const so = { ...s.scaledObject };
+    // The comparison simulation follows the releases that ran, not the scenario's kedaVersion /
+    // kubernetesVersion (versions.ts branches on them).
+    const ran = this.upstreamVersions;
+    if (ran && (so.kedaVersion !== ran.keda || so.kubernetesVersion !== ran.kubernetes)) {
+      why.push(`kedaVersion ${ran.keda}, kubernetesVersion ${ran.kubernetes}: the releases the plane runs (the scenario asked for ${so.kedaVersion ?? "the default"} / ${so.kubernetesVersion ?? "the default"})`);
+      so.kedaVersion = ran.keda;
+      so.kubernetesVersion = ran.kubernetes;
+    }
     so.pollingInterval = eff("ScaledObject spec.pollingInterval", so.pollingInterval);
     so.cooldownPeriod = eff("ScaledObject spec.cooldownPeriod", so.cooldownPeriod);
     so.initialCooldownPeriod = eff("ScaledObject spec.initialCooldownPeriod", so.initialCooldownPeriod);

@@ -122,6 +122,8 @@ function scalingOf(s: TopologyScenario): TraceHeader["scaling"] {
     cooldownPeriod: Number(so?.cooldownPeriod ?? 300),
     hpaSyncPeriod: Number((st?.scaling?.hpa as unknown as Record<string, unknown> | undefined)?.syncPeriod ?? 15),
     behavior: so?.behavior ? "behavior" : "legacy",
+    ...(typeof so?.kedaVersion === "string" ? { kedaVersion: so.kedaVersion } : {}),
+    ...(typeof so?.kubernetesVersion === "string" ? { kubernetesVersion: so.kubernetesVersion } : {}),
   };
 }
 

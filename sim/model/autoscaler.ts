@@ -14,7 +14,7 @@
 import { requestScale, hpaMinReplicas, hpaMaxReplicas, isPaused, type KedaState, type RequestScaleResult } from "../decisions/keda.js";
 import { reconcile, defaultHpaConfig, initialHpaState, type HpaConfig, type HpaState, type MetricReading, type ReconcileResult } from "../decisions/hpa.js";
 import { getMetricWithFallback, type MetricHealth } from "../decisions/fallback.js";
-import { kedaFallbackInPollLoop } from "../decisions/versions.js";
+import { kedaFallbackInPollLoop, NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
 import type { Scenario } from "../scenario/load.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
 import type { HpaSyncRecord, KedaPollRecord, TraceHeader } from "../trace.js";
@@ -55,6 +55,8 @@ export function scalingOf(so: Scenario["scaledObject"], hpa: Scenario["hpa"]): T
     downscaleStabilizationSeconds: hpa.downscaleStabilization,
     tolerance: hpa.tolerance,
     activationThreshold: t0.activationThreshold,
+    kedaVersion: so.kedaVersion ?? NEWEST_KEDA_VERSION,
+    kubernetesVersion: so.kubernetesVersion ?? NEWEST_KUBERNETES_VERSION,
   };
 }
 
