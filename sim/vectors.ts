@@ -26,7 +26,10 @@ import {
   type ScaleEvent,
   type Tolerances,
 } from "./decisions/hpa.js";
-import { defaultScaledObjectConfig, requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
+import { defaultScaledObjectConfig, isPaused, KEDA_DEFAULTS, requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
+import { NEWEST_KEDA_VERSION } from "./decisions/versions.js";
+import { AnnotationError, boolAnnotation, pauseAnnotations } from "./scenario/annotations.js";
+import { checkFallbackValid, replicaCountBoundsError, validateTriggers } from "./scenario/keda-validation.js";
 import { getMetricWithFallback, type FallbackConfig, type MetricHealth } from "./decisions/fallback.js";
 import { getNextFactor } from "./decisions/kafka.js";
 import { parseTrigger } from "./triggers/index.js";
@@ -275,19 +278,25 @@ const families: Family[] = [
       };
       const ann = i.annotation === undefined ? null : String(i.annotation);
       if (ann !== null) {
-        if (ann === "autoscaling.keda.sh/paused-scale-in=true") so.pausedScaleIn = true;
-        else if (ann === "autoscaling.keda.sh/paused-scale-out=true") so.pausedScaleOut = true;
-        else throw new Unsupported(`annotation ${ann}`);
+        // "key=value", read as the loader reads the ScaledObject's annotations.
+        const eq = ann.indexOf("=");
+        if (eq < 0) throw new Unsupported(`annotation ${ann}`);
+        const annotations = { [ann.slice(0, eq)]: ann.slice(eq + 1) };
+        if (boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-in")) so.pausedScaleIn = true;
+        if (boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-out")) so.pausedScaleOut = true;
+        Object.assign(so, pauseAnnotations(annotations, "vector"));
       }
       const isActive = i.isActive === true;
       // LastActiveTime nil and creationTimestamp zero (the Go zero time: long before now).
       const r = requestScale(so, { lastActiveTime: null, creationTime: -1e9 }, { now: NOW, currentReplicas: current, isActive, isError: false });
       const replicas = r.replicas ?? current;
+      const activeNow = r.condition === "ScalerActive";
       return {
         replicas,
-        ActiveCondition: isActive ? "True/ScalerActive" : "False",
+        ActiveCondition: activeNow ? "True/ScalerActive" : "False",
+        PausedCondition: r.condition === "ScaledObjectPaused",
         LastActiveTimeSet: r.state.lastActiveTime !== null,
-        event: r.replicas === null ? null : `${isActive ? "KEDAScaleTargetActivated" : "KEDAScaleTargetDeactivated"} 'from ${current} to ${r.replicas}'`,
+        event: r.replicas === null ? null : `${activeNow ? "KEDAScaleTargetActivated" : "KEDAScaleTargetDeactivated"} 'from ${current} to ${r.replicas}'`,
       };
     },
   },
@@ -305,6 +314,47 @@ const families: Family[] = [
       const out = getMetricWithFallback(fb, h, ok ? { ok: true, value: 0 } : { ok: false }, num(i, "targetAverageValue"), "AverageValue", current, current);
       return { metricValue: out.outcome.ok ? out.outcome.value : `error: ${out.outcome.reason}`, healthAfter: out.health };
     },
+  },
+  // What a cluster admits (issue 14, deviation 5): sim/scenario/keda-validation.ts. A vector may
+  // carry inputs.kedaVersion (the release whose test it was transcribed from).
+  {
+    name: "scaledobject_types_test.go TestCheckFallbackValid",
+    match: (f, t) => f.endsWith("scaledobject_types_test.go") && testBase(t) === "TestCheckFallbackValid",
+    run: (i, e) => errorOutcome(checkFallbackValid(specOf(i), versionOf(i)), e),
+  },
+  {
+    name: "scaledobject_types_test.go TestCheckReplicaCountBoundsAreValid",
+    match: (f, t) => f.endsWith("scaledobject_types_test.go") && testBase(t) === "TestCheckReplicaCountBoundsAreValid",
+    run: (i, e) => {
+      const spec = specOf(i);
+      const so: ScaledObjectConfig = {
+        ...defaultScaledObjectConfig(),
+        minReplicaCount: optNum(spec, "minReplicaCount") ?? 0,
+        maxReplicaCount: optNum(spec, "maxReplicaCount") ?? KEDA_DEFAULTS.maxReplicaCount,
+        idleReplicaCount: optNum(spec, "idleReplicaCount") ?? null,
+      };
+      return errorOutcome(replicaCountBoundsError(so, spec)?.expected ?? null, e);
+    },
+  },
+  {
+    name: "scaledobject_types_test.go TestNeedToBePausedByAnnotation / TestGetPausedReplicaCount",
+    match: (f, t) => f.endsWith("scaledobject_types_test.go") && (testBase(t) === "TestNeedToBePausedByAnnotation" || testBase(t) === "TestGetPausedReplicaCount"),
+    run: (i) => {
+      const annotations = i.annotations === null || i.annotations === undefined ? {} : i.annotations;
+      if (!isObj(annotations)) throw new Unsupported("annotations is not an object");
+      try {
+        const p = pauseAnnotations(annotations, "vector");
+        return { paused: isPaused(p), pausedReplicaCount: p.pausedReplicas ?? null, error: false };
+      } catch (err) {
+        if (err instanceof AnnotationError) return { paused: null, pausedReplicaCount: null, error: true };
+        throw err;
+      }
+    },
+  },
+  {
+    name: "scaletriggers_types_test.go TestValidateTriggers",
+    match: (f, t) => f.endsWith("scaletriggers_types_test.go") && testBase(t) === "TestValidateTriggers",
+    run: (i) => ({ errorMessage: validateTriggers(arr(i, "triggers"))?.message ?? "" }),
   },
   {
     name: "kafka_scaler_test.go TestGetNextFactor",
@@ -332,6 +382,23 @@ const families: Family[] = [
     },
   },
 ];
+
+/** inputs.spec as an object (a ScaledObject spec as written). */
+function specOf(i: Obj): Obj {
+  if (!isObj(i.spec)) throw new Unsupported("inputs.spec is not an object");
+  return i.spec;
+}
+/** inputs.kedaVersion, else the newest modelled. */
+const versionOf = (i: Obj): string => (typeof i.kedaVersion === "string" ? i.kedaVersion : NEWEST_KEDA_VERSION);
+/**
+ * Upstream's check of a validation error: expectedError, and that the message contains
+ * errorContains. The outcome reports the expected substring when it is contained (else the whole
+ * message), so an equal comparison is the upstream test's assertion.
+ */
+function errorOutcome(err: string | null, expected: unknown): Obj {
+  const want = isObj(expected) && typeof expected.errorContains === "string" ? expected.errorContains : null;
+  return { expectedError: err !== null, errorContains: err === null ? null : want !== null && err.includes(want) ? want : err };
+}
 
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;

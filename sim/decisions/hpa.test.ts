@@ -46,6 +46,20 @@ describe("tolerance", () => {
     expect(tolerancesForHpa({ tolerance: 0.1, behavior: null, configurableTolerance: true })).toEqual({ scaleDown: 0.1, scaleUp: 0.1 });
     expect(tolerancesForHpa({ tolerance: 0.2, behavior: { scaleUp: { tolerance: 0 } }, configurableTolerance: true })).toEqual({ scaleDown: 0.2, scaleUp: 0 });
   });
+
+  // Kubernetes < 1.33 replica_calculator.go: math.Abs(1.0-usageRatio) <= c.tolerance; 1.33 (KEP-4951)
+  // Tolerances.isWithin. They part at float edges: 55 messages on 10 replicas at 5 each is 1.1.
+  it("Kubernetes 1.32: |1 - r| <= tolerance, no per-HPA tolerance; ratio 1.1 scales there and not from 1.33", () => {
+    const behavior = { scaleUp: { tolerance: 0.5 } };
+    const old = tolerancesForHpa({ tolerance: 0.1, behavior, configurableTolerance: true, kubernetesVersion: "1.32.9" });
+    expect(old).toEqual({ scaleDown: 0.1, scaleUp: 0.1, absolute: true });
+    expect(isWithinTolerance(old, 55 / 50)).toBe(false);
+    expect(isWithinTolerance(old, 0.9)).toBe(true);
+    const counts = { specReplicas: 10, statusReplicas: 10, readyReplicas: 10 };
+    const at = (v: string) => externalMetricProposal("AverageValue", 5000, 55000, counts, tolerancesForHpa({ tolerance: 0.1, behavior: null, configurableTolerance: true, kubernetesVersion: v }));
+    expect(at("1.32.0")).toMatchObject({ replicas: 11, withinTolerance: false });
+    expect(at("1.33.0")).toMatchObject({ replicas: 10, withinTolerance: true });
+  });
 });
 
 describe("externalMetricProposal", () => {

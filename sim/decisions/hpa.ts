@@ -19,11 +19,19 @@
 // Every function here is pure: state in, decision out, no clock, no RNG, inputs never mutated.
 // Times are seconds (numbers). Time comparisons are done on integer nanoseconds, like Go's
 // time.Time, so that e.g. 337.3 - 37.3 compares equal to 300.
+import { hpaHasTolerances } from "./versions.js";
+
 
 export type MetricTargetType = "AverageValue" | "Value";
 export interface Tolerances {
   scaleDown: number;
   scaleUp: number;
+  /**
+   * Kubernetes < 1.33: one tolerance and the test |1 - ratio| <= tolerance (replica_calculator.go
+   * before Tolerances); it differs from isWithin at float edges (ratio 1.1: |1 - 1.1| is
+   * 0.10000000000000009 > 0.1, so it scales; 1.1 <= 1 + 0.1 is within).
+   */
+  absolute?: true;
 }
 export interface HpaScalingPolicy {
   type: "Pods" | "Percent";
@@ -87,7 +95,9 @@ export interface HpaConfig {
   behavior: HpaBehavior | null; // null => legacy normalizeDesiredReplicas path (KEDA default)
   downscaleStabilizationSeconds: number; // controller flag, default 300
   tolerance: number; // controller flag, default 0.1
-  configurableTolerance: boolean; // HPAConfigurableTolerance gate (default true = beta on in 1.35)
+  configurableTolerance: boolean; // HPAConfigurableTolerance gate (alpha, off, in 1.33-1.34; beta, on, from 1.35)
+  /** The Kubernetes release (versions.ts); undefined = the newest modelled. */
+  kubernetesVersion?: string;
   scaleUpLimitFactor: number; // 2 (upstream tests use 8)
   scaleUpLimitMinimum: number; // 4
   /** See LegacyWindowBoundary. Default "expireAtWindow". */
@@ -172,13 +182,19 @@ const isBeforeCutoff = (ts: number, now: number, windowSeconds: number): boolean
 // ---------------------------------------------------------------------------------------------
 // Tolerances (replica_calculator.go Tolerances.isWithin; horizontal.go tolerancesForHpa)
 
-/** Both bounds inclusive: (1 - scaleDown) <= ratio <= (1 + scaleUp). NaN is never within. */
+/** Both bounds inclusive: (1 - scaleDown) <= ratio <= (1 + scaleUp); before 1.33 |1 - ratio| <= tolerance. NaN is never within. */
 export function isWithinTolerance(t: Tolerances, ratio: number): boolean {
+  if (t.absolute) return Math.abs(1 - ratio) <= t.scaleUp;
   return 1 - t.scaleDown <= ratio && ratio <= 1 + t.scaleUp;
 }
 
-/** Global flag for both directions, overridden per direction by behavior.scale{Up,Down}.tolerance when the gate is on. */
-export function tolerancesForHpa(cfg: Pick<HpaConfig, "tolerance" | "behavior" | "configurableTolerance">): Tolerances {
+/**
+ * Global flag for both directions, overridden per direction by behavior.scale{Up,Down}.tolerance when
+ * the gate is on. Before Kubernetes 1.33 there is neither Tolerances nor the behavior field (an
+ * older API server drops it): the flag alone, tested as |1 - ratio| <= tolerance.
+ */
+export function tolerancesForHpa(cfg: Pick<HpaConfig, "tolerance" | "behavior" | "configurableTolerance" | "kubernetesVersion">): Tolerances {
+  if (!hpaHasTolerances(cfg.kubernetesVersion)) return { scaleDown: cfg.tolerance, scaleUp: cfg.tolerance, absolute: true };
   const t: Tolerances = { scaleDown: cfg.tolerance, scaleUp: cfg.tolerance };
   if (cfg.behavior && cfg.configurableTolerance) {
     const d = cfg.behavior.scaleDown?.tolerance;

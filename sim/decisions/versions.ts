@@ -64,3 +64,17 @@ export const kedaCrdValidation = (kedaVersion: string | undefined): boolean => v
 
 /** KEDA v2.20 (kedacore/keda#7762): verifyName rejects a name (or derived HPA name) over 63 characters. */
 export const kedaRejectsLongNames = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.20.0");
+
+/**
+ * Kubernetes 1.33 (KEP-4951, kubernetes/enhancements#4951): replica_calculator.go tests the usage
+ * ratio with Tolerances.isWithin ((1 - down) <= r <= (1 + up)) and the HPA API has
+ * behavior.scale{Up,Down}.tolerance; before it, |1 - r| <= --horizontal-pod-autoscaler-tolerance.
+ */
+export const hpaHasTolerances = (kubernetesVersion: string | undefined): boolean => versionAtLeast(kubernetesVersion ?? NEWEST_KUBERNETES_VERSION, "1.33.0");
+
+/**
+ * The HPAConfigurableTolerance feature gate's default (pkg/features/kube_features.go): alpha, off,
+ * in 1.33 and 1.34; beta, on, from 1.35 (kubernetes/kubernetes#133128). Before 1.33 the field does
+ * not exist.
+ */
+export const hpaConfigurableToleranceDefault = (kubernetesVersion: string | undefined): boolean => versionAtLeast(kubernetesVersion ?? NEWEST_KUBERNETES_VERSION, "1.35.0");

@@ -120,6 +120,7 @@ export class Autoscaler {
       tolerance: hpa.tolerance,
       downscaleStabilizationSeconds: hpa.downscaleStabilization,
       configurableTolerance: hpa.configurableTolerance,
+      kubernetesVersion: so.kubernetesVersion,
     };
     this.health = so.triggers.map(() => ({ numberOfFailures: 0, status: "Happy" as const }));
     this.cached = so.triggers.map(() => null);

@@ -96,3 +96,18 @@ describe("KEDA's CRD schema and admission webhook, by version", () => {
     expect(() => load({ scaleTargetRef: { name: "" } })).toThrow(/spec\.scaleTargetRef\.name.*MinLength=1/);
   });
 });
+
+describe("HPAConfigurableTolerance's default follows kubernetesVersion (alpha off in 1.33-1.34, beta on from 1.35)", () => {
+  it("the scenario's hpa.configurableTolerance defaults to the gate's default, and can be set", () => {
+    const gate = (extra: Record<string, unknown>) =>
+      resolveScenario(
+        { name: "g", ...extra, producers: [{ type: "burst", count: 1 }], manifests: [{ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "so" }, spec: { scaleTargetRef: { name: "c" }, triggers: [sbTrigger()] } }] },
+        process.cwd(),
+        "g.yaml",
+      ).hpa.configurableTolerance;
+    expect(gate({ kubernetesVersion: "1.34.3" })).toBe(false);
+    expect(gate({ kubernetesVersion: "1.35.0" })).toBe(true);
+    expect(gate({})).toBe(true);
+    expect(gate({ kubernetesVersion: "1.34.3", hpa: { configurableTolerance: true } })).toBe(true);
+  });
+});

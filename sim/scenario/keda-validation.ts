@@ -47,6 +47,38 @@ export function replicaCountBoundsError(so: ScaledObjectConfig, spec: Record<str
   return null;
 }
 
+/**
+ * CheckFallbackValid (apis/keda/v1alpha1/scaledobject_types.go) on a spec as written: KEDA's error
+ * text or null. No fallback: valid. failureThreshold or replicas < 0: invalid. With
+ * scalingModifiers the triggers are not looked at (2.17.x: its metricType must not be Value).
+ * Otherwise one trigger that is not cpu/memory must qualify: v2.17.0 one with metricType written
+ * as AverageValue (an unset one did not count, kedacore/keda#6702); 2.17.1+ AverageValue or unset;
+ * v2.18+ (kedacore/keda#6655) any.
+ */
+export function checkFallbackValid(spec: Record<string, unknown>, kedaVersion: string): string | null {
+  const fb = spec.fallback as { failureThreshold?: unknown; replicas?: unknown } | undefined | null;
+  if (!fb) return null;
+  const ft = Number(fb.failureThreshold ?? 0);
+  const r = Number(fb.replicas ?? 0);
+  if (ft < 0 || r < 0) return `FailureThreshold=${ft} & Replicas=${r} must both be greater than or equal to 0`;
+  const mods = (spec.advanced as { scalingModifiers?: { formula?: unknown; target?: unknown; metricType?: unknown } } | undefined)?.scalingModifiers;
+  // IsUsingModifiers: a formula or a target is set.
+  const usingModifiers = !!mods && ((typeof mods.formula === "string" && mods.formula !== "") || (typeof mods.target === "string" && mods.target !== ""));
+  const need = kedaFallbackNeedsAverageValue(kedaVersion);
+  if (usingModifiers) {
+    if (need !== "none" && mods.metricType === "Value") return "when using ScalingModifiers, ScaledObject.Spec.Advanced.ScalingModifiers.MetricType must be AverageValue to have fallback enabled";
+    return null;
+  }
+  const triggers = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ type?: unknown; metricType?: unknown }>) : [];
+  const qualifies = (t: { type?: unknown; metricType?: unknown }) => {
+    if (t.type === "cpu" || t.type === "memory") return false;
+    if (need === "none") return true;
+    const unset = t.metricType === undefined || t.metricType === "";
+    return t.metricType === "AverageValue" || (need === "averageValueOrUnset" && unset);
+  };
+  return triggers.some(qualifies) ? null : "at least one trigger (that is not cpu or memory) has to have the `AverageValue` type for the fallback to be enabled";
+}
+
 /** Kubernetes label values (the scaledobject.keda.sh/name label, the HPA's name) are at most 63 characters. */
 const MAX_LABEL_VALUE_LENGTH = 63;
 
@@ -100,22 +132,13 @@ export function scaledObjectAdmission(input: AdmissionInput): { rejection: Rejec
     }
   }
 
-  // 4. verifyFallback (CheckFallbackValid). Before v2.17 (kedacore/keda#6407) the webhook logged the
-  //    error and let the object through; v2.17.0 wanted one trigger with metricType written as
-  //    AverageValue (unset was refused: kedacore/keda#6702, fixed in 2.17.1); 2.17.1–2.17.x count an
-  //    unset metricType as AverageValue; since v2.18 (kedacore/keda#6655) any non-cpu/memory trigger will do.
+  // 4. verifyFallback (CheckFallbackValid; before v2.17 its error was logged and dropped, #6407).
   const fb = spec.fallback as { behavior?: unknown } | undefined;
   if (so.fallback !== null && fb) {
-    const need = kedaFallbackNeedsAverageValue(v);
     const written = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ metricType?: unknown }>) : [];
-    if (need !== "none") {
-      const ok = written.some((t) => t.metricType === "AverageValue" || (need === "averageValueOrUnset" && (t.metricType === undefined || t.metricType === "")));
-      if (!ok) {
-        const why = "at least one trigger (that is not cpu or memory) has to have the `AverageValue` type for the fallback to be enabled";
-        if (kedaFallbackValidated(v)) {
-          return reject("spec.fallback", `${why} (KEDA ${v}'s admission webhook, CheckFallbackValid${need === "averageValue" ? "; in 2.17.0 an unset metricType does not count, kedacore/keda#6702" : ""})`);
-        }
-      }
+    const err = kedaFallbackValidated(v) ? checkFallbackValid(spec, v) : null;
+    if (err !== null) {
+      return reject("spec.fallback", `${err} (KEDA ${v}'s admission webhook, CheckFallbackValid${kedaFallbackNeedsAverageValue(v) === "averageValue" ? "; in 2.17.0 an unset metricType does not count, kedacore/keda#6702" : ""})`);
     }
     if (!kedaFallbackValidated(v) && written.length > 0 && written.every((t) => t.metricType === "Value")) {
       warnings.push(`spec.fallback: KEDA ${v} lets a fallback on Value triggers through its webhook unchecked (verifyFallback's error was dropped before v2.17, kedacore/keda#6407); kedasim applies v2.18's fallback for Value targets (kedacore/keda#6655)`);
@@ -125,17 +148,28 @@ export function scaledObjectAdmission(input: AdmissionInput): { rejection: Rejec
     }
   }
 
-  // 5. verifyTriggers (ValidateTriggers): trigger names unique.
-  const seen = new Map<string, number>();
-  const triggers = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ name?: unknown }>) : [];
-  for (let i = 0; i < triggers.length; i++) {
-    const name = triggers[i]?.name;
-    if (typeof name !== "string" || name === "") continue;
-    const first = seen.get(name);
-    if (first !== undefined) {
-      return reject(`spec.triggers[${i}].name`, `a unique trigger name: triggerName "${name}" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique (KEDA's ValidateTriggers; first at spec.triggers[${first}])`);
-    }
-    seen.set(name, i);
-  }
+  // 5. verifyTriggers (ValidateTriggers).
+  const bad = validateTriggers(Array.isArray(spec.triggers) ? spec.triggers : []);
+  if (bad) return reject(bad.index === null ? "spec.triggers" : `spec.triggers[${bad.index}].${bad.field}`, `${bad.message} (KEDA's ValidateTriggers)`);
   return { rejection: null, warnings };
+}
+
+/**
+ * ValidateTriggers (apis/keda/v1alpha1/scaletriggers_types.go): at least one trigger;
+ * useCachedMetrics not on cpu, memory or cron; trigger names unique. KEDA's text, and where.
+ */
+export function validateTriggers(triggers: unknown[]): { index: number | null; field: string; message: string } | null {
+  if (triggers.length === 0) return { index: null, field: "", message: "no triggers defined in the ScaledObject/ScaledJob" };
+  const seen = new Set<string>();
+  for (let i = 0; i < triggers.length; i++) {
+    const t = (triggers[i] ?? {}) as { type?: unknown; name?: unknown; useCachedMetrics?: unknown };
+    if (t.useCachedMetrics === true && (t.type === "cpu" || t.type === "memory" || t.type === "cron")) {
+      return { index: i, field: "useCachedMetrics", message: `property "useCachedMetrics" is not supported for "${String(t.type)}" scaler` };
+    }
+    if (typeof t.name === "string" && t.name !== "") {
+      if (seen.has(t.name)) return { index: i, field: "name", message: `triggerName "${t.name}" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique` };
+      seen.add(t.name);
+    }
+  }
+  return null;
 }

@@ -20,7 +20,7 @@ import { deepFreeze } from "../freeze.js";
 import { parseTrigger } from "../triggers/index.js";
 import type { Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
-import { NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
+import { hpaConfigurableToleranceDefault, NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
 import type { FallbackConfig } from "../decisions/fallback.js";
 import { scaledObjectAdmission } from "./keda-validation.js";
 import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations.js";
@@ -529,7 +529,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       drift: s.hpa.driftSecondsPerSync,
       tolerance: s.hpa.tolerance,
       downscaleStabilization: s.hpa.downscaleStabilizationSeconds,
-      configurableTolerance: s.hpa.configurableTolerance,
+      configurableTolerance: s.hpa.configurableTolerance ?? hpaConfigurableToleranceDefault(s.kubernetesVersion),
     },
     keda: { pollPhase, createdAt: s.keda.createdAt, scalerQueryLatency: s.keda.scalerQueryLatencySeconds },
     drawn: { pollPhase: s.keda.pollPhaseSeconds === undefined, syncPhase: s.hpa.syncPhaseSeconds === undefined },

@@ -136,7 +136,8 @@ export const hpaSchema = z.strictObject({
   driftSecondsPerSync: nonNeg.default(0),
   tolerance: nonNeg.default(HPA_CONTROLLER_DEFAULTS.tolerance),
   downscaleStabilizationSeconds: nonNeg.default(HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds),
-  configurableTolerance: z.boolean().default(true),
+  /** The HPAConfigurableTolerance feature gate. Default: its default in kubernetesVersion (on from 1.35). */
+  configurableTolerance: z.boolean().optional(),
 });
 
 export const kedaSchema = z.strictObject({
@@ -179,7 +180,6 @@ export const scenarioSchema = z.strictObject({
     driftSecondsPerSync: 0,
     tolerance: HPA_CONTROLLER_DEFAULTS.tolerance,
     downscaleStabilizationSeconds: HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds,
-    configurableTolerance: true,
   }),
   keda: kedaSchema.default({ createdAt: 0, scalerQueryLatencySeconds: 0.01 }),
   /** Upstream releases whose behaviour to follow (sim/decisions/versions.ts; default: the newest modelled). */
