@@ -32,6 +32,7 @@ import { AnnotationError, boolAnnotation, pauseAnnotations } from "./scenario/an
 import { checkFallbackValid, replicaCountBoundsError, validateTriggers } from "./scenario/keda-validation.js";
 import { getMetricWithFallback, type FallbackConfig, type MetricHealth } from "./decisions/fallback.js";
 import { getNextFactor } from "./decisions/kafka.js";
+import { hpaBehaviorForScaledObject } from "./decisions/paused-behavior.js";
 import { parseTrigger } from "./triggers/index.js";
 
 export interface VectorResult {
@@ -349,6 +350,16 @@ const families: Family[] = [
         if (err instanceof AnnotationError) return { paused: null, pausedReplicaCount: null, error: true };
         throw err;
       }
+    },
+  },
+  {
+    name: "scaledobject_controller_test.go (the HPA KEDA creates for paused-scale-in/out)",
+    match: (f) => f.endsWith("controllers/keda/scaledobject_controller_test.go"),
+    run: (i) => {
+      const annotations = isObj(i.annotations) ? i.annotations : {};
+      const paused = { pausedScaleIn: boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-in"), pausedScaleOut: boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-out") };
+      const b = hpaBehaviorForScaledObject(null, paused, versionOf(i));
+      return { scaleDownSelectPolicy: b?.scaleDown?.selectPolicy ?? null, scaleUpSelectPolicy: b?.scaleUp?.selectPolicy ?? null };
     },
   },
   {
