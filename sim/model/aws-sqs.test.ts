@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
 import { loadScenario, resolveScenario, ScenarioError, type Scenario } from "../scenario/load.js";
 import { simulate } from "../run.js";
+import { parseTrigger } from "../triggers/index.js";
 import type { MessageEventRecord, ScaleRecord, SampleRecord, TraceRecord } from "../trace.js";
 
 const SCENARIOS = resolve(import.meta.dirname, "../../fixtures/scenarios");
@@ -151,22 +152,11 @@ describe("broker aws-sqs: a killed pod's message", () => {
 
 describe("the shipped scenario aws-sqs-scale-on-in-flight-false (keda#1663)", () => {
   const trap = loadScenario(TRAP);
+  // The same scenario with the trigger's default scaleOnInFlight ("true"): the file's metadata without it.
   const asDefault = (): Scenario => {
-    // The same scenario with the trigger's default scaleOnInFlight ("true").
-    const raw = { ...trap };
-    return { ...raw, scaledObject: { ...raw.scaledObject, triggers: [defaultTrigger()] } };
-  };
-  const defaultTrigger = () => {
-    const s = resolveScenario(
-      {
-        name: "x",
-        producers: [{ type: "burst", count: 1 }],
-        manifests: [sqsScaledObject({ queueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/kedasim-jobs", queueLength: "2" })],
-      },
-      SCENARIOS,
-      "inline-test.yaml",
-    );
-    return s.scaledObject.triggers[0];
+    const metadata = { queueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/kedasim-jobs", awsRegion: "eu-west-1", queueLength: "2" };
+    const trigger = parseTrigger({ type: "aws-sqs-queue", authenticationRef: { name: "keda-aws-credentials" }, metadata }, 0, "spec.triggers[0]");
+    return { ...trap, scaledObject: { ...trap.scaledObject, triggers: [trigger] } };
   };
 
   it("reads only visible messages: KEDA scales to zero while pods are busy, their work is cut and received again", () => {

@@ -1,25 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger } from "./index.js";
 import { sqsQueueName } from "./aws-sqs-queue.js";
-import { TriggerConfigError, type QueueSnapshot } from "./types.js";
+import { configError, snap } from "./test-helpers.js";
 
-const snap = (o: Partial<QueueSnapshot> = {}): QueueSnapshot => ({ ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0, ...o });
 // The queue URL and region of the upstream tests (aws_sqs_queue_scaler_test.go testAWSSQSProperQueueURL).
 const URL = "https://sqs.eu-west-1.amazonaws.com/account_id/DeleteArtifactQ";
 const AUTH = { authenticationRef: { name: "keda-aws" } };
 const sqs = (metadata: unknown, extra: Record<string, unknown> = AUTH, index = 0) =>
   parseTrigger({ type: "aws-sqs-queue", metadata, ...extra }, index, `spec.triggers[${index}]`);
 const base = { queueURL: URL, awsRegion: "eu-west-1" };
-
-function configError(f: () => unknown): TriggerConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TriggerConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a TriggerConfigError");
-}
 
 describe("aws-sqs-queue trigger", () => {
   it("defaults: queueLength 5, activationQueueLength 0, AverageValue, metric name s<i>-aws-sqs-<queue name from the URL>", () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger, supportedTriggerTypes } from "./index.js";
-import { goQueryEscape, kedaMetricValue, normalizeString, TriggerConfigError } from "./types.js";
-
-function configError(f: () => unknown): TriggerConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TriggerConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a TriggerConfigError");
-}
+import { goQueryEscape, kedaMetricValue, normalizeString } from "./types.js";
+import { configError } from "./test-helpers.js";
 
 describe("parseTrigger", () => {
   it("lists the supported types", () => {
