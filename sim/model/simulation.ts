@@ -1,13 +1,13 @@
 // The single-queue model: producer(s) → broker queue → consumer pods of one Deployment, scaled by
 // one KEDA ScaledObject and the HPA KEDA creates for it. The Deployment (deployment.ts) owns the
 // pods' lifecycle, the replica counts, KEDA's poll and the HPA's sync; this file holds the broker
-// (Service Bus peek-lock, RabbitMQ ack/requeue, prefetch), the consumers' broker rules (BrokerRules:
+// (Service Bus peek-lock, SQS visibility timeout on the same path, RabbitMQ ack/requeue, prefetch), the consumers' broker rules (BrokerRules:
 // where a dying pod releases its messages) and the per-message path. Every scaling *decision* is
 // the pure functions in ../decisions and ../triggers.
 import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream } from "../rng.js";
-import type { Scenario } from "../scenario/load.js";
+import { locksMessages, type Scenario } from "../scenario/load.js";
 import { MessageStore, MsgState, SlotDeque, removeFromRoundRobin } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
@@ -63,7 +63,7 @@ export class Simulation implements BrokerRules<Pod> {
   private deadLettered = 0;
   private redelivered = 0;
   private duplicates = 0;
-  /** Service Bus messages locked by a pod that let go of them (killed/crashed): invisible until the lock expires. */
+  /** Service Bus / SQS messages locked by a pod that let go of them (killed/crashed): invisible until the lock expires. */
   private orphaned = 0;
   /** Messages with a run still going after their lock was lost: did the work already finish once? */
   private phantomWork = new Map<number, { done: boolean; outstanding: number; departed: boolean }>();
@@ -123,9 +123,14 @@ export class Simulation implements BrokerRules<Pod> {
   private readonly concurrency: number;
   private readonly maxMessages: number;
   private readonly perMessage: boolean;
-  /** Service Bus without lock renewal: a run longer than the lock loses it (lock-expiry events). */
+  /** Service Bus without lock renewal, or SQS (never extended): a run longer than the lock loses it (lock-expiry events). */
   private readonly locksLapse: boolean;
   private readonly lockDuration: number;
+  /** Service Bus or SQS: delivered messages are locked (hidden) and dead-lettered after maxDeliveryCount. */
+  private readonly peekLock: boolean;
+  /** What the trace calls the lock and the delivery count (SQS: visibility timeout, ReceiveCount / maxReceiveCount). */
+  private readonly lockWord: string;
+  private readonly countWords: [string, string];
 
   constructor(scenario: Scenario, opts: SimOptions = {}) {
     this.s = scenario;
@@ -159,7 +164,11 @@ export class Simulation implements BrokerRules<Pod> {
     this.concurrency = scenario.consumer.concurrency;
     this.maxMessages = scenario.limits.maxMessages;
     this.perMessage = opts.perMessage === true;
-    this.locksLapse = scenario.queue.broker === "azure-servicebus" && scenario.queue.lockRenewal === 0;
+    this.peekLock = locksMessages(scenario.queue.broker);
+    this.locksLapse = this.peekLock && scenario.queue.lockRenewal === 0;
+    const sqs = scenario.queue.broker === "aws-sqs";
+    this.lockWord = sqs ? "visibility timeout" : "lock";
+    this.countWords = sqs ? ["ReceiveCount", "maxReceiveCount"] : ["DeliveryCount", "maxDeliveryCount"];
     this.lockDuration = scenario.queue.lockDuration;
     this.registerKinds();
   }
@@ -353,7 +362,8 @@ export class Simulation implements BrokerRules<Pod> {
     const tok = m.token(slot);
     m.endsAt[slot] = t + d;
     this.env.schedule(t + d, this.K.complete, tok);
-    // Service Bus: the lock lapses lockDuration after delivery unless the binding renews it.
+    // Service Bus: the lock lapses lockDuration after delivery unless the binding renews it; SQS: the
+    // message becomes visible again VisibilityTimeout after it was received (Dapr's binding never extends it).
     if (this.locksLapse && d > this.lockDuration) {
       this.env.schedule(t + this.lockDuration, this.K.lock, tok);
     }
@@ -478,7 +488,7 @@ export class Simulation implements BrokerRules<Pod> {
     this.dispatch();
   }
 
-  /** Service Bus lock expired (no renewal, or its pod died): the message becomes visible again. */
+  /** Service Bus lock / SQS visibility timeout expired (no renewal, or its pod died): the message becomes visible again. */
   private onLockExpiry(tok: number, t: number): void {
     const m = this.msgs;
     const slot = MessageStore.slotOf(tok);
@@ -490,14 +500,14 @@ export class Simulation implements BrokerRules<Pod> {
       const pod = this.podByUid[m.holder[slot]]!;
       const endsAt = m.endsAt[slot];
       this.finishRun(pod, slot);
-      this.emit(abandonedRecord(t, m.id[slot], pod.name, "lock expired while processing", m.startedAt[slot]));
+      this.emit(abandonedRecord(t, m.id[slot], pod.name, `${this.lockWord} expired while processing`, m.startedAt[slot]));
       const msgId = m.id[slot];
-      this.requeueOrDeadLetter(slot, t, "lock expired");
+      this.requeueOrDeadLetter(slot, t, `${this.lockWord} expired`);
       this.occupyPhantom(pod, endsAt, msgId);
       this.dispatch();
     } else if (st === MsgState.Orphaned) {
       this.orphaned--;
-      this.requeueOrDeadLetter(slot, t, "lock expired after its pod let go of it");
+      this.requeueOrDeadLetter(slot, t, `${this.lockWord} expired after its pod let go of it`);
       this.dispatch();
     }
   }
@@ -555,11 +565,11 @@ export class Simulation implements BrokerRules<Pod> {
     const m = this.msgs;
     m.holder[slot] = -1;
     m.dseq[slot]++;
-    if (this.s.queue.broker === "azure-servicebus" && m.deliveries[slot] >= this.s.queue.maxDeliveryCount) {
+    if (this.peekLock && m.deliveries[slot] >= this.s.queue.maxDeliveryCount) {
       this.deadLettered++;
       if (this.phantomWork.size > 0) this.departWithPhantoms(m.id[slot], false);
       this.lastDepartureAt = t;
-      this.emit({ type: "message", t, event: "dead-lettered", id: m.id[slot], reason: `${why}; DeliveryCount ${m.deliveries[slot]} reached maxDeliveryCount` });
+      this.emit({ type: "message", t, event: "dead-lettered", id: m.id[slot], reason: `${why}; ${this.countWords[0]} ${m.deliveries[slot]} reached ${this.countWords[1]}` });
       m.release(slot);
       return;
     }
@@ -572,7 +582,7 @@ export class Simulation implements BrokerRules<Pod> {
   /**
    * A pod stops holding its messages (killed, crashed, or exited with buffered messages).
    * RabbitMQ requeues every unacked delivery when the connection drops; Service Bus messages stay
-   * locked until lockDuration after the last renewal.
+   * locked until lockDuration after the last renewal, SQS messages invisible until VisibilityTimeout after receipt.
    */
   private releaseHeld(pod: Pod, t: number, why: string): void {
     const m = this.msgs;
@@ -623,8 +633,9 @@ export class Simulation implements BrokerRules<Pod> {
     const w = Math.max(1e-9, t - this.rateWindow.t);
     return {
       ready: this.ready.length,
-      inFlight: this.inFlight + this.orphaned, // orphaned Service Bus locks still count as active
+      inFlight: this.inFlight + this.orphaned, // orphaned Service Bus locks still count as active (SQS: not visible)
       prefetched: this.buffered,
+      delayed: 0, // producers send without DelaySeconds (not modelled)
       publishRate: t > this.rateWindow.t ? (this.produced - this.rateWindow.produced) / w : 0,
       deliverRate: t > this.rateWindow.t ? (this.deliveredTotal - this.rateWindow.delivered) / w : 0,
     };

@@ -178,7 +178,33 @@ export function triggerArb(o: TriggerArbOptions): fc.Arbitrary<Record<string, un
         }),
       }),
     );
-  const parts: Array<fc.Arbitrary<Record<string, unknown>>> = [sb, rabbitCount];
+  const sqs = fc
+    .record({
+      queueLength: opt(fc.integer({ min: 1, max: 10 }).map(String)),
+      activationQueueLength: activation,
+      scaleOnInFlight: opt(fc.constantFrom("true", "false")),
+      scaleOnDelayed: opt(fc.constantFrom("true", "false"), 4),
+      auth: fc.boolean(),
+      ...common,
+    })
+    .map(({ queueLength, activationQueueLength, scaleOnInFlight, scaleOnDelayed, auth, metricType, useCachedMetrics }) =>
+      compact({
+        type: "aws-sqs-queue",
+        metricType,
+        useCachedMetrics,
+        authenticationRef: auth ? { name: "keda-aws" } : undefined,
+        metadata: compact({
+          queueURL: "https://sqs.eu-west-1.amazonaws.com/000000000000/q",
+          awsRegion: "eu-west-1",
+          identityOwner: auth ? undefined : "operator",
+          queueLength,
+          activationQueueLength,
+          scaleOnInFlight,
+          scaleOnDelayed,
+        }),
+      }),
+    );
+  const parts: Array<fc.Arbitrary<Record<string, unknown>>> = [sb, rabbitCount, sqs];
   if (o.rateModes) {
     parts.push(
       fc
@@ -305,7 +331,7 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
       queue: opt(
         fc
           .record({
-            broker: opt(fc.constantFrom("azure-servicebus", "rabbitmq"), 4),
+            broker: opt(fc.constantFrom("azure-servicebus", "rabbitmq", "aws-sqs"), 4),
             lockDurationSeconds: opt(fc.constantFrom(60, 5, 10, 30)),
             lockRenewalSeconds: opt(fc.constantFrom(0, 5, 20)),
             maxDeliveryCount: opt(fc.integer({ min: 1, max: 10 })),
@@ -345,19 +371,32 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
     })
     .map(({ seed, duration, producers, queue, consumer, so, hpa, pollPhaseQuarters }) => {
       const poll = (so.spec as { pollingInterval?: number }).pollingInterval ?? KEDA_DEFAULTS.pollingInterval;
+      // Dapr's SQS binding never extends visibility: a renewal interval is an input error for broker aws-sqs.
+      const q = queue && queue.lockRenewalSeconds !== 0 && rawBroker({ queue, manifests: [so] }) === "aws-sqs" ? compact({ ...queue, lockRenewalSeconds: undefined }) : queue;
       return compact({
         name: "prop",
         seed,
         duration,
         maxDurationSeconds: duration === undefined ? o.maxSeconds : undefined,
         producers,
-        queue: queue && Object.keys(queue).length ? queue : undefined,
+        queue: q && Object.keys(q).length ? q : undefined,
         consumer,
         manifests: [so],
         hpa: hpa && Object.keys(hpa).length ? hpa : undefined,
         keda: pollPhaseQuarters === undefined ? undefined : { pollPhaseSeconds: (pollPhaseQuarters % (poll * 4)) / 4 },
       });
     });
+}
+
+/**
+ * The broker a generated raw scenario resolves to (sim/scenario/load.ts: the scenario's queue.broker, else
+ * from the first trigger; generated scenarios have no Dapr component).
+ */
+export function rawBroker(raw: RawScenario): "azure-servicebus" | "rabbitmq" | "aws-sqs" {
+  const b = (raw.queue as { broker?: "azure-servicebus" | "rabbitmq" | "aws-sqs" } | undefined)?.broker;
+  if (b) return b;
+  const t = (raw.manifests as Array<{ spec: { triggers: Array<{ type: string }> } }>)[0].spec.triggers[0].type;
+  return t === "rabbitmq" ? "rabbitmq" : t === "aws-sqs-queue" ? "aws-sqs" : "azure-servicebus";
 }
 
 /** Resolve a generated raw scenario (inline manifests only: baseDir does not matter). */
@@ -473,7 +512,8 @@ export function livenessScenarioArb(): fc.Arbitrary<RawScenario> {
       consumer.concurrency = conc;
       const queue = { ...((raw.queue as Record<string, unknown> | undefined) ?? {}) };
       queue.prefetch = Math.max(1, conc - prefetchLess);
-      if (queue.lockRenewalSeconds === 0 && ((queue.lockDurationSeconds as number | undefined) ?? 60) < dmax) queue.lockDurationSeconds = 60;
+      const sqs = rawBroker({ ...raw, queue }) === "aws-sqs"; // never renewed, default visibility timeout 30 s
+      if ((sqs || queue.lockRenewalSeconds === 0) && ((queue.lockDurationSeconds as number | undefined) ?? (sqs ? 30 : 60)) < dmax) queue.lockDurationSeconds = 60;
       return { ...raw, consumer, queue };
     });
 }

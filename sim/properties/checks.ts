@@ -2,7 +2,7 @@
 // Violation naming the first record that breaks it (fast-check then shrinks the scenario).
 // Every check is derived from the model's contract (trace.ts, the KEDA/HPA semantics), not from
 // the model's code: a violation is a bug in the simulator (or in the contract).
-import type { Scenario } from "../scenario/load.js";
+import { locksMessages, type Scenario } from "../scenario/load.js";
 import type {
   CompletionRecord,
   HpaSyncRecord,
@@ -253,7 +253,7 @@ export function checkRedelivery(sc: Scenario, out: RunLike, perMessage: boolean)
   const dl = ev.filter((e) => e.event === "dead-lettered");
   if (dl.length !== m.deadLettered) throw new Violation("duplicates", `${dl.length} dead-lettered events, summary says ${m.deadLettered}`);
   if (new Set(dl.map((e) => e.id)).size !== dl.length) throw new Violation("duplicates", "a message was dead-lettered twice");
-  if (dl.length > 0 && sc.queue.broker !== "azure-servicebus") throw new Violation("dead letters", `${sc.queue.broker} dead-lettered a message (only Service Bus has maxDeliveryCount)`);
+  if (dl.length > 0 && !locksMessages(sc.queue.broker)) throw new Violation("dead letters", `${sc.queue.broker} dead-lettered a message (only Service Bus and SQS have maxDeliveryCount / maxReceiveCount)`);
   for (const e of dl) {
     const deliveries = 1 + redeliveredEvents.filter((r) => r.id === e.id && r.t <= e.t).length;
     if (deliveries < sc.queue.maxDeliveryCount) throw new Violation("dead letters", `message ${e.id} dead-lettered after ${deliveries} deliveries < maxDeliveryCount ${sc.queue.maxDeliveryCount}`);

@@ -77,7 +77,7 @@ describe("invariants on generated scenarios", () => {
     );
   }, timeout(30_000));
 
-  it("duplicates only after redelivery, every duplicate counted in redelivered; dead letters only on Service Bus after maxDeliveryCount", () => {
+  it("duplicates only after redelivery, every duplicate counted in redelivered; dead letters only on Service Bus / SQS after maxDeliveryCount", () => {
     checkProperty(
       "duplicates",
       arb,

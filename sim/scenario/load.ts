@@ -47,7 +47,13 @@ export type Producer =
   | { type: "sine"; meanPerSecond: number; amplitudePerSecond: number; periodSeconds: number; phaseSeconds: number; from: number; until: number }
   | { type: "times"; times: number[]; source: string };
 
-export type Broker = "azure-servicebus" | "rabbitmq";
+/** Broker semantics of the single queue. "aws-sqs" is the peek-lock path of "azure-servicebus" with the visibility timeout as the lock and no renewal. */
+export type Broker = "azure-servicebus" | "rabbitmq" | "aws-sqs";
+
+/** Does the broker hide a delivered message behind a lock (Service Bus peek-lock, SQS visibility timeout) rather than RabbitMQ's unacked state? */
+export function locksMessages(broker: Broker): boolean {
+  return broker !== "rabbitmq";
+}
 
 export interface Scenario {
   name: string;
@@ -60,9 +66,9 @@ export interface Scenario {
   producers: Producer[];
   queue: {
     broker: Broker;
-    lockDuration: number;
+    lockDuration: number; // Service Bus LockDuration, SQS VisibilityTimeout
     lockRenewal: number; // 0 = never renewed
-    maxDeliveryCount: number;
+    maxDeliveryCount: number; // Service Bus MaxDeliveryCount, SQS maxReceiveCount (Infinity: no redrive policy)
     prefetch: number; // 0 = unlimited
     statsInterval: number; // RabbitMQ management API sampling, 0 = live
   };
@@ -386,8 +392,8 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     if (!r.success) throw firstIssue(r.error, c.file, c.where);
     comp = { name: String(r.data.metadata.name ?? "component"), type: r.data.spec.type };
     for (const m of r.data.spec.metadata) if (m.value !== undefined) compMeta[m.name] = String(m.value);
-    if (!/^bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq)$/.test(comp.type)) {
-      throw new ScenarioError(c.file, [c.where, "spec.type"].filter(Boolean).join(": "), `a single-queue scenario needs bindings.azure.servicebusqueues or bindings.rabbitmq, got "${comp.type}"`);
+    if (!/^bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq|aws\.sqs)$/.test(comp.type)) {
+      throw new ScenarioError(c.file, [c.where, "spec.type"].filter(Boolean).join(": "), `a single-queue scenario needs bindings.azure.servicebusqueues, bindings.rabbitmq or bindings.aws.sqs, got "${comp.type}"`);
     }
   }
 
@@ -412,15 +418,36 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
 
   // ---- broker semantics: scenario > component > trigger ----
   const firstType = soCfg.triggers[0].type;
-  const compBroker: Broker | undefined = comp ? (comp.type.includes("rabbitmq") ? "rabbitmq" : "azure-servicebus") : undefined;
-  const broker: Broker = s.queue.broker ?? compBroker ?? (firstType === "rabbitmq" ? "rabbitmq" : "azure-servicebus");
+  const compBroker: Broker | undefined = comp ? (comp.type.includes("rabbitmq") ? "rabbitmq" : comp.type === "bindings.aws.sqs" ? "aws-sqs" : "azure-servicebus") : undefined;
+  const broker: Broker = s.queue.broker ?? compBroker ?? (firstType === "rabbitmq" ? "rabbitmq" : firstType === "aws-sqs-queue" ? "aws-sqs" : "azure-servicebus");
   // Dapr defaults: Service Bus binding maxActiveMessages 1, maxConcurrentHandlers 1, lockRenewalInSec 20;
   // RabbitMQ binding prefetchCount 0 (= unlimited!) and one message at a time (dapr-local.md §3.1, §3.3).
-  const compPrefetch = broker === "rabbitmq" ? num(compMeta.prefetchCount) : num(compMeta.maxActiveMessages);
+  // SQS binding (components-contrib v1.9.7 bindings/aws/sqs/sqs.go Read): ReceiveMessage with
+  // MaxNumberOfMessages 1 and WaitTimeSeconds 20, the handler called for one message at a time, the message
+  // deleted when the handler succeeds — and never ChangeMessageVisibility: no renewal, no component knobs for it.
+  const compPrefetch = broker === "rabbitmq" ? num(compMeta.prefetchCount) : broker === "azure-servicebus" ? num(compMeta.maxActiveMessages) : null;
   const prefetch = s.queue.prefetch ?? compPrefetch ?? (broker === "rabbitmq" ? (comp ? 0 : 1) : 1);
   const compConcurrency = broker === "azure-servicebus" ? num(compMeta.maxConcurrentHandlers) : null;
   const concurrency = s.consumer.concurrency ?? (compConcurrency && compConcurrency > 0 ? compConcurrency : 1);
-  const lockRenewal = s.queue.lockRenewalSeconds ?? num(compMeta.lockRenewalInSec) ?? 20;
+  let lockRenewal: number;
+  let lockDuration: number;
+  let maxDeliveryCount: number;
+  if (broker === "aws-sqs") {
+    if (s.queue.lockRenewalSeconds !== undefined && s.queue.lockRenewalSeconds !== 0) {
+      throw new ScenarioError(displayFile, "queue.lockRenewalSeconds", "0 or absent for broker aws-sqs: Dapr's bindings.aws.sqs never extends a message's visibility timeout (no ChangeMessageVisibility call)");
+    }
+    lockRenewal = 0;
+    lockDuration = s.queue.lockDurationSeconds ?? 30; // SQS VisibilityTimeout default 30 s (0 s – 12 h)
+    if (lockDuration > 43200) throw new ScenarioError(displayFile, "queue.lockDurationSeconds", `an SQS VisibilityTimeout between 0 and 43200 s (12 hours), got ${lockDuration}`);
+    if (s.queue.maxDeliveryCount !== undefined && s.queue.maxDeliveryCount > 1000) {
+      throw new ScenarioError(displayFile, "queue.maxDeliveryCount", `an SQS redrive policy maxReceiveCount between 1 and 1000, got ${s.queue.maxDeliveryCount}`);
+    }
+    maxDeliveryCount = s.queue.maxDeliveryCount ?? Infinity; // no redrive policy: never moved to a dead-letter queue
+  } else {
+    lockRenewal = s.queue.lockRenewalSeconds ?? num(compMeta.lockRenewalInSec) ?? 20;
+    lockDuration = s.queue.lockDurationSeconds ?? 60;
+    maxDeliveryCount = s.queue.maxDeliveryCount ?? 10;
+  }
 
   // ---- producers ----
   const producers: Producer[] = s.producers.map((p, i): Producer => {
@@ -499,9 +526,9 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     producers,
     queue: {
       broker,
-      lockDuration: s.queue.lockDurationSeconds,
+      lockDuration,
       lockRenewal,
-      maxDeliveryCount: s.queue.maxDeliveryCount,
+      maxDeliveryCount,
       prefetch,
       statsInterval: broker === "rabbitmq" ? s.queue.managementStatsIntervalSeconds : 0,
     },

@@ -92,15 +92,18 @@ export const producerSchema = z.discriminatedUnion("type", [
 export type ProducerInput = z.infer<typeof producerSchema>;
 
 export const queueSchema = z.strictObject({
-  /** Which broker semantics: Service Bus peek-lock or RabbitMQ ack/nack. Default: from the trigger. */
-  broker: z.enum(["azure-servicebus", "rabbitmq"]).optional(),
-  /** Service Bus: lock duration of a delivered message (server default 60 s). */
-  lockDurationSeconds: pos.default(60),
-  /** Dapr's Service Bus binding renews locks every lockRenewalInSec (20) while the handler runs; 0 = never. */
+  /**
+   * Which broker semantics: Service Bus peek-lock, RabbitMQ ack/nack, or AWS SQS (the peek-lock path
+   * with the visibility timeout as the lock and no renewal). Default: from the Dapr component, else the trigger.
+   */
+  broker: z.enum(["azure-servicebus", "rabbitmq", "aws-sqs"]).optional(),
+  /** Service Bus: lock duration of a delivered message (server default 60 s). SQS: the queue's VisibilityTimeout (default 30 s). */
+  lockDurationSeconds: pos.optional(),
+  /** Dapr's Service Bus binding renews locks every lockRenewalInSec (20) while the handler runs; 0 = never. SQS: always 0. */
   lockRenewalSeconds: nonNeg.optional(),
-  /** Service Bus: deliveries before dead-lettering (server default 10). */
-  maxDeliveryCount: z.number().int().positive().default(10),
-  /** Max unsettled deliveries per pod: RabbitMQ prefetchCount (0 = unlimited), Service Bus maxActiveMessages. */
+  /** Service Bus: deliveries before dead-lettering (server default 10). SQS: the redrive policy's maxReceiveCount (1–1000; default: no redrive policy, never). */
+  maxDeliveryCount: z.number().int().positive().optional(),
+  /** Max unsettled deliveries per pod: RabbitMQ prefetchCount (0 = unlimited), Service Bus maxActiveMessages, SQS messages per receive (Dapr: 1). */
   prefetch: count.optional(),
   /** RabbitMQ management API statistics interval (collect_statistics_interval, 5 s); 0 = live. */
   managementStatsIntervalSeconds: nonNeg.default(5),
@@ -166,7 +169,7 @@ export const scenarioSchema = z.strictObject({
   maxDurationSeconds: pos.default(7 * 86400),
   sampleIntervalSeconds: z.number().finite().min(0.001, "must be at least 0.001 s (1 ms)").default(1),
   producers: z.array(producerSchema).min(1),
-  queue: queueSchema.default({ lockDurationSeconds: 60, maxDeliveryCount: 10, managementStatsIntervalSeconds: 5 }),
+  queue: queueSchema.default({ managementStatsIntervalSeconds: 5 }),
   consumer: consumerSchema.default({
     processingTime: 5,
     schedulingDelay: 0,

@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger } from "./index.js";
-import { TriggerConfigError, type QueueSnapshot } from "./types.js";
+import { configError, snap } from "./test-helpers.js";
 
-const snap = (o: Partial<QueueSnapshot> = {}): QueueSnapshot => ({ ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0, ...o });
 const sb = (metadata: unknown, extra: Record<string, unknown> = {}, apiVersion?: string) =>
   parseTrigger({ type: "azure-servicebus", metadata, ...extra }, 0, "spec.triggers[0]", apiVersion ? { apiVersion } : {});
-
-function configError(f: () => unknown): TriggerConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TriggerConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a TriggerConfigError");
-}
 
 describe("azure-servicebus trigger", () => {
   it("defaults: messageCount 5, activation 0, AverageValue, metric name s0-azure-servicebus-<queue>", () => {

@@ -1,24 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger, supportedTriggerTypes } from "./index.js";
-import { goQueryEscape, kedaMetricValue, normalizeString, TriggerConfigError } from "./types.js";
-
-function configError(f: () => unknown): TriggerConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TriggerConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a TriggerConfigError");
-}
+import { goQueryEscape, kedaMetricValue, normalizeString } from "./types.js";
+import { configError } from "./test-helpers.js";
 
 describe("parseTrigger", () => {
   it("lists the supported types", () => {
-    expect([...supportedTriggerTypes].sort()).toEqual(["azure-servicebus", "kafka", "nats-jetstream", "rabbitmq"]);
+    expect([...supportedTriggerTypes].sort()).toEqual(["aws-sqs-queue", "azure-servicebus", "kafka", "nats-jetstream", "rabbitmq"]);
   });
 
   it("rejects an unknown type with the supported list", () => {
-    const e = configError(() => parseTrigger({ type: "aws-sqs-queue", metadata: {} }, 2, "spec.triggers[2]"));
+    const e = configError(() => parseTrigger({ type: "aws-cloudwatch", metadata: {} }, 2, "spec.triggers[2]"));
     expect(e.path).toBe("spec.triggers[2].type");
     expect(e.expected).toMatch(/azure-servicebus/);
     expect(e.expected).toMatch(/rabbitmq/);

@@ -8,6 +8,7 @@ import { parseAzureServiceBus } from "./azure-servicebus.js";
 import { parseRabbitMq } from "./rabbitmq.js";
 import { parseKafka } from "./kafka.js";
 import { parseNatsJetStream } from "./nats-jetstream.js";
+import { parseAwsSqsQueue } from "./aws-sqs-queue.js";
 import { isPlainObject, TriggerConfigError, type Trigger, type TriggerCommon } from "./types.js";
 
 type TriggerParser = (metadata: unknown, common: TriggerCommon) => Trigger;
@@ -17,6 +18,7 @@ const registry: Record<string, TriggerParser> = {
   rabbitmq: parseRabbitMq,
   kafka: parseKafka,
   "nats-jetstream": parseNatsJetStream,
+  "aws-sqs-queue": parseAwsSqsQueue,
 };
 
 export const supportedTriggerTypes: string[] = Object.keys(registry);
@@ -60,6 +62,7 @@ export function parseTrigger(raw: unknown, index: number, path: string, opts: Pa
 
   const common: TriggerCommon = { index, path, targetType, useCachedMetrics };
   if (opts.apiVersion !== undefined) common.apiVersion = opts.apiVersion;
+  if (raw.authenticationRef !== undefined && raw.authenticationRef !== null) common.authenticationRef = true;
   return parser(raw.metadata, common);
 }
 

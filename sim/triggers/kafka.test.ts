@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger } from "./index.js";
 import { kafkaPartitionLag, kafkaTotalLag, parsePartitionLimitation, type KafkaSettings } from "./kafka.js";
-import { TriggerConfigError, type QueueSnapshot } from "./types.js";
+import type { QueueSnapshot } from "./types.js";
+import { configError } from "./test-helpers.js";
 
 const BASE = { bootstrapServers: "kafka:9092", consumerGroup: "group1", topic: "sample" };
 
@@ -11,16 +12,6 @@ function kafka(metadata: Record<string, unknown>) {
 
 function snap(partitions: Array<[number, number | null]>): QueueSnapshot {
   return { ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0, partitions: partitions.map(([latest, committed]) => ({ latest, committed })) };
-}
-
-function configError(f: () => unknown): TriggerConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TriggerConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a TriggerConfigError");
 }
 
 const settings = (o: Partial<KafkaSettings> = {}): KafkaSettings => ({

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseTrigger } from "./index.js";
 import { rabbitMetric, readsSampledStats } from "./rabbitmq.js";
-import { TriggerConfigError, type QueueSnapshot } from "./types.js";
+import { configError, snap } from "./test-helpers.js";
 
-const snap = (o: Partial<QueueSnapshot> = {}): QueueSnapshot => ({ ready: 0, inFlight: 0, prefetched: 0, publishRate: 0, deliverRate: 0, ...o });
 const rmq = (metadata: unknown) => parseTrigger({ type: "rabbitmq", metadata }, 1, "spec.triggers[1]");
 
 describe("readsSampledStats: which triggers read RabbitMQ's sampled management statistics", () => {
@@ -18,16 +17,6 @@ describe("readsSampledStats: which triggers read RabbitMQ's sampled management s
     expect(readsSampledStats({ type: "azure-servicebus" }, { broker: "rabbitmq", statsInterval: 5 })).toBe(false);
   });
 });
-
-function configError(f: () => unknown): TriggerConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TriggerConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a TriggerConfigError");
-}
 
 describe("rabbitmq trigger: protocol and what is counted", () => {
   const q = snap({ ready: 10, inFlight: 3, prefetched: 4 });

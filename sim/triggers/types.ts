@@ -20,6 +20,8 @@ export interface QueueSnapshot {
   numPending?: number;
   /** JetStream consumer: delivered and not yet acknowledged (num_ack_pending). */
   numAckPending?: number;
+  /** SQS: messages sent with a delay (DelaySeconds) and not yet visible (ApproximateNumberOfMessagesDelayed); absent = 0. */
+  delayed?: number;
 }
 
 export interface TriggerReading {
@@ -30,7 +32,7 @@ export interface TriggerReading {
 }
 
 export interface Trigger {
-  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream"
+  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream" | "aws-sqs-queue"
   index: number; // position in spec.triggers
   metricName: string; // e.g. "s0-azure-servicebus-msgqueue"
   targetType: MetricTargetType;
@@ -54,6 +56,8 @@ export interface TriggerCommon {
   useCachedMetrics: boolean;
   /** apiVersion of the ScaledObject, when known: decides what the legacy `queueLength` key means. */
   apiVersion?: string;
+  /** The trigger names a TriggerAuthentication (authenticationRef): parameters may come from there. */
+  authenticationRef?: boolean;
 }
 
 export class TriggerConfigError extends Error {
