@@ -111,3 +111,21 @@ describe("HPAConfigurableTolerance's default follows kubernetesVersion (alpha of
     expect(gate({ kubernetesVersion: "1.34.3", hpa: { configurableTolerance: true } })).toBe(true);
   });
 });
+
+describe("the webhook's 'configured but is not relevant' warnings (verifyScaledObjects, KEDA >= 2.20)", () => {
+  const warns = (spec: Record<string, unknown>, v?: string) => load(spec, v).warnings.join("\n");
+  it("pollingInterval and cooldownPeriod set with minReplicaCount > 0 and no idle: both warned, in 2.21's words", () => {
+    const w = warns({ minReplicaCount: 1, pollingInterval: 10, cooldownPeriod: 60 });
+    expect(w).toMatch(/spec\.pollingInterval: KEDA's webhook warns: PollingInterval is configured but is not relevant for scaling/);
+    expect(w).toMatch(/spec\.cooldownPeriod: KEDA's webhook warns: CooldownPeriod is configured but is not relevant\. CooldownPeriod is only relevant when minReplicaCount = 0 or idleReplicaCount is set/);
+  });
+  it("not with minReplicaCount 0, not for a pollingInterval that feeds useCachedMetrics, and not before 2.20", () => {
+    expect(warns({ minReplicaCount: 0, pollingInterval: 10, cooldownPeriod: 60 })).not.toMatch(/not relevant/);
+    expect(warns({ minReplicaCount: 1, pollingInterval: 10, triggers: [sbTrigger({ useCachedMetrics: true })] })).not.toMatch(/PollingInterval/);
+    expect(warns({ minReplicaCount: 1, pollingInterval: 10, cooldownPeriod: 60 }, "2.19.0")).not.toMatch(/not relevant/);
+  });
+  it("2.20 vs 2.21: idleReplicaCount 1 keeps cooldownPeriod relevant only from 2.21 (idle mode), and 2.20 words it 'idleReplicaCount = 0'", () => {
+    expect(warns({ minReplicaCount: 2, idleReplicaCount: 1, cooldownPeriod: 60 }, "2.20.2")).toMatch(/only relevant when minReplicaCount = 0 or idleReplicaCount = 0/);
+    expect(warns({ minReplicaCount: 2, idleReplicaCount: 1, cooldownPeriod: 60 })).not.toMatch(/CooldownPeriod/);
+  });
+});

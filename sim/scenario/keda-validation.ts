@@ -16,7 +16,7 @@
 // modelled), ValidateAndCompileScalingModifiers (scalingModifiers are refused as not modelled).
 import type { ScaledObjectConfig } from "../decisions/keda.js";
 import { hpaMinReplicas, KEDA_DEFAULTS } from "../decisions/keda.js";
-import { kedaCrdValidation, kedaFallbackNeedsAverageValue, kedaFallbackValidated, kedaRejectsLongNames } from "../decisions/versions.js";
+import { kedaCrdValidation, kedaFallbackNeedsAverageValue, kedaFallbackValidated, kedaRejectsLongNames, versionAtLeast } from "../decisions/versions.js";
 
 export interface Rejection {
   path: string;
@@ -148,10 +148,46 @@ export function scaledObjectAdmission(input: AdmissionInput): { rejection: Rejec
     }
   }
 
+  // 4b. verifyScaledObjects' warnings (kubectl prints them on apply): pollingInterval / cooldownPeriod
+  //     set where they do not drive scaling. v2.20: min > 0, idle unset or not 0 (and no
+  //     useCachedMetrics for pollingInterval); v2.21 words the pollingInterval one after
+  //     UsesHPAObservations (idle set at all keeps it relevant) and the cooldownPeriod one after idle mode.
+  warnings.push(...settingWarnings(spec, v));
+
   // 5. verifyTriggers (ValidateTriggers).
   const bad = validateTriggers(Array.isArray(spec.triggers) ? spec.triggers : []);
   if (bad) return reject(bad.index === null ? "spec.triggers" : `spec.triggers[${bad.index}].${bad.field}`, `${bad.message} (KEDA's ValidateTriggers)`);
   return { rejection: null, warnings };
+}
+
+/** The webhook's "configured but is not relevant" warnings (scaledobject_webhook.go verifyScaledObjects, KEDA >= 2.20). */
+function settingWarnings(spec: Record<string, unknown>, v: string): string[] {
+  if (!kedaCrdValidation(v)) return [];
+  const out: string[] = [];
+  const min = typeof spec.minReplicaCount === "number" ? spec.minReplicaCount : 0;
+  const idle = typeof spec.idleReplicaCount === "number" ? spec.idleReplicaCount : null;
+  const triggers = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ useCachedMetrics?: unknown }>) : [];
+  const cached = triggers.some((t) => t.useCachedMetrics === true);
+  const mods = (spec.advanced as { scalingModifiers?: { formula?: unknown; target?: unknown } } | undefined)?.scalingModifiers;
+  const usingModifiers = !!mods && ((typeof mods.formula === "string" && mods.formula !== "") || (typeof mods.target === "string" && mods.target !== ""));
+  const newer = versionAtLeast(v, "2.21.0");
+  if (spec.pollingInterval !== undefined) {
+    if (newer ? min > 0 && idle === null && !cached && !usingModifiers : min > 0 && idle !== 0 && !cached) {
+      out.push(
+        newer
+          ? "spec.pollingInterval: KEDA's webhook warns: PollingInterval is configured but is not relevant for scaling. It only affects scaling when minReplicaCount = 0, idleReplicaCount is set, or useCachedMetrics is enabled, but it still controls how often KEDA refreshes the ScaledObject status conditions and events"
+          : "spec.pollingInterval: KEDA's webhook warns: PollingInterval is configured but is not relevant. PollingInterval is only relevant when minReplicaCount = 0 or idleReplicaCount = 0 or useCachedMetrics is enabled",
+      );
+    }
+  }
+  if (spec.cooldownPeriod !== undefined && min > 0 && (newer ? idle === null : idle !== 0)) {
+    out.push(
+      newer
+        ? "spec.cooldownPeriod: KEDA's webhook warns: CooldownPeriod is configured but is not relevant. CooldownPeriod is only relevant when minReplicaCount = 0 or idleReplicaCount is set"
+        : "spec.cooldownPeriod: KEDA's webhook warns: CooldownPeriod is configured but is not relevant. CooldownPeriod is only relevant when minReplicaCount = 0 or idleReplicaCount = 0",
+    );
+  }
+  return out;
 }
 
 /**
