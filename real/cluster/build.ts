@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARIES, binDir, moduleDir, type BinarySpec } from "./components.js";
+import { BINARIES, binDir, moduleDir, VERSIONS, type BinarySpec } from "./components.js";
 
 export class BuildError extends Error {
   constructor(message: string) {
@@ -35,7 +35,7 @@ function checkGo(): void {
   const v = goVersion(); // go1.26.8
   const m = /^go(\d+)\.(\d+)/.exec(v);
   if (!m || Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 26)) {
-    throw new BuildError(`${v} is too old: kubernetes ${"v1.37.2"} and KEDA v2.21.0 need Go >= 1.26`);
+    throw new BuildError(`${v} is too old: kubernetes ${VERSIONS.kubernetes} and KEDA ${VERSIONS.keda} need Go >= 1.26`);
   }
 }
 

@@ -12,6 +12,7 @@ import { isAlive, logTail, readPlane, sameLaunch, sleep, startDaemon, stopDaemon
 import { probe } from "./http.js";
 import { Kube, apiMessage, loadKubeConfig, waitFor, yamlObjects, type Obj } from "./kube.js";
 import { ensurePki, type Pki } from "./pki.js";
+import { HPA_CONTROLLER_DEFAULTS } from "../../sim/decisions/hpa.js";
 
 export class PlaneError extends Error {
   constructor(
@@ -38,7 +39,13 @@ export interface HpaFlags {
   initialReadinessDelayS: number;
 }
 
-export const DEFAULT_HPA_FLAGS: HpaFlags = { syncPeriodS: 15, downscaleStabilizationS: 300, tolerance: 0.1, cpuInitializationPeriodS: 300, initialReadinessDelayS: 30 };
+export const DEFAULT_HPA_FLAGS: HpaFlags = {
+  syncPeriodS: HPA_CONTROLLER_DEFAULTS.syncPeriodSeconds,
+  downscaleStabilizationS: HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds,
+  tolerance: HPA_CONTROLLER_DEFAULTS.tolerance,
+  cpuInitializationPeriodS: 300,
+  initialReadinessDelayS: 30,
+};
 
 /** Go duration text with millisecond resolution ("1500ms"): time-scaled periods are rarely whole seconds. */
 export function goDuration(s: number): string {

@@ -1,6 +1,8 @@
 // The ScaledObject's own knobs that `advise` searches, with default bounds around the user's values.
 // Each knob is a path (as sweep's --vary takes it) and a list of values; the user's value (or
 // "unset" = KEDA's default) is always one of them, so "change nothing" is in the space.
+import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
+import { KEDA_DEFAULTS } from "../decisions/keda.js";
 import type { WhatIfBase } from "./base.js";
 import { getAt, isObject, resolvePath, type Json, type ResolvedPath, type VarySpec, WhatIfInputError } from "./paths.js";
 
@@ -64,16 +66,16 @@ export function defaultKnobs(base: WhatIfBase): Knob[] {
     }
   }
   // 2. KEDA's loop and its scale to zero.
-  knobs.push(numberKnob(base, soField(base, "pollingInterval"), [5, 10, 15, 30, 60], 30));
-  knobs.push(numberKnob(base, soField(base, "cooldownPeriod"), [0, 15, 30, 60, 120, 300, 600], 300));
+  knobs.push(numberKnob(base, soField(base, "pollingInterval"), [5, 10, 15, 30, 60], KEDA_DEFAULTS.pollingInterval));
+  knobs.push(numberKnob(base, soField(base, "cooldownPeriod"), [0, 15, 30, 60, 120, 300, 600], KEDA_DEFAULTS.cooldownPeriod));
   // 3. Bounds.
   const max = sc.maxReplicaCount;
-  knobs.push(numberKnob(base, soField(base, "minReplicaCount"), [0, 1, 2].filter((x) => x <= max), 0));
-  knobs.push(numberKnob(base, soField(base, "maxReplicaCount"), [0.5, 1, 1.5, 2, 3].map((f) => Math.max(1, Math.round(max * f))), 100));
+  knobs.push(numberKnob(base, soField(base, "minReplicaCount"), [0, 1, 2].filter((x) => x <= max), KEDA_DEFAULTS.minReplicaCount));
+  knobs.push(numberKnob(base, soField(base, "maxReplicaCount"), [0.5, 1, 1.5, 2, 3].map((f) => Math.max(1, Math.round(max * f))), KEDA_DEFAULTS.maxReplicaCount));
   // 4. HPA behavior (keda.sh/v1alpha1 only: KEDA v1's HPA had none).
   if (base.apiVersion === "keda.sh/v1alpha1") {
     const B = "advanced.horizontalPodAutoscalerConfig.behavior";
-    knobs.push(numberKnob(base, resolvePath(`${B}.scaleDown.stabilizationWindowSeconds`), [0, 30, 60, 120, 300], 300));
+    knobs.push(numberKnob(base, resolvePath(`${B}.scaleDown.stabilizationWindowSeconds`), [0, 30, 60, 120, 300], HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds));
     knobs.push(policyKnob(base, `${B}.scaleUp.policies`, [[{ type: "Percent", value: 100, periodSeconds: 15 }], [{ type: "Percent", value: 400, periodSeconds: 15 }], [{ type: "Pods", value: 10, periodSeconds: 15 }]]));
     knobs.push(policyKnob(base, `${B}.scaleDown.policies`, [[{ type: "Percent", value: 100, periodSeconds: 15 }], [{ type: "Percent", value: 50, periodSeconds: 60 }], [{ type: "Pods", value: 1, periodSeconds: 60 }]]));
   }

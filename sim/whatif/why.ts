@@ -4,6 +4,7 @@
 // downscale stabilization window, its scale-up limit, maxReplicaCount, the poll that activates
 // from zero) with the times and replica counts where the trace shows it acting.
 import { maxOf } from "../../reports/derive.js";
+import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
 import type { HpaSyncRecord, KedaPollRecord, SampleRecord, ScaleRecord, TraceHeader, TraceRecord } from "../trace.js";
 
 export interface Trace {
@@ -85,7 +86,7 @@ export function factsOf(trace: Trace): TraceFacts {
   return {
     cooldownPeriod: h.cooldownPeriod,
     pollingInterval: h.pollingInterval,
-    window: h.downscaleStabilizationSeconds ?? 300,
+    window: h.downscaleStabilizationSeconds ?? HPA_CONTROLLER_DEFAULTS.downscaleStabilizationSeconds,
     behavior: h.behavior,
     firstArrival: firstArr ? firstArr.t : null,
     activation: scales.find((s) => s.from === 0 && s.to > 0) ?? null,
