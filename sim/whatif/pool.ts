@@ -48,7 +48,9 @@ export class WhatIfPool {
     const impl = pathToFileURL(resolve(import.meta.dirname, "worker.ts")).href;
     const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(impl)});`;
     const url = new URL("data:text/javascript," + encodeURIComponent(code));
-    await Promise.all(
+    // One worker failing to start (bad scenario, missing loader) terminates the others: a rejected
+    // start must not leave threads keeping the process alive.
+    const started = Promise.all(
       Array.from({ length: pool.size }, () => {
         const w = new Worker(url, { workerData: { kedasimWhatIf: true, file: resolve(file) } });
         pool.workers.push(w);
@@ -65,6 +67,13 @@ export class WhatIfPool {
         });
       }),
     );
+    try {
+      await started;
+    } catch (e) {
+      await Promise.all(pool.workers.map((w) => w.terminate().catch(() => 0)));
+      pool.workers.length = 0;
+      throw e;
+    }
     return pool;
   }
 
