@@ -1,7 +1,7 @@
 // Helpers for the real-mode tests: prerequisite gating, running the CLI as a child process, and
 // finding processes of a run by its marker.
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -143,13 +143,52 @@ export function runIdFor(name: string): string {
   return `t${name}${Date.now().toString(36)}${process.pid.toString(36)}`.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 32);
 }
 
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Remove a lock whose holder died. Two waiters can both see the dead holder; the one that removed
+ * it and took the lock must not then lose it to the other's late removal. So the removal itself is
+ * serialised by a second mkdir (`<dir>.takeover`), and under it the holder is read again: only the
+ * dead holder's lock is removed. A takeover directory older than 30 s is a waiter that died there.
+ */
+function removeStaleLock(dir: string, deadHolder: number): void {
+  const takeover = `${dir}.takeover`;
+  try {
+    mkdirSync(takeover);
+  } catch {
+    try {
+      if (Date.now() - statSync(takeover).mtimeMs > 30_000) rmSync(takeover, { recursive: true, force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+    return;
+  }
+  try {
+    let now = NaN;
+    try {
+      now = Number(readFileSync(join(dir, "pid"), "utf8"));
+    } catch {
+      /* removed meanwhile, or being created: leave it */
+    }
+    if (now === deadHolder && !pidAlive(now)) rmSync(dir, { recursive: true, force: true });
+  } finally {
+    rmSync(takeover, { recursive: true, force: true });
+  }
+}
+
 /**
  * One live test file at a time (real-local and real-cluster): they share 2 CPUs and RabbitMQ, and
  * their tolerances assume they do not compete with each other. A directory lock with the holder's
  * pid; a lock whose holder is gone is taken over. Returns the release function.
  */
-export async function liveTestLock(timeoutMs = 600_000): Promise<() => void> {
-  const dir = join(tmpdir(), "kedasim-live-tests.lock");
+export async function liveTestLock(timeoutMs = 600_000, dir = join(tmpdir(), "kedasim-live-tests.lock")): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -163,15 +202,8 @@ export async function liveTestLock(timeoutMs = 600_000): Promise<() => void> {
       } catch {
         /* being created or removed */
       }
-      let alive = true;
-      if (Number.isFinite(holder)) {
-        try {
-          process.kill(holder, 0);
-        } catch {
-          alive = false;
-        }
-      }
-      if (!alive) rmSync(dir, { recursive: true, force: true });
+      const alive = !Number.isFinite(holder) || pidAlive(holder);
+      if (!alive) removeStaleLock(dir, holder);
       else if (Date.now() > deadline) throw new Error(`another live test file (pid ${holder}) held ${dir} for ${timeoutMs / 1000} s`);
       else await new Promise((r) => setTimeout(r, 500));
     }

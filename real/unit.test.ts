@@ -115,3 +115,34 @@ describe("components and trigger reading", () => {
     expect(scenario.maxDuration).toBe(s.maxDuration);
   });
 });
+
+describe("liveTestLock (one live test file at a time)", () => {
+  it("a lock whose holder died is taken over by exactly one of two waiters; the other waits for its release", async () => {
+    const { liveTestLock } = await import("./test-helpers.js");
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { spawnSync } = await import("node:child_process");
+    const root = mkdtempSync(join(tmpdir(), "kedasim-lock-test-"));
+    try {
+      const dir = join(root, "lock");
+      const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+      mkdirSync(dir);
+      writeFileSync(join(dir, "pid"), dead.stdout);
+      const order: string[] = [];
+      const take = async (name: string) => {
+        const release = await liveTestLock(20_000, dir);
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 700));
+        order.push(`${name} out`);
+        release();
+      };
+      await Promise.all([take("a"), take("b")]);
+      // never both inside: each "in" is followed by its own "out"
+      expect(order).toHaveLength(4);
+      expect(order[1]).toBe(order[0].replace("in", "out"));
+      expect(order[3]).toBe(order[2].replace("in", "out"));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,7 +5,7 @@
 // the processes it started, by pid, after checking /proc/<pid>/cmdline still names the binary.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 export interface DaemonRecord {
   name: string;
@@ -53,8 +53,13 @@ export function isAlive(d: Pick<DaemonRecord, "pid" | "binary">): boolean {
     // state field after "(comm)": Z = zombie (exited, not reaped)
     if (/\)\s+Z\s/.test(stat)) return false;
     // A process in the middle of exiting has released its memory (empty cmdline) but may still
-    // hold its sockets: still alive until it is gone.
-    if (raw === "") return true;
+    // hold its sockets: still alive until it is gone — if it is ours: its comm (the first 15
+    // bytes of the executable's name) must match, since a reused pid may be a kernel thread,
+    // whose cmdline is empty too.
+    if (raw === "") {
+      const comm = /^\d+ \((.*)\) /s.exec(stat)?.[1];
+      return comm !== undefined && comm === basename(d.binary).slice(0, 15);
+    }
     return raw.split("\0")[0] === d.binary;
   } catch {
     return false;

@@ -210,6 +210,11 @@ describe("reading the controllers' logs", () => {
 });
 
 describe("the plane's processes", () => {
+  it("a recorded pid now held by a kernel thread (empty cmdline, like a process mid-exit) is not our daemon", () => {
+    // pid 2 is kthreadd on Linux: its cmdline is empty and its comm is not the daemon's binary.
+    expect(isAlive({ pid: 2, binary: "/root/.cache/kedasim/cluster/bin/etcd" })).toBe(false);
+  });
+
   it("a daemon runs detached with its log; one that dies is reported with the component's name and its log tail", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kedasim-daemon-test-"));
     try {
