@@ -25,7 +25,23 @@
 //  b_i = |δ0| + jitter for ups (+ the startup spread for `ready`), the (3) bound for downs.
 import type { Deltas } from "../reports/compare.js";
 import type { Scenario } from "../sim/scenario/load.js";
-import type { Summary } from "../sim/trace.js";
+import type { HpaSyncRecord, Summary, TraceRecord } from "../sim/trace.js";
+
+/**
+ * How far the live HPA loop's ticks slipped from the simulated ones (scenario s): the largest gap
+ * between the n-th live and the n-th simulated hpa-sync up to `untilT` (the last up-step). A live
+ * sync's time is taken after its broker read, so this holds timer lateness under load (real-local)
+ * or the controller's re-queue after each reconcile (real-cluster). Callers check it stays under
+ * half a sync period: one extra or missed sync shifts every later index by a whole period, and a
+ * bound that large would let the up-step check pass anything.
+ */
+export function hpaTickSlip(live: TraceRecord[], sim: TraceRecord[], untilT: number): number {
+  const a = live.filter((x): x is HpaSyncRecord => x.type === "hpa-sync");
+  const b = sim.filter((x): x is HpaSyncRecord => x.type === "hpa-sync");
+  let slip = 0;
+  for (let i = 0; i < Math.min(a.length, b.length) && a[i].t <= untilT; i++) slip = Math.max(slip, Math.abs(a[i].t - b[i].t));
+  return slip;
+}
 
 export interface BoundCheck {
   what: string;

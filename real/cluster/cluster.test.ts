@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Deltas } from "../../reports/compare.js";
 import { loadScenario } from "../../sim/scenario/load.js";
 import { parseTrace, type HpaSyncRecord, type KedaPollRecord, type ScaleRecord, type Summary } from "../../sim/trace.js";
-import { seedBurstBounds } from "../seed-burst-bounds.js";
+import { hpaTickSlip, seedBurstBounds } from "../seed-burst-bounds.js";
 import { IN_CI, holdLiveTestLock, prereqs, processesWithMarker, REPO, requireRealEnv, runCli, runIdFor, startCli } from "../test-helpers.js";
 import { Kube, loadKubeConfig } from "./kube.js";
 import { planeStatus } from "./plane.js";
@@ -102,12 +102,8 @@ describe("cluster mode (real kube-apiserver, controller-manager, scheduler, KEDA
     // adapter → operator → RabbitMQ's management API: tens to hundreds of ms wall under load). The
     // largest gap between the n-th real and the n-th simulated sync up to the last up-step is added.
     const simTrace = parseTrace(readFileSync(join(out, "sim/trace.jsonl"), "utf8"));
-    const simSyncs = simTrace.records.filter((x): x is HpaSyncRecord => x.type === "hpa-sync");
     const lastUp = Math.max(...ev.filter((e) => e.to > e.from).map((e) => e.t));
-    let tickSlipS = 0;
-    for (let i = 0; i < Math.min(syncs.length, simSyncs.length) && syncs[i].t <= lastUp + 1; i++) tickSlipS = Math.max(tickSlipS, Math.abs(syncs[i].t - simSyncs[i].t));
-    // The slip must stay under half a sync period: one extra or missed reconcile shifts every later
-    // index by a whole period, and a bound that large would let the up-step check pass anything.
+    const tickSlipS = hpaTickSlip(trace.records, simTrace.records, lastUp + 1);
     expect(tickSlipS, "HPA tick slip (real vs simulated syncs)").toBeLessThan(s.hpa.syncPeriod / 2);
     const b = seedBurstBounds(s, real, sim, deltas, { timeScale: K, jitterWallS: 0.3, tickSlipS });
     expect(b.upsReal).toEqual(b.upsSim);
