@@ -1,7 +1,7 @@
 // Scenario loading: YAML → validated, fully resolved Scenario (defaults filled, manifests read,
 // phases drawn from the seed). Every problem becomes one ScenarioError naming the file, the field
 // path and what was expected; the CLI prints it and exits 2.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, resolve, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
@@ -27,17 +27,10 @@ import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations
 import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
+import { ScenarioError } from "./error.js";
+import { checkShape, checkYamlDepth, INPUT_LIMITS, readBoundedText, type InputKind } from "./bounded-input.js";
 
-export class ScenarioError extends Error {
-  constructor(
-    public file: string,
-    public path: string,
-    public expected: string,
-  ) {
-    super(`${file}: ${path ? path + ": " : ""}${expected}`);
-    this.name = "ScenarioError";
-  }
-}
+export { ScenarioError };
 
 export type Producer =
   | { type: "burst"; at: number; count: number }
@@ -159,16 +152,14 @@ function toDistribution(d: DistributionInput): Distribution {
   return d as Distribution;
 }
 
-export function readText(file: string, displayFile: string, path: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScenarioError(displayFile, path, code === "ENOENT" ? `file not found: ${file}` : `cannot read ${file} (${code})`);
-  }
+/** A file's text, within the size (and, for CSV, line) limits of sim/scenario/bounded-input.ts. */
+export function readText(file: string, displayFile: string, path: string, kind: InputKind = "document"): string {
+  return readBoundedText(file, displayFile, path, kind);
 }
 
+/** The YAML documents of a text, as plain values; nesting, widths and aliases bounded (bounded-input.ts). */
 export function parseYamlDocs(text: string, displayFile: string): unknown[] {
+  checkYamlDepth(text, displayFile); // before the (recursive) parser sees it
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: unknown[] = [];
@@ -180,25 +171,27 @@ export function parseYamlDocs(text: string, displayFile: string): unknown[] {
     }
     let js: unknown;
     try {
-      js = doc.toJS({ maxAliasCount: 100 });
+      js = doc.toJS({ maxAliasCount: INPUT_LIMITS.yamlAliases });
     } catch (e) {
       // e.g. an alias bomb ("Excessive alias count"): refuse it like any other bad YAML.
       throw new ScenarioError(displayFile, "", `invalid YAML: ${(e as Error).message.split("\n")[0]}`);
     }
+    checkShape(js, displayFile);
     if (js !== null && js !== undefined) out.push(js);
   }
   return out;
 }
 
-function readCsvTimes(file: string, column: string | undefined, displayFile: string, path: string): number[] {
-  const text = readText(file, displayFile, path);
+/** Arrival times (s) from one column of a CSV file (header optional), sorted. Shared with the topology loader. */
+export function readCsvTimes(file: string, column: string | undefined, displayFile: string, path: string): number[] {
+  const text = readText(file, displayFile, path, "csv");
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   let col = 0;
   let start = 0;
   const firstCells = (lines[0] ?? "").split(",").map((c) => c.trim());
   if (column !== undefined) {
     col = firstCells.indexOf(column);
-    if (col < 0) throw new ScenarioError(displayFile, `${path}.column`, `column "${column}" not in the CSV header (${firstCells.join(", ")})`);
+    if (col < 0) throw new ScenarioError(displayFile, `${path.replace(/\.file$/, "")}.column`, `column "${column}" not in the CSV header (${firstCells.join(", ")})`);
     start = 1;
   } else if (firstCells.length && Number.isNaN(Number(firstCells[0]))) {
     start = 1; // a header line

@@ -3,7 +3,7 @@
 // loader). Each stage's ScaledObject + Deployment go through the single-queue resolver
 // (../scenario/load.ts resolveScenario), so a stage is scaled exactly as a single-queue consumer would be.
 import { dirname, relative, resolve } from "node:path";
-import { firstIssue, manifestDocs, parseYamlDocs, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
+import { firstIssue, manifestDocs, parseYamlDocs, readCsvTimes, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
 import { daprComponent, deployment as deploymentSchema, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, type DistributionInput } from "../scenario/schema.js";
 import { stream, type Distribution } from "../rng.js";
 import type { Trigger } from "../triggers/types.js";
@@ -530,25 +530,8 @@ function resolveProducer(p: Record<string, unknown> & { type: string }, i: numbe
       return { type: "sine", meanPerSecond: q.meanPerSecond, amplitudePerSecond: q.amplitudePerSecond, periodSeconds: q.periodSeconds, phaseSeconds: q.phaseSeconds, from: q.from, until: q.until };
     }
     case "csv": {
-      const abs = resolve(baseDir, p.file as string);
-      const text = readText(abs, displayFile, `${at}.file`);
-      const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-      const first = (lines[0] ?? "").split(",").map((c) => c.trim());
-      let col = 0;
-      let start = 0;
-      if (p.column !== undefined) {
-        col = first.indexOf(p.column as string);
-        if (col < 0) throw new ScenarioError(displayFile, `${at}.column`, `column "${p.column}" not in the CSV header (${first.join(", ")})`);
-        start = 1;
-      } else if (first.length && Number.isNaN(Number(first[0]))) start = 1;
-      const times: number[] = [];
-      for (let j = start; j < lines.length; j++) {
-        const cell = lines[j].split(",")[col]?.trim();
-        const v = Number(cell);
-        if (cell === undefined || cell === "" || !Number.isFinite(v) || v < 0) throw new ScenarioError(relative(process.cwd(), abs) || abs, `line ${j + 1}`, `expected a non-negative number of seconds, got "${cell ?? ""}"`);
-        times.push(v + (p.offsetSeconds as number));
-      }
-      times.sort((a, b) => a - b);
+      // The single-queue loader's CSV reader (bounded: sim/scenario/bounded-input.ts).
+      const times = readCsvTimes(resolve(baseDir, p.file as string), p.column as string | undefined, displayFile, `${at}.file`).map((t) => t + (p.offsetSeconds as number));
       return { type: "times", times, source: p.file as string };
     }
   }
