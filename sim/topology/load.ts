@@ -3,7 +3,7 @@
 // loader). Each stage's ScaledObject + Deployment go through the single-queue resolver
 // (../scenario/load.ts resolveScenario), so a stage is scaled exactly as a single-queue consumer would be.
 import { dirname, relative, resolve } from "node:path";
-import { firstIssue, manifestDocs, parseYamlDocs, readCsvTimes, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
+import { firstIssue, manifestDocs, parseYamlDocs, readCsvTimes, readText, resolveScenario, SCALED_JOB_NOT_MODELLED, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
 import { daprComponent, deployment as deploymentSchema, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, type DistributionInput } from "../scenario/schema.js";
 import { stream, type Distribution } from "../rng.js";
 import type { Trigger } from "../triggers/types.js";
@@ -271,7 +271,7 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
     const others = docs.filter((d) => !["ScaledObject", "Deployment", "Component", ...IGNORED].includes(String(d.doc.kind)));
     if (others.length > 0) {
       const o = others[0];
-      throw new ScenarioError(o.file, [o.where, "kind"].filter(Boolean).join(": "), `a Deployment, ScaledObject or Dapr Component, got "${String(o.doc.kind)}"`);
+      throw new ScenarioError(o.file, [o.where, "kind"].filter(Boolean).join(": "), o.doc.kind === "ScaledJob" ? SCALED_JOB_NOT_MODELLED : `a Deployment, ScaledObject or Dapr Component, got "${String(o.doc.kind)}"`);
     }
     const sos = kinds("ScaledObject");
     if (sos.length > 1) fail(`${at}.manifests`, `at most one KEDA ScaledObject per stage, found ${sos.length}`);
@@ -370,7 +370,6 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
       const rawSingle: Record<string, unknown> = {
         name: safeName(`${s.name}-${st.name}`),
         seed: s.seed,
-        producers: [{ type: "burst", count: 0 }],
         manifests: inline.map((d) => d.doc),
         limits: s.limits,
         keda: { ...(st.keda ?? {}), pollPhaseSeconds: st.keda?.pollPhaseSeconds ?? 0 },
@@ -378,7 +377,7 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
       };
       let single: Scenario;
       try {
-        single = resolveScenario(rawSingle, baseDir, displayFile);
+        single = resolveScenario(rawSingle, baseDir, displayFile, { stage: true });
       } catch (e) {
         if (!(e instanceof ScenarioError)) throw e;
         const m = /^manifests\[(\d+)\](?:\.|: )?(.*)$/.exec(e.path);
