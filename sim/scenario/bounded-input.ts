@@ -89,7 +89,8 @@ export function yamlNestingDepth(text: string, limit: number = INPUT_LIMITS.dept
   let flow = 0; // open flow collections
   let quote: "'" | '"' | null = null; // a quoted scalar that continues on the next line
   let nodeStart = false; // inside flow: the next character may start a node
-  let blockScalarParent = -1; // ≥ 0: skipping the content lines of a block scalar (indent > this)
+  let blockScalar = false; // skipping the content lines of a block scalar (indented more than its parent)
+  let blockScalarParent = -1; // the parent node's indentation (-1 at the document's root)
   let blockScalarIndent = -1; // its content's indentation, set by its first non-blank line
   let lineNo = 0;
   let pos = 0;
@@ -104,13 +105,14 @@ export function yamlNestingDepth(text: string, limit: number = INPUT_LIMITS.dept
     let indent = 0;
     while (line[indent] === " ") indent++;
     const blank = indent >= line.length || line[indent] === "\r" || (line[indent] === "#" && quote === null && flow === 0);
-    if (blockScalarParent >= 0) {
+    if (blockScalar) {
       // Content lines: blank, or at least as indented as the first one (which must be deeper than
       // the parent). Anything else ends the scalar and is read as structure again.
       if (indent >= line.length || line[indent] === "\r") continue;
       if (blockScalarIndent < 0 && indent > blockScalarParent) blockScalarIndent = indent;
       if (blockScalarIndent >= 0 && indent >= blockScalarIndent) continue;
-      blockScalarParent = blockScalarIndent = -1;
+      blockScalar = false;
+      blockScalarIndent = -1;
     }
     const hit = (depth: number, column: number): DepthHit | null => (depth > limit ? { depth, line: lineNo, column: column + 1 } : null);
     let c = 0;
@@ -211,7 +213,8 @@ export function yamlNestingDepth(text: string, limit: number = INPUT_LIMITS.dept
       }
       if (blockStart && (ch === "|" || ch === ">")) {
         // A block scalar: its content is every following line indented more than its parent node.
-        blockScalarParent = sawKey ? keyColumn : markerColumn >= 0 ? markerColumn : Math.max(0, indent - 1);
+        blockScalar = true;
+        blockScalarParent = sawKey ? keyColumn : markerColumn >= 0 ? markerColumn : stack.length > 0 ? stack[stack.length - 1].indent : -1;
         break;
       }
       blockStart = false;
