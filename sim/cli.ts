@@ -3,11 +3,12 @@
 // npm run sim -- vectors <file.json>
 // npm run sim -- sweep|advise <scenario.yaml> ... (sim/whatif/cli.ts)
 import "./jit.js"; // first: V8 inlining budget for the hot path (see sim/jit.ts)
-import { readdirSync, readFileSync, existsSync, statSync } from "node:fs";
+import { readdirSync, existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { loadScenario, ScenarioError, type Scenario } from "./scenario/load.js";
+import { loadScenario, readText, ScenarioError, type Scenario } from "./scenario/load.js";
+import { parseBoundedJson } from "./scenario/bounded-input.js";
 import { simulateToDir } from "./run.js";
 import { SimulationLimitError } from "./model/simulation.js";
 import { replayVectors, formatVectorReport } from "./vectors.js";
@@ -128,10 +129,10 @@ async function main(): Promise<void> {
     if (!file) fail("vectors: expected a JSON file, e.g. npm run sim -- vectors fixtures/vectors/hpa-vectors.json");
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(file, "utf8"));
+      json = parseBoundedJson(readText(file, file, ""), file); // bounded like every input (bounded-input.ts)
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      fail(code === "ENOENT" ? `${file}: file not found` : `${file}: not valid JSON (${(e as Error).message})`);
+      if (e instanceof ScenarioError) fail(e.message);
+      throw e;
     }
     const results = replayVectors(json);
     process.stdout.write(formatVectorReport(results) + "\n");

@@ -285,6 +285,15 @@ describe("absurd but well-typed values: run within bounds or stop early naming t
     else expect(o.limit).toBeTruthy(); // limits.maxMessages, or the store's capacity ("messages in the system")
   }, timeout(1_500));
 
+  it("nesting bombs (200 000 levels of flow, compact sequences, an inline manifest): a ScenarioError naming the depth limit, not a crashed worker", async () => {
+    // Before sim/scenario/bounded-input.ts the yaml parser aborted the process (out of memory).
+    for (const text of ["[".repeat(200_000), "- ".repeat(200_000) + "x\n", "name: x\nmanifests:\n  - spec: " + "{a: ".repeat(200_000) + "\n"]) {
+      const o = await absurd(text);
+      expect(o.kind).toBe("error");
+      if (o.kind === "error") expect(o.error.message).toMatch(/nested more than 64 levels deep/);
+    }
+  }, timeout(20_000));
+
   it("zero processing time with 10⁶ messages: runs to the end", async () => {
     const o = await absurd(base({ producers: [{ type: "burst", count: 1_000_000 }], consumer: { processingTime: 0 } }));
     expect(o).toMatchObject({ kind: "run", limit: null });

@@ -1,7 +1,7 @@
 // Scenario loading: YAML → validated, fully resolved Scenario (defaults filled, manifests read,
 // phases drawn from the seed). Every problem becomes one ScenarioError naming the file, the field
 // path and what was expected; the CLI prints it and exits 2.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, resolve, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
@@ -27,17 +27,10 @@ import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations
 import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
+import { ScenarioError } from "./error.js";
+import { checkShape, checkYamlDepth, INPUT_LIMITS, readBoundedText, type InputKind } from "./bounded-input.js";
 
-export class ScenarioError extends Error {
-  constructor(
-    public file: string,
-    public path: string,
-    public expected: string,
-  ) {
-    super(`${file}: ${path ? path + ": " : ""}${expected}`);
-    this.name = "ScenarioError";
-  }
-}
+export { ScenarioError };
 
 export type Producer =
   | { type: "burst"; at: number; count: number }
@@ -159,16 +152,14 @@ function toDistribution(d: DistributionInput): Distribution {
   return d as Distribution;
 }
 
-export function readText(file: string, displayFile: string, path: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScenarioError(displayFile, path, code === "ENOENT" ? `file not found: ${file}` : `cannot read ${file} (${code})`);
-  }
+/** A file's text, within the size (and, for CSV, line) limits of sim/scenario/bounded-input.ts. */
+export function readText(file: string, displayFile: string, path: string, kind: InputKind = "document"): string {
+  return readBoundedText(file, displayFile, path, kind);
 }
 
+/** The YAML documents of a text, as plain values; nesting, widths and aliases bounded (bounded-input.ts). */
 export function parseYamlDocs(text: string, displayFile: string): unknown[] {
+  checkYamlDepth(text, displayFile); // before the (recursive) parser sees it
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: unknown[] = [];
@@ -180,25 +171,27 @@ export function parseYamlDocs(text: string, displayFile: string): unknown[] {
     }
     let js: unknown;
     try {
-      js = doc.toJS({ maxAliasCount: 100 });
+      js = doc.toJS({ maxAliasCount: INPUT_LIMITS.yamlAliases });
     } catch (e) {
       // e.g. an alias bomb ("Excessive alias count"): refuse it like any other bad YAML.
       throw new ScenarioError(displayFile, "", `invalid YAML: ${(e as Error).message.split("\n")[0]}`);
     }
+    checkShape(js, displayFile);
     if (js !== null && js !== undefined) out.push(js);
   }
   return out;
 }
 
-function readCsvTimes(file: string, column: string | undefined, displayFile: string, path: string): number[] {
-  const text = readText(file, displayFile, path);
+/** Arrival times (s) from one column of a CSV file (header optional), sorted. Shared with the topology loader. */
+export function readCsvTimes(file: string, column: string | undefined, displayFile: string, path: string): number[] {
+  const text = readText(file, displayFile, path, "csv");
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   let col = 0;
   let start = 0;
   const firstCells = (lines[0] ?? "").split(",").map((c) => c.trim());
   if (column !== undefined) {
     col = firstCells.indexOf(column);
-    if (col < 0) throw new ScenarioError(displayFile, `${path}.column`, `column "${column}" not in the CSV header (${firstCells.join(", ")})`);
+    if (col < 0) throw new ScenarioError(displayFile, `${path.replace(/\.file$/, "")}.column`, `column "${column}" not in the CSV header (${firstCells.join(", ")})`);
     start = 1;
   } else if (firstCells.length && Number.isNaN(Number(firstCells[0]))) {
     start = 1; // a header line
@@ -264,10 +257,55 @@ function collectManifests(refs: ScenarioParsed["manifests"], baseDir: string, di
   return out;
 }
 
+/** "manifests[0].spec.x" for an inline manifest, "document 3: spec.x" inside a multi-document file, else "spec.x". */
+function manifestPath(m: ManifestDoc, p: string): string {
+  return !m.where ? p : m.where.endsWith("]") ? `${m.where}.${p}` : `${m.where}: ${p}`;
+}
+
 function num(v: unknown): number | null {
   if (typeof v === "number") return v;
   if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
   return null;
+}
+
+/** The one line for a ScaledJob (single-queue and topology loaders). */
+export const SCALED_JOB_NOT_MODELLED =
+  "a ScaledJob is not modelled yet (issue #16: KEDA starts one Job per batch of messages instead of scaling a Deployment); kedasim simulates a ScaledObject that scales a Deployment";
+
+/** The one line for a kafka trigger in a single-queue scenario. */
+const KAFKA_AS_ONE_PARTITION =
+  "kafka trigger in a single-queue scenario: the queue is read as ONE partition (lag = messages not yet acknowledged), so KEDA's partition cap (kafka_scaler.go getTotalLag: lag ÷ lagThreshold > partitions ⇒ lagThreshold × partitions) holds desired replicas at 1–2 unless allowIdleConsumers; for partitions, consumer groups and rebalances write a topology scenario with a `log` channel (README, \"Several apps\")";
+
+const isK8sObject = (d: unknown): d is Record<string, unknown> & { apiVersion: string; kind: string } =>
+  typeof d === "object" && d !== null && !Array.isArray(d) && typeof (d as { apiVersion?: unknown }).apiVersion === "string" && typeof (d as { kind?: unknown }).kind === "string";
+
+/**
+ * A Kubernetes manifest (documents with apiVersion + kind) given where a scenario was expected:
+ * the error that says what it is and what to write instead, with a scenario to paste. Null for a
+ * scenario (which can have neither field: unknown fields are errors).
+ */
+export function manifestGivenAsScenario(docs: unknown[], file: string, displayFile: string): ScenarioError | null {
+  const objs = docs.filter(isK8sObject);
+  if (objs.length === 0) return null;
+  const rank = ["ScaledObject", "ScaledJob", "Deployment", "Component"];
+  const main = [...objs].sort((a, b) => (rank.indexOf(a.kind) + 1 || 99) - (rank.indexOf(b.kind) + 1 || 99))[0];
+  const what = `this is a ${main.kind} (${main.apiVersion})${objs.length > 1 ? ` among ${objs.length} Kubernetes objects (${objs.map((o) => o.kind).join(", ")})` : ""}, a Kubernetes manifest, not a scenario`;
+  if (main.kind === "ScaledJob") return new ScenarioError(displayFile, "", `${what}; ${SCALED_JOB_NOT_MODELLED}`);
+  const ref = relative(process.cwd(), resolve(file)) || file;
+  const rawName = String((main.metadata as { name?: unknown } | undefined)?.name ?? "my-scenario");
+  const name = rawName.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "my-scenario";
+  const refs = main.kind === "ScaledObject" ? [`  - ${ref}`] : [`  - ${ref}`, "  - <your-scaledobject.yaml>     # the KEDA ScaledObject that scales it (required)"];
+  const snippet = [
+    `name: ${name}`,
+    "producers:                        # optional; without it the scenario is idle",
+    "  - {type: burst, count: 50}      # 50 messages at t = 0",
+    "consumer:",
+    "  processingTime: 5               # seconds per message",
+    "manifests:",
+    ...refs,
+  ].join("\n");
+  const lead = main.kind === "ScaledObject" ? "a scenario lists it under `manifests:`" : "a scenario lists it under `manifests:`, beside the KEDA ScaledObject that scales it";
+  return new ScenarioError(displayFile, "", `${what}; ${lead} — e.g. save this as scenario.yaml in the current folder and run \`npm run sim -- scenario.yaml\`:\n\n${snippet}\n`);
 }
 
 /** Load and validate a scenario file. Throws ScenarioError. */
@@ -275,6 +313,8 @@ export function loadScenario(file: string, overrides: { seed?: number } = {}): S
   const displayFile = relative(process.cwd(), file) || file;
   const text = readText(file, displayFile, "");
   const docs = parseYamlDocs(text, displayFile);
+  const manifest = manifestGivenAsScenario(docs, file, displayFile);
+  if (manifest) throw manifest;
   if (docs.length !== 1) throw new ScenarioError(displayFile, "", `expected exactly one YAML document, found ${docs.length}`);
   let raw = docs[0];
   // --seed replaces the file's seed before resolving, so phases drawn from the seed follow it.
@@ -282,9 +322,14 @@ export function loadScenario(file: string, overrides: { seed?: number } = {}): S
   return resolveScenario(raw, dirname(resolve(file)), displayFile);
 }
 
-export function resolveScenario(raw: unknown, baseDir: string, displayFile: string): Scenario {
+/**
+ * Resolve a parsed scenario. `stage`: the topology loader resolves one stage's ScaledObject and
+ * Deployments (sim/topology/load.ts); it matches Deployments itself and its kafka triggers read
+ * partitioned logs, so the single-queue checks of those are skipped.
+ */
+export function resolveScenario(raw: unknown, baseDir: string, displayFile: string, opts: { stage?: boolean } = {}): Scenario {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ScenarioError(displayFile, "", "expected a mapping with name, producers, manifests, ...");
+    throw new ScenarioError(displayFile, "", "expected a mapping with name, manifests (and optionally producers, consumer, queue, ...)");
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) throw firstIssue(parsed.error, displayFile);
@@ -292,13 +337,20 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
 
   // ---- manifests ----
   const manifests = collectManifests(s.manifests, baseDir, displayFile);
+  const warnings: string[] = [];
   const scaledObjects = manifests.filter((m) => m.doc.kind === "ScaledObject");
+  const scaledJob = manifests.find((m) => m.doc.kind === "ScaledJob");
+  if (scaledJob) {
+    // One explicit line instead of "found 0 ScaledObjects" (or silence beside a ScaledObject).
+    const at = manifestPath(scaledJob, "kind");
+    if (scaledObjects.length === 0) throw new ScenarioError(scaledJob.file, at, SCALED_JOB_NOT_MODELLED);
+    warnings.push(`${scaledJob.file}: ${at}: ${SCALED_JOB_NOT_MODELLED}; ignored, the ScaledObject is simulated`);
+  }
   if (scaledObjects.length !== 1) {
     throw new ScenarioError(displayFile, "manifests", `expected exactly one KEDA ScaledObject among the manifests, found ${scaledObjects.length}`);
   }
   const so = scaledObjects[0];
-  // "manifests[0].spec.x" for inline manifests, "document 3: spec.x" inside a multi-document file.
-  const soWhere = (p: string) => (!so.where ? p : so.where.endsWith("]") ? `${so.where}.${p}` : `${so.where}: ${p}`);
+  const soWhere = (p: string) => manifestPath(so, p);
   const apiVersion = String(so.doc.apiVersion ?? "");
   const soName = String((so.doc.metadata as { name?: string } | undefined)?.name ?? "scaledobject");
   let soCfg: Scenario["scaledObject"];
@@ -401,12 +453,27 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   const deps = manifests.filter((m) => m.doc.kind === "Deployment");
   let grace: number | undefined;
   let depReplicas: number | undefined;
+  const targetField = soWhere(apiVersion === "keda.sh/v1alpha1" ? "spec.scaleTargetRef.name" : "spec.scaleTargetRef.deploymentName");
   for (const d of deps) {
     const r = deployment.safeParse(d.doc);
     if (!r.success) throw firstIssue(r.error, d.file, d.where);
     if (r.data.metadata.name === targetName) {
       grace = r.data.spec.template.spec.terminationGracePeriodSeconds;
       depReplicas = r.data.spec.replicas;
+    } else if (!opts.stage) {
+      // A Deployment the ScaledObject does not scale would be ignored: its grace period and replicas
+      // silently lost (usually a typo in one of the two names). KEDA scales only the object that
+      // scaleTargetRef names, and refuses a ScaledObject whose target does not exist
+      // (controllers/keda/scaledobject_controller.go reconcileScaledObject → checkTargetResourceIsScalable).
+      const other = deps.some((x) => (x.doc.metadata as { name?: unknown } | undefined)?.name === targetName);
+      throw new ScenarioError(
+        d.file,
+        manifestPath(d, "metadata.name"),
+        `the ScaledObject's target "${targetName}" (${so.file}: ${targetField}), got Deployment "${r.data.metadata.name}"; ` +
+          (other
+            ? "a single-queue scenario simulates one consumer, the Deployment the ScaledObject scales: remove this one from manifests"
+            : "rename one of the two so that they match (kedasim reads replicas and terminationGracePeriodSeconds from the target Deployment)"),
+      );
     }
   }
 
@@ -562,7 +629,12 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     drawn: { pollPhase: s.keda.pollPhaseSeconds === undefined, syncPhase: s.hpa.syncPhaseSeconds === undefined },
     daprComponent: comp,
     limits: s.limits,
-    warnings: [...admission.warnings.map((w) => `${so.file}: ${soWhere(w)}`), ...soCfg.triggers.flatMap((t) => t.warnings.map((w) => `${so.file}: ${w}`))],
+    warnings: [
+      ...warnings,
+      ...admission.warnings.map((w) => `${so.file}: ${soWhere(w)}`),
+      ...soCfg.triggers.flatMap((t) => t.warnings.map((w) => `${so.file}: ${w}`)),
+      ...(opts.stage ? [] : soCfg.triggers.filter((t) => t.type === "kafka").map((t) => `${so.file}: ${soWhere(`spec.triggers[${t.index}]`)}: ${KAFKA_AS_ONE_PARTITION}`)),
+    ],
   };
 }
 

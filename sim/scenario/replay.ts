@@ -10,6 +10,7 @@
 // possible). We accept the whole response, its `data`, or the `result` list.
 import { relative } from "node:path";
 import { readText, ScenarioError } from "./load.js";
+import { parseBoundedJson } from "./bounded-input.js";
 
 export interface RateSeries {
   points: Array<[number, number]>;
@@ -43,13 +44,7 @@ function rateValue(v: unknown, where: string, displayFile: string): number {
 /** A Prometheus query_range export → rate points. `series`: which result to use (default: the sum of all, like sum()). */
 export function readPrometheusRates(abs: string, scenarioFile: string, path: string, o: { series?: number; scale: number; offsetSeconds: number }): RateSeries {
   const displayFile = relative(process.cwd(), abs) || abs;
-  const text = readText(abs, scenarioFile, path);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ScenarioError(displayFile, "", `not valid JSON (${(e as Error).message})`);
-  }
+  const json = parseBoundedJson(readText(abs, scenarioFile, path), displayFile);
   let result: unknown = json;
   if (isObj(json) && "status" in json) {
     if (json.status !== "success") throw new ScenarioError(displayFile, "status", `the export is an error response (${String(json.errorType ?? json.status)}: ${String(json.error ?? "")})`);
@@ -86,7 +81,7 @@ export function readRateCsv(
   o: { timeColumn?: string; rateColumn?: string; timeUnit: "s" | "ms"; scale: number; offsetSeconds: number },
 ): RateSeries {
   const displayFile = relative(process.cwd(), abs) || abs;
-  const lines = readText(abs, scenarioFile, path)
+  const lines = readText(abs, scenarioFile, path, "csv")
     .split(/\r?\n/)
     .map((l, i) => ({ l, n: i + 1 }))
     .filter(({ l }) => l.trim() !== "" && !l.trim().startsWith("#"));

@@ -168,7 +168,8 @@ export const scenarioSchema = z.strictObject({
   duration: pos.optional(),
   maxDurationSeconds: pos.default(7 * 86400),
   sampleIntervalSeconds: z.number().finite().min(0.001, "must be at least 0.001 s (1 ms)").default(1),
-  producers: z.array(producerSchema).min(1),
+  /** Optional: without producers nothing arrives (an idle scenario: scale-in, pause, fault behaviour). */
+  producers: z.array(producerSchema).default([]),
   queue: queueSchema.default({ managementStatsIntervalSeconds: 5 }),
   consumer: consumerSchema.default({
     processingTime: 5,

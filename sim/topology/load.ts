@@ -3,7 +3,7 @@
 // loader). Each stage's ScaledObject + Deployment go through the single-queue resolver
 // (../scenario/load.ts resolveScenario), so a stage is scaled exactly as a single-queue consumer would be.
 import { dirname, relative, resolve } from "node:path";
-import { firstIssue, manifestDocs, parseYamlDocs, readText, resolveScenario, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
+import { firstIssue, manifestDocs, parseYamlDocs, readCsvTimes, readText, resolveScenario, SCALED_JOB_NOT_MODELLED, ScenarioError, type Producer, type Scenario } from "../scenario/load.js";
 import { daprComponent, deployment as deploymentSchema, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, type DistributionInput } from "../scenario/schema.js";
 import { stream, type Distribution } from "../rng.js";
 import type { Trigger } from "../triggers/types.js";
@@ -271,7 +271,7 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
     const others = docs.filter((d) => !["ScaledObject", "Deployment", "Component", ...IGNORED].includes(String(d.doc.kind)));
     if (others.length > 0) {
       const o = others[0];
-      throw new ScenarioError(o.file, [o.where, "kind"].filter(Boolean).join(": "), `a Deployment, ScaledObject or Dapr Component, got "${String(o.doc.kind)}"`);
+      throw new ScenarioError(o.file, [o.where, "kind"].filter(Boolean).join(": "), o.doc.kind === "ScaledJob" ? SCALED_JOB_NOT_MODELLED : `a Deployment, ScaledObject or Dapr Component, got "${String(o.doc.kind)}"`);
     }
     const sos = kinds("ScaledObject");
     if (sos.length > 1) fail(`${at}.manifests`, `at most one KEDA ScaledObject per stage, found ${sos.length}`);
@@ -370,7 +370,6 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
       const rawSingle: Record<string, unknown> = {
         name: safeName(`${s.name}-${st.name}`),
         seed: s.seed,
-        producers: [{ type: "burst", count: 0 }],
         manifests: inline.map((d) => d.doc),
         limits: s.limits,
         keda: { ...(st.keda ?? {}), pollPhaseSeconds: st.keda?.pollPhaseSeconds ?? 0 },
@@ -378,7 +377,7 @@ export function resolveTopology(raw: unknown, baseDir: string, displayFile: stri
       };
       let single: Scenario;
       try {
-        single = resolveScenario(rawSingle, baseDir, displayFile);
+        single = resolveScenario(rawSingle, baseDir, displayFile, { stage: true });
       } catch (e) {
         if (!(e instanceof ScenarioError)) throw e;
         const m = /^manifests\[(\d+)\](?:\.|: )?(.*)$/.exec(e.path);
@@ -530,25 +529,8 @@ function resolveProducer(p: Record<string, unknown> & { type: string }, i: numbe
       return { type: "sine", meanPerSecond: q.meanPerSecond, amplitudePerSecond: q.amplitudePerSecond, periodSeconds: q.periodSeconds, phaseSeconds: q.phaseSeconds, from: q.from, until: q.until };
     }
     case "csv": {
-      const abs = resolve(baseDir, p.file as string);
-      const text = readText(abs, displayFile, `${at}.file`);
-      const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-      const first = (lines[0] ?? "").split(",").map((c) => c.trim());
-      let col = 0;
-      let start = 0;
-      if (p.column !== undefined) {
-        col = first.indexOf(p.column as string);
-        if (col < 0) throw new ScenarioError(displayFile, `${at}.column`, `column "${p.column}" not in the CSV header (${first.join(", ")})`);
-        start = 1;
-      } else if (first.length && Number.isNaN(Number(first[0]))) start = 1;
-      const times: number[] = [];
-      for (let j = start; j < lines.length; j++) {
-        const cell = lines[j].split(",")[col]?.trim();
-        const v = Number(cell);
-        if (cell === undefined || cell === "" || !Number.isFinite(v) || v < 0) throw new ScenarioError(relative(process.cwd(), abs) || abs, `line ${j + 1}`, `expected a non-negative number of seconds, got "${cell ?? ""}"`);
-        times.push(v + (p.offsetSeconds as number));
-      }
-      times.sort((a, b) => a - b);
+      // The single-queue loader's CSV reader (bounded: sim/scenario/bounded-input.ts).
+      const times = readCsvTimes(resolve(baseDir, p.file as string), p.column as string | undefined, displayFile, `${at}.file`).map((t) => t + (p.offsetSeconds as number));
       return { type: "times", times, source: p.file as string };
     }
   }

@@ -1,9 +1,8 @@
 // Run one topology scenario and write its outputs (trace.jsonl, summary.json); the CLI draws its charts and
 // report.md from them (reports/topology.ts), as for a single-queue run.
 // The entry points sim/cli.ts uses: isTopologyScenario, loadTopology, runTopologyToDir.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse } from "yaml";
+import { parseYamlDocs, readText } from "../scenario/load.js";
 import { runToDir } from "../run.js";
 import { serializeRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { isTopologyScenario as isTopologyDoc, loadTopology, resolveTopology, type TopologyScenario } from "./load.js";
@@ -18,8 +17,11 @@ export { TopologySimulation } from "./model.js";
  */
 export function isTopologyScenario(raw: unknown): boolean {
   if (typeof raw === "string" && /\.ya?ml$/i.test(raw)) {
+    // Bounded like every scenario read (a nesting bomb must not abort here); on any error the
+    // single-queue loader reads the file again and reports it.
     try {
-      return isTopologyDoc(parse(readFileSync(raw, "utf8")));
+      const docs = parseYamlDocs(readText(raw, raw, ""), raw);
+      return docs.length === 1 && isTopologyDoc(docs[0]);
     } catch {
       return false;
     }
