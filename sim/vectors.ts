@@ -28,7 +28,7 @@ import {
 } from "./decisions/hpa.js";
 import { defaultScaledObjectConfig, isPaused, KEDA_DEFAULTS, requestScale, type ScaledObjectConfig } from "./decisions/keda.js";
 import { NEWEST_KEDA_VERSION } from "./decisions/versions.js";
-import { AnnotationError, boolAnnotation, pauseAnnotations } from "./scenario/annotations.js";
+import { AnnotationError, pauseAnnotations } from "./scenario/annotations.js";
 import { checkFallbackValid, replicaCountBoundsError, validateTriggers } from "./scenario/keda-validation.js";
 import { getMetricWithFallback, type FallbackConfig, type MetricHealth } from "./decisions/fallback.js";
 import { getNextFactor } from "./decisions/kafka.js";
@@ -282,10 +282,7 @@ const families: Family[] = [
         // "key=value", read as the loader reads the ScaledObject's annotations.
         const eq = ann.indexOf("=");
         if (eq < 0) throw new Unsupported(`annotation ${ann}`);
-        const annotations = { [ann.slice(0, eq)]: ann.slice(eq + 1) };
-        if (boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-in")) so.pausedScaleIn = true;
-        if (boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-out")) so.pausedScaleOut = true;
-        Object.assign(so, pauseAnnotations(annotations, "vector"));
+        Object.assign(so, pauseAnnotations({ [ann.slice(0, eq)]: ann.slice(eq + 1) }, "vector"));
       }
       const isActive = i.isActive === true;
       // LastActiveTime nil and creationTimestamp zero (the Go zero time: long before now).
@@ -357,8 +354,7 @@ const families: Family[] = [
     match: (f) => f.endsWith("controllers/keda/scaledobject_controller_test.go"),
     run: (i) => {
       const annotations = isObj(i.annotations) ? i.annotations : {};
-      const paused = { pausedScaleIn: boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-in"), pausedScaleOut: boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-out") };
-      const b = hpaBehaviorForScaledObject(null, paused, versionOf(i));
+      const b = hpaBehaviorForScaledObject(null, pauseAnnotations(annotations, "vector"), versionOf(i));
       return { scaleDownSelectPolicy: b?.scaleDown?.selectPolicy ?? null, scaleUpSelectPolicy: b?.scaleUp?.selectPolicy ?? null };
     },
   },

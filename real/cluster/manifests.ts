@@ -6,7 +6,7 @@
 // scaled period is rounded; what was asked, what was applied and the distortion in scenario seconds
 // is listed per field, and the comparison simulation runs the applied values.
 import { dirname, resolve } from "node:path";
-import { manifestDocs, parseYamlDocs, readText, type Scenario } from "../../sim/scenario/load.js";
+import { inlineManifests, parseYamlDocs, readText, type Scenario } from "../../sim/scenario/load.js";
 import { resolveBehavior, type ResolvedBehavior } from "../../sim/decisions/hpa.js";
 import { scaleDistribution } from "../../sim/rng.js";
 import { parse } from "yaml";
@@ -19,15 +19,8 @@ type Doc = Record<string, unknown>;
 /** The scenario's manifest documents as written (files resolved relative to the scenario). */
 export function rawManifests(s: Scenario): Doc[] {
   const file = resolve(s.file);
-  const docs = parseYamlDocs(readText(file, s.file, ""), s.file);
-  const raw = docs[0] as { manifests?: unknown[] };
-  const out: Doc[] = [];
-  (raw.manifests ?? []).forEach((ref, i) => {
-    if (typeof ref === "string") {
-      for (const d of manifestDocs(resolve(dirname(file), ref), s.file, `manifests[${i}]`)) out.push(structuredClone(d) as Doc);
-    } else out.push(structuredClone(ref) as Doc);
-  });
-  return out;
+  const raw = parseYamlDocs(readText(file, s.file, ""), s.file)[0] as { manifests?: unknown };
+  return inlineManifests(raw, dirname(file), s.file);
 }
 
 /** One period the run sets on a real object, scaled by k. */

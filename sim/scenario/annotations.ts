@@ -26,9 +26,19 @@ export class AnnotationError extends Error {
   }
 }
 
+/** What the ScaledObject's KEDA annotations set (absent fields: not set). */
+export interface PauseAnnotations {
+  paused?: true;
+  pausedReplicas?: number;
+  forceActivation?: true;
+  pausedScaleIn?: true;
+  pausedScaleOut?: true;
+}
+
 /**
- * autoscaling.keda.sh/paused, paused-replicas and force-activation (scaledobject_types.go
- * NeedToBePausedByAnnotation, GetPausedReplicaCount, NeedToForceActivation). paused-replicas is
+ * autoscaling.keda.sh/paused, paused-replicas, force-activation, paused-scale-in and
+ * paused-scale-out (scaledobject_types.go NeedToBePausedByAnnotation, GetPausedReplicaCount,
+ * NeedToForceActivation, NeedToPauseScaleIn, NeedToPauseScaleOut). paused-replicas is
  * read with strconv.ParseInt(val, 10, 32); a value it rejects makes upstream's reconcile fail
  * ("failed to parse paused replica count"), so it is rejected here, naming the annotation.
  * A negative count is rejected too: the scale subresource refuses spec.replicas < 0.
@@ -36,10 +46,12 @@ export class AnnotationError extends Error {
 export function pauseAnnotations(
   annotations: Record<string, unknown>,
   where: string,
-): { paused?: true; pausedReplicas?: number; forceActivation?: true } {
-  const out: { paused?: true; pausedReplicas?: number; forceActivation?: true } = {};
+): PauseAnnotations {
+  const out: PauseAnnotations = {};
   if (boolAnnotation(annotations, "autoscaling.keda.sh/paused")) out.paused = true;
   if (boolAnnotation(annotations, "autoscaling.keda.sh/force-activation")) out.forceActivation = true;
+  if (boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-in")) out.pausedScaleIn = true;
+  if (boolAnnotation(annotations, "autoscaling.keda.sh/paused-scale-out")) out.pausedScaleOut = true;
   const key = "autoscaling.keda.sh/paused-replicas";
   if (Object.prototype.hasOwnProperty.call(annotations, key)) {
     const raw = String(annotations[key]);

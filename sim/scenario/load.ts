@@ -23,7 +23,7 @@ import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
 import { hpaConfigurableToleranceDefault, NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
 import type { FallbackConfig } from "../decisions/fallback.js";
 import { scaledObjectAdmission } from "./keda-validation.js";
-import { AnnotationError, boolAnnotation, pauseAnnotations } from "./annotations.js";
+import { AnnotationError, pauseAnnotations } from "./annotations.js";
 import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
@@ -238,6 +238,21 @@ export function manifestDocs(abs: string, displayFile: string, path: string): un
   return docs;
 }
 
+/**
+ * A scenario document's `manifests:` as one list in order: file references read (relative to
+ * baseDir) and split into documents, inline ones as written; deep copies the caller may change.
+ * `keep` selects documents. For the what-if base and the cluster run, which rewrite manifests.
+ */
+export function inlineManifests(raw: { manifests?: unknown }, baseDir: string, displayFile: string, keep: (d: unknown) => boolean = () => true): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const refs = Array.isArray(raw.manifests) ? raw.manifests : [];
+  refs.forEach((ref, i) => {
+    const docs = typeof ref === "string" ? manifestDocs(resolve(baseDir, ref), displayFile, `manifests[${i}]`) : [ref];
+    for (const d of docs) if (keep(d)) out.push(structuredClone(d) as Record<string, unknown>);
+  });
+  return out;
+}
+
 function collectManifests(refs: ScenarioParsed["manifests"], baseDir: string, displayFile: string): ManifestDoc[] {
   const out: ManifestDoc[] = [];
   refs.forEach((ref, i) => {
@@ -378,8 +393,6 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       behavior: behavior ? normalizeBehavior(behavior) : null,
     };
     const ann = (so.doc.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations ?? {};
-    if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-in")) soCfg.pausedScaleIn = true;
-    if (boolAnnotation(ann, "autoscaling.keda.sh/paused-scale-out")) soCfg.pausedScaleOut = true;
     try {
       Object.assign(soCfg, pauseAnnotations(ann, soWhere("metadata.annotations")));
     } catch (e) {

@@ -3,7 +3,7 @@
 // given seed index. The simulator is reached only through resolveScenario() and the run functions
 // that `npm run sim` uses; nothing here knows the model.
 import { dirname, relative, resolve } from "node:path";
-import { loadScenario, manifestDocs, parseYamlDocs, readText, resolveScenario, ScenarioError, type Scenario } from "../scenario/load.js";
+import { inlineManifests, loadScenario, parseYamlDocs, readText, resolveScenario, ScenarioError, type Scenario } from "../scenario/load.js";
 import { isTopologyScenario } from "../topology/run.js";
 import { simulate } from "../run.js";
 import {
@@ -70,13 +70,7 @@ export function loadBase(file: string): WhatIfBase {
   const raw = docs[0] as Record<string, unknown>;
   // Only the kinds the loader reads (a Secret or a TriggerAuthentication beside the ScaledObject
   // would only cost validation time per run).
-  const manifests: unknown[] = [];
-  const read = (d: unknown) => isObject(d) && (d.kind === "ScaledObject" || d.kind === "Component" || d.kind === "Deployment");
-  (raw.manifests as unknown[]).forEach((ref, i) => {
-    if (typeof ref === "string") {
-      for (const d of manifestDocs(resolve(baseDir, ref), displayFile, `manifests[${i}]`)) if (read(d)) manifests.push(d);
-    } else if (read(ref)) manifests.push(ref);
-  });
+  const manifests: unknown[] = inlineManifests(raw, baseDir, displayFile, (d) => isObject(d) && (d.kind === "ScaledObject" || d.kind === "Component" || d.kind === "Deployment"));
   const soIndex = manifests.findIndex((m) => isObject(m) && m.kind === "ScaledObject");
   const scaledObject = clone(manifests[soIndex]) as Record<string, unknown>;
   let eventCap: number | null = null;
