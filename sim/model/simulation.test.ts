@@ -258,3 +258,60 @@ describe("time scale", () => {
     }
   });
 });
+
+// KEDA's e2e test for kedacore/keda#7244 (v2.19), tests/internals/fallback/fallback.go
+// TestFallbackFromZero: a 0..5 ScaledObject (AverageValue target 5, pollingInterval 5,
+// cooldownPeriod 1, fallback failureThreshold 1 / replicas 3 / static, scaleDown stabilization 1 s)
+// at 0 replicas; its metrics server is stopped; the target must reach 3 ready replicas within 30 s and
+// stay at 3 for 30 s. Here the scaler fails from t = 60 s on (consumer.faults.scalerErrors), with the
+// trigger a Service Bus queue at messageCount 5 (same AverageValue arithmetic as the e2e's metrics-api).
+describe("fallback from zero (KEDA's e2e TestFallbackFromZero, v2.19 #7244)", () => {
+  const run = (kedaVersion: string) =>
+    simulate(
+      resolveScenario(
+        {
+          name: "fallback-from-zero",
+          kedaVersion,
+          duration: 180,
+          consumer: { processingTime: 5, startupDelay: 2, faults: { scalerErrors: [{ from: 60, until: 1e6 }] } },
+          keda: { pollPhaseSeconds: 1 },
+          manifests: [
+            {
+              apiVersion: "keda.sh/v1alpha1",
+              kind: "ScaledObject",
+              metadata: { name: "so" },
+              spec: {
+                scaleTargetRef: { name: "consumer" },
+                minReplicaCount: 0,
+                maxReplicaCount: 5,
+                pollingInterval: 5,
+                cooldownPeriod: 1,
+                fallback: { failureThreshold: 1, replicas: 3, behavior: "static" },
+                advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 1 } } } },
+                triggers: [{ type: "azure-servicebus", metricType: "AverageValue", metadata: { queueName: "q", messageCount: "5" } }],
+              },
+            },
+          ],
+        },
+        SCENARIOS,
+        "fallback-from-zero.yaml",
+      ),
+    );
+
+  it("KEDA 2.21: 3 ready replicas within 30 s of the outage, and still 3 for the next 30 s", () => {
+    const out = run("2.21.0");
+    const ss = samples(out.records);
+    expect(ss.filter((s) => s.t < 60).every((s) => s.desired === 0)).toBe(true);
+    const reached = ss.find((s) => s.t >= 60 && s.ready === 3);
+    expect(reached, "3 ready replicas after the outage").toBeDefined();
+    expect(reached!.t - 60).toBeLessThanOrEqual(30);
+    const after = ss.filter((s) => s.t >= reached!.t && s.t <= reached!.t + 30);
+    expect(after.length).toBeGreaterThan(25);
+    expect(after.every((s) => s.desired === 3 && s.ready === 3)).toBe(true);
+  });
+
+  it("KEDA 2.18 (fallback only in the metrics server): the outage at 0 replicas changes nothing", () => {
+    const out = run("2.18.0");
+    expect(samples(out.records).every((s) => s.desired === 0)).toBe(true);
+  });
+});
