@@ -21,7 +21,6 @@
 // time.Time, so that e.g. 337.3 - 37.3 compares equal to 300.
 import { hpaHasTolerances } from "./versions.js";
 
-
 export type MetricTargetType = "AverageValue" | "Value";
 export interface Tolerances {
   scaleDown: number;
