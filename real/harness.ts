@@ -22,6 +22,7 @@ import { QueueReader, readModeOf } from "./scaler.js";
 import type { ScalingBackend } from "./backend.js";
 import { RealInputError, RealInterrupted } from "./errors.js";
 import { LocalBackend } from "./local-backend.js";
+import { restReplicasOf } from "../sim/model/deployment.js";
 
 export { RealInputError, RealInterrupted };
 
@@ -430,7 +431,7 @@ async function sampleUntilDone(
   const { broker, ledger, backend } = rig;
   const trig0 = s.scaledObject.triggers[0];
   const mode0 = readModeOf(trig0);
-  const rest = s.scaledObject.idleReplicaCount ?? s.scaledObject.minReplicaCount;
+  const rest = restReplicasOf(s.scaledObject, s.consumer.initialReplicas);
   const end = s.duration ?? s.maxDuration;
   const wallLimit = (o.wallTimeoutS ?? 1800) * 1000;
   let settledSince = -1;

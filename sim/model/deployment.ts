@@ -130,6 +130,16 @@ const POD_GRACE_END = 2;
 const POD_CRASH = 3;
 const TOKENS = 1048576; // 2^20
 
+/**
+ * Replicas once everything is drained and scaled in: idleReplicaCount or minReplicaCount; paused,
+ * paused-replicas (or the replicas it had); no ScaledObject: the initial replicas. Shared with real
+ * mode's settle test.
+ */
+export function restReplicasOf(so: Pick<Scenario["scaledObject"], "paused" | "pausedReplicas" | "idleReplicaCount" | "minReplicaCount"> | null, initialReplicas: number): number {
+  if (so && isPaused(so)) return so.pausedReplicas ?? initialReplicas;
+  return so ? (so.idleReplicaCount ?? so.minReplicaCount) : initialReplicas;
+}
+
 export class Deployment<P extends Pod> {
   /** spec.replicas (what KEDA or the HPA last set). */
   specReplicas = 0;
@@ -208,9 +218,7 @@ export class Deployment<P extends Pod> {
 
   /** Replicas once everything is drained and scaled in: idleReplicaCount or minReplicaCount (fixed: the initial replicas). */
   get restReplicas(): number {
-    const so = this.spec.scaling?.scaledObject;
-    if (so && isPaused(so)) return so.pausedReplicas ?? this.spec.initialReplicas;
-    return so ? (so.idleReplicaCount ?? so.minReplicaCount) : this.spec.initialReplicas;
+    return restReplicasOf(this.spec.scaling?.scaledObject ?? null, this.spec.initialReplicas);
   }
 
   /** At rest: spec.replicas is the rest count and exactly that many pods run, none terminating. */

@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { renderOverlay } from "../../reports/charts.js";
 import { simulate } from "../run.js";
 import { applyAssignments, loadBase, resolveVariant, seedOf, variantOf, type Assignment, type WhatIfBase } from "./base.js";
-import { aggregate, costUnit, type Agg, type CostModel, type Goal, type Objective } from "./goals.js";
+import { aggregate, costOf, costUnit, type Agg, type CostModel, type Goal, type Objective } from "./goals.js";
 import { defaultKnobs, valueText, withBounds, type Knob } from "./knobs.js";
 import { METRIC_INDEX, METRIC_INFO, type MetricName } from "./metrics.js";
 import { WhatIfInputError, WhatIfInterrupted, type VarySpec } from "./paths.js";
@@ -129,7 +129,7 @@ function evidenceTable(knobsRows: Array<{ name: string; rows: Float64Array[]; sc
       const d = f === "replicaSeconds" ? 0 : f === "coldStarts" || f === "interrupted" || f === "flaps" ? 2 : 1;
       cells.push(f === "maxWait" ? `${num(a.mean, d)} (max ${num(a.max, d)})` : `${num(a.mean, d)}${r.rows.length > 1 && Number.isFinite(a.sd) && a.sd > 0 ? ` ± ${num(a.sd, d)}` : ""}`);
     }
-    const costs = r.rows.map((x) => (x[METRIC_INDEX.replicaSeconds] / 3600) * (o.cost.pricePerReplicaHour ?? 1));
+    const costs = r.rows.map((x) => costOf(x, o.cost));
     cells.push(num(costs.reduce((a, b) => a + b, 0) / Math.max(1, costs.length), 3));
     L.push(`| ${cells.join(" | ")} |`);
   }
