@@ -578,6 +578,11 @@ export function unsupportedFamilies(): { family: string; reason: string }[] {
     },
     { family: "scalingModifiers / fallback behavior scalingModifiers", reason: "composite metrics are not modelled" },
     {
+      family: "ScaledJob conditions, events and the Job objects KEDA writes",
+      reason:
+        "only the arithmetic is modelled (sim/decisions/scaled-job.ts): the Ready/Active conditions and isError of getScaledJobState, the events, generateJobs' labels and annotations (TestCreateJobs, TestGenerateJobs) are not vectors",
+    },
+    {
       family: "paused-replicas annotation, force-activation via annotation timing, HPA status/condition objects, events",
       reason: "only the decision (replicas, condition reason, LastActiveTime) is modelled, not the Kubernetes objects",
     },
