@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ScenarioError } from "./load.js";
-import { manifestFieldPath, parseScaledJob } from "./scaled-job.js";
+import { parseScaledJob } from "./scaled-job.js";
 import { scaledJobPoll } from "../decisions/scaled-job.js";
 import { snap } from "../triggers/test-helpers.js";
 
@@ -53,9 +53,12 @@ spec:
 ${spec}
 `;
 
+/** The loader's manifestPath convention for a manifest at `where`. */
+const pathAt = (where: string) => (p: string) => (!where ? p : where.endsWith("]") ? `${where}.${p}` : `${where}: ${p}`);
+
 function errorOf(doc: unknown, where = ""): ScenarioError {
   try {
-    parseScaledJob(doc, "m.yaml", where);
+    parseScaledJob(doc, "m.yaml", pathAt(where));
   } catch (e) {
     expect(e).toBeInstanceOf(ScenarioError);
     return e as ScenarioError;
@@ -149,7 +152,8 @@ describe("parseScaledJob", () => {
   it("prefixes paths like the loader: inline manifests and documents of a multi-document file", () => {
     expect(errorOf(withSpec({ pollingInterval: 0 }), "manifests[2]").path).toBe("manifests[2].spec.pollingInterval");
     expect(errorOf(withSpec({ triggers: [{ type: "azure-servicebus", metricType: "Value", metadata: { queueName: "q" } }] }), "document 2").path).toBe("document 2: spec.triggers[0].metricType");
-    expect(manifestFieldPath("", "spec.x")).toBe("spec.x");
+    expect(errorOf({ ...withSpec({}), kind: "ScaledJobs" }, "manifests[0]")).toMatchObject({ path: "manifests[0].kind", expected: expect.stringMatching(/ScaledJob/) });
+    expect(errorOf({ ...withSpec({}), spec: "none" }, "document 3").path).toBe("document 3: spec");
   });
 
   it("warns where KEDA accepts something that behaves unexpectedly", () => {

@@ -1,7 +1,8 @@
 // A `kind: ScaledJob` (keda.sh/v1alpha1) manifest → the config of KEDA's ScaledJob loop
 // (sim/decisions/scaled-job.ts). Not yet called by the loader (sim/scenario/load.ts will call
-// parseScaledJob for a ScaledJob among the manifests); errors are the loader's ScenarioError, with
-// the file and the field path.
+// parseScaledJob for a ScaledJob among the manifests, passing its manifestPath); errors are the
+// loaders' ScenarioError, with the file and the field path. firstIssue comes from load.ts: used only
+// inside parseScaledJob, so load.ts importing this module later is a harmless ESM cycle.
 // Sources (read, not copied), kedacore/keda v2.20.2:
 //   apis/keda/v1alpha1/scaledjob_types.go  ScaledJobSpec, ScalingStrategy, Rollout and their
 //     +kubebuilder markers (pollingInterval ≥ 1, history limits ≥ 0, minReplicaCount ≥ 0,
@@ -18,7 +19,8 @@
 // pkg/apis/batch/validation ValidateJobSpec (parallelism, completions, activeDeadlineSeconds,
 // backoffLimit non-negative; a Job's restartPolicy Never or OnFailure).
 import { z } from "zod";
-import { firstIssue, ScenarioError } from "./load.js";
+import { ScenarioError } from "./error.js";
+import { firstIssue } from "./load.js";
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from "./schema.js";
 import { boolAnnotation } from "./annotations.js";
 import { validateTriggers } from "./keda-validation.js";
@@ -133,28 +135,26 @@ export interface ScaledJobConfig {
   warnings: string[];
 }
 
-/** "manifests[0]" + "spec.x" → "manifests[0].spec.x"; "document 3" + "spec.x" → "document 3: spec.x" (the loader's convention). */
-export function manifestFieldPath(where: string, p: string): string {
-  if (!where) return p;
-  return where.endsWith("]") ? `${where}.${p}` : `${where}: ${p}`;
-}
-
 /**
- * Parse one ScaledJob manifest. `file` is the file named in errors, `where` the document's place in
- * it ("" for a one-document file, "document 2", or "manifests[1]" for an inline manifest).
- * Throws ScenarioError.
+ * Parse one ScaledJob manifest. `file` is the file named in errors; `at` turns a field path inside
+ * the manifest ("spec.x") into the one to report — the loader's manifestPath ("manifests[1].spec.x"
+ * for an inline manifest, "document 2: spec.x" in a multi-document file). Throws ScenarioError.
  */
-export function parseScaledJob(doc: unknown, file: string, where = ""): ScaledJobConfig {
-  const at = (p: string) => manifestFieldPath(where, p);
+export function parseScaledJob(doc: unknown, file: string, at: (path: string) => string = (p) => p): ScaledJobConfig {
+  // firstIssue names the path inside what was parsed; `under` places it in the manifest.
+  const issue = (err: z.ZodError, under: string) => {
+    const e = firstIssue(err, file);
+    return new ScenarioError(file, at(under && e.path ? `${under}.${e.path}` : under || e.path), e.expected);
+  };
   const top = scaledJobManifestSchema.safeParse(doc);
-  if (!top.success) throw firstIssue(top.error, file, where);
+  if (!top.success) throw issue(top.error, "");
   if (top.data.spec === undefined) throw new ScenarioError(file, at("spec"), "expected a ScaledJob spec with jobTargetRef and triggers (missing)");
   const rawSpec = top.data.spec as Record<string, unknown> | null;
   if (typeof rawSpec === "object" && rawSpec !== null && !Array.isArray(rawSpec) && rawSpec.jobTargetRef == null) {
     throw new ScenarioError(file, at("spec.jobTargetRef"), 'a batch/v1 JobSpec with a pod template (missing; KEDA\'s controller stops with "ScaledJob.spec.jobTargetRef not found")');
   }
   const r = scaledJobSpecSchema.safeParse(top.data.spec);
-  if (!r.success) throw firstIssue(r.error, file, at("spec"));
+  if (!r.success) throw issue(r.error, "spec");
   const sp = r.data;
   const warnings: string[] = [];
   const warn = (p: string, text: string) => warnings.push(`${file}: ${at(p)}: ${text}`);
