@@ -12,7 +12,7 @@ describe("upstream decision vectors", () => {
 
   it("replays every vector of the fixture", () => {
     expect(results).toHaveLength(json.vectors.length);
-    expect(json.vectors.length).toBe(144);
+    expect(json.vectors.length).toBe(213);
   });
 
   it("has no failures and supports at least 90 % of the vectors", () => {

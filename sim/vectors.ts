@@ -34,6 +34,22 @@ import { getMetricWithFallback, type FallbackConfig, type MetricHealth } from ".
 import { getNextFactor } from "./decisions/kafka.js";
 import { hpaBehaviorForScaledObject } from "./decisions/paused-behavior.js";
 import { parseTrigger } from "./triggers/index.js";
+import {
+  calculateQueueLengthAndMaxValue,
+  defaultScaledJobScaling,
+  getEffectiveMaxScale,
+  getPendingJobCount,
+  getScalingDecision,
+  getTargetAverageValue,
+  isScaledJobActive,
+  jobsToDeleteByHistoryLimit,
+  newScalingStrategy,
+  scaledJobMaxReplicaCount,
+  scaledJobMinReplicaCount,
+  type JobShape,
+  type PodShape,
+  type ScaledJobScaling,
+} from "./decisions/scaled-job.js";
 
 export interface VectorResult {
   index: number;
@@ -368,6 +384,16 @@ const families: Family[] = [
     match: (f, t) => f.endsWith("kafka_scaler_test.go") && testBase(t) === "TestGetNextFactor",
     run: (i) => ({ factor: getNextFactor(num(i, "totalLag"), num(i, "totalTopicPartitions"), num(i, "lagThreshold")) }),
   },
+  // ScaledJob (issue 16): sim/decisions/scaled-job.ts, one handler per upstream test.
+  {
+    name: "ScaledJob arithmetic (scale_jobs_test.go, scale_handler_test.go TestGetScaledJobState*, scaledjob/metrics_test.go, scaledjob_types_test.go)",
+    match: (f, t) =>
+      f.endsWith("pkg/scaling/executor/scale_jobs_test.go") ||
+      f.endsWith("pkg/scaling/scaledjob/metrics_test.go") ||
+      f.endsWith("scaledjob_types_test.go") ||
+      (f.endsWith("pkg/scaling/scale_handler_test.go") && testBase(t).startsWith("TestGetScaledJobState")),
+    run: (i, e, test) => scaledJobVector(i, e, testBase(test)),
+  },
   {
     name: "rabbitmq_scaler_test.go (through the rabbitmq trigger)",
     match: (f) => f.endsWith("rabbitmq_scaler_test.go"),
@@ -389,6 +415,63 @@ const families: Family[] = [
     },
   },
 ];
+
+/** A ScaledJob spec's scaling fields from a vector's inputs (minReplicaCount, maxReplicaCount, scalingStrategy). */
+function scaledJobScalingOf(i: Obj): ScaledJobScaling {
+  const ss = i.scalingStrategy === undefined ? {} : i.scalingStrategy;
+  if (!isObj(ss)) throw new Unsupported("scalingStrategy is not an object");
+  return {
+    ...defaultScaledJobScaling(),
+    minReplicaCount: optNum(i, "minReplicaCount") ?? null,
+    maxReplicaCount: optNum(i, "maxReplicaCount") ?? null,
+    strategy: typeof ss.strategy === "string" ? ss.strategy : "",
+    customScalingQueueLengthDeduction: optNum(ss, "customScalingQueueLengthDeduction") ?? null,
+    customScalingRunningJobPercentage: typeof ss.customScalingRunningJobPercentage === "string" ? ss.customScalingRunningJobPercentage : "",
+    pendingPodConditions: i.pendingPodConditions === undefined ? [] : arr(i, "pendingPodConditions").map(String),
+    multipleScalersCalculation: typeof i.multipleScalersCalculation === "string" ? i.multipleScalersCalculation : "",
+  };
+}
+
+function scaledJobVector(i: Obj, e: Obj, test: string): Obj {
+  const cfg = scaledJobScalingOf(i);
+  if ("selectedStrategy" in e) return { selectedStrategy: `executor.${newScalingStrategy(cfg).kind}ScalingStrategy` };
+  if (test === "TestGetPendingJobCount" || test === "TestAreAllPendingPodConditionsFulfilledBugScenario") {
+    // The mock client lists one Job (no conditions: unfinished) and these pods for it.
+    const pods = arr(i, "pods") as PodShape[];
+    const jobs: JobShape[] = [{ conditions: [], pods }];
+    return { pendingJobCount: getPendingJobCount(jobs, cfg.pendingPodConditions) };
+  }
+  if (test.startsWith("TestCleanUp")) {
+    const list = arr(i, "jobs_[name,completionTime,condition]").map((j) => {
+      if (!Array.isArray(j) || j.length !== 3) throw new Unsupported("job entry is not [name, completionTime, condition]");
+      return { name: String(j[0]), completionTime: Date.parse(String(j[1])), conditions: [{ type: String(j[2]), status: "True" as const }] };
+    });
+    const del = jobsToDeleteByHistoryLimit(list, optNum(i, "successfulJobsHistoryLimit") ?? null, optNum(i, "failedJobsHistoryLimit") ?? null);
+    return { deleted: del.map((k) => list[k].name).sort() };
+  }
+  if (test.startsWith("TestRunningJobCount")) {
+    const [effectiveMaxScale, scaleTo] = getScalingDecision(cfg, num(i, "runningJobCount"), num(i, "scaleTo"), num(i, "maxScale"), num(i, "pendingJobCount"));
+    return { effectiveMaxScale, scaleTo };
+  }
+  if (test.startsWith("TestGetScaledJobState")) {
+    // Each mock scaler: one External metric (its queue length) with target averageValue; getScaledJobMetrics → IsScaledJobActive.
+    const maxRc = scaledJobMaxReplicaCount(cfg);
+    const scalers = arr(i, "scalers").map((x) => {
+      if (!isObj(x)) throw new Unsupported("scaler is not an object");
+      const q = calculateQueueLengthAndMaxValue([num(x, "queueLength")], [num(x, "averageValue")], maxRc);
+      return { queueLength: q.queueLength, maxValue: q.maxValue, isActive: x.isActive === true };
+    });
+    const a = isScaledJobActive(scalers, cfg.multipleScalersCalculation, scaledJobMinReplicaCount(cfg), maxRc);
+    return { isActive: a.isActive, queueLength: a.queueLength, maxValue: a.maxScale };
+  }
+  if (test === "TestTargetAverageValue") return { targetAverageValue: getTargetAverageValue(arr(i, "averageValues").map(Number)) };
+  if (test === "TestScaledJob") return { MaxReplicaCount: scaledJobMaxReplicaCount(cfg), MinReplicaCount: scaledJobMinReplicaCount(cfg) };
+  if ("maxScale" in i) {
+    const [effectiveMaxScale, scaleTo] = getEffectiveMaxScale(newScalingStrategy(cfg), num(i, "maxScale"), num(i, "runningJobCount"), num(i, "pendingJobCount"), num(i, "maxReplicaCount"), num(i, "scaleTo"));
+    return { effectiveMaxScale, scaleTo };
+  }
+  throw new Unsupported(`no ScaledJob handler for ${test}`);
+}
 
 /** inputs.spec as an object (a ScaledObject spec as written). */
 function specOf(i: Obj): Obj {
@@ -494,6 +577,11 @@ export function unsupportedFamilies(): { family: string; reason: string }[] {
         "only the pure lag arithmetic (getNextFactor in sim/decisions/kafka.ts) is transcribed as vectors; the trigger (sim/triggers/kafka.ts: getTotalLag, the partition cap) has its own unit tests and reads the topology model's partitioned log; vectors that need a Kafka client are not replayed",
     },
     { family: "scalingModifiers / fallback behavior scalingModifiers", reason: "composite metrics are not modelled" },
+    {
+      family: "ScaledJob conditions, events and the Job objects KEDA writes",
+      reason:
+        "only the arithmetic is modelled (sim/decisions/scaled-job.ts): the Ready/Active conditions and isError of getScaledJobState, the events, generateJobs' labels and annotations (TestCreateJobs, TestGenerateJobs) are not vectors",
+    },
     {
       family: "paused-replicas annotation, force-activation via annotation timing, HPA status/condition objects, events",
       reason: "only the decision (replicas, condition reason, LastActiveTime) is modelled, not the Kubernetes objects",
