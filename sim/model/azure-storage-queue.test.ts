@@ -89,8 +89,8 @@ describe("broker azure-storage-queue: defaults", () => {
 
 describe("broker azure-storage-queue: a job longer than 30 s has no end", () => {
   // One 45 s job, two Ready pods: every receipt's visibility timeout lapses before its job ends, so the
-  // message is visible again every 30 s and the other pod receives it; the late Delete carries a stale pop
-  // receipt (the service answers 404) and deletes nothing.
+  // message is visible again every 30 s and the other pod receives it; the late Delete carries the pop receipt
+  // of a receive that has since been superseded, and the service refuses it.
   const run = (queue: Record<string, unknown>) =>
     simulate(scenario({ producers: [{ type: "burst", count: 1 }], queue, consumer: { processingTime: 45, initialReplicas: 2 }, manifests: [azqScaledObject({ minReplicaCount: 2 })], duration: 400 }));
 
