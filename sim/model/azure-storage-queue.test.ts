@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { loadScenario, resolveScenario, ScenarioError, type Scenario } from "../scenario/load.js";
 import { simulate } from "../run.js";
 import { parseTrigger } from "../triggers/index.js";
+import { thrown } from "../triggers/test-helpers.js";
 import type { MessageEventRecord, ScaleRecord, TraceRecord } from "../trace.js";
 
 const SCENARIOS = resolve(import.meta.dirname, "../../fixtures/scenarios");
@@ -27,15 +28,7 @@ function scenario(raw: Record<string, unknown>): Scenario {
 const messages = (rs: TraceRecord[], event: string) => rs.filter((r): r is MessageEventRecord => r.type === "message" && r.event === event);
 const scales = (rs: TraceRecord[]) => rs.filter((r): r is ScaleRecord => r.type === "scale");
 
-function scenarioError(f: () => unknown): ScenarioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error("expected a ScenarioError");
-}
+const scenarioError = (f: () => unknown): ScenarioError => thrown(ScenarioError, f);
 
 describe("broker azure-storage-queue: defaults", () => {
   it("an azure-queue trigger picks it: visibility timeout 30 s, no renewal, never dead-lettered, one message per receive", () => {
