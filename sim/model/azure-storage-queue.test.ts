@@ -57,8 +57,8 @@ describe("broker azure-storage-queue: defaults", () => {
     const s = scenario({ producers: [{ type: "burst", count: 1 }], manifests: [comp, azqScaledObject()] });
     expect(s.queue.lockDuration).toBe(30);
     expect(s.warnings).toHaveLength(2);
-    expect(s.warnings[0]).toMatch(/^inline-test\.yaml: .*visibilityTimeout: ignored by Dapr 1\.9's bindings\.azure\.storagequeues/);
-    expect(s.warnings[1]).toMatch(/pollingInterval: ignored/);
+    expect(s.warnings[0]).toMatch(/^inline-test\.yaml: manifests\[0\]: spec\.metadata\[name=visibilityTimeout\]: ignored by Dapr 1\.9's bindings\.azure\.storagequeues/);
+    expect(s.warnings[1]).toMatch(/spec\.metadata\[name=pollingInterval\]: ignored/);
   });
 
   it.each([

@@ -487,7 +487,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     if (comp.type === "bindings.azure.storagequeues") {
       for (const k of ["visibilityTimeout", "pollingInterval", "initialVisibilityDelay"]) {
         if (compMeta[k] !== undefined) {
-          warnings.push(`${c.file}: ${[c.where, "spec.metadata"].filter(Boolean).join(": ")} ${k}: ignored by Dapr 1.9's bindings.azure.storagequeues (components-contrib v1.9.7 reads no such option; it receives with a fixed 30 s visibility timeout and sleeps 10 s on an empty queue); set queue.lockDurationSeconds to model a newer daprd's visibilityTimeout`);
+          warnings.push(`${c.file}: ${[c.where, `spec.metadata[name=${k}]`].filter(Boolean).join(": ")}: ignored by Dapr 1.9's bindings.azure.storagequeues (components-contrib v1.9.7 reads no such option; it receives with a fixed 30 s visibility timeout and sleeps 10 s on an empty queue); set queue.lockDurationSeconds to model a newer daprd's visibilityTimeout`);
         }
       }
     }
