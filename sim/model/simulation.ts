@@ -1,13 +1,13 @@
 // The single-queue model: producer(s) → broker queue → consumer pods of one Deployment, scaled by
 // one KEDA ScaledObject and the HPA KEDA creates for it. The Deployment (deployment.ts) owns the
 // pods' lifecycle, the replica counts, KEDA's poll and the HPA's sync; this file holds the broker
-// (Service Bus peek-lock, SQS visibility timeout on the same path, RabbitMQ ack/requeue, prefetch), the consumers' broker rules (BrokerRules:
+// (Service Bus peek-lock, SQS and Azure Storage Queue visibility timeouts on the same path, RabbitMQ ack/requeue, prefetch), the consumers' broker rules (BrokerRules:
 // where a dying pod releases its messages) and the per-message path. Every scaling *decision* is
 // the pure functions in ../decisions and ../triggers.
 import { EventEmitter } from "eventemitter3";
 import { Environment } from "../engine.js";
 import { sampler, stream, type Sampler, type Stream } from "../rng.js";
-import { locksMessages, type Scenario } from "../scenario/load.js";
+import { hasVisibilityTimeout, locksMessages, type Scenario } from "../scenario/load.js";
 import { MessageStore, MsgState, SlotDeque, removeFromRoundRobin } from "./messages.js";
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
@@ -63,7 +63,7 @@ export class Simulation implements BrokerRules<Pod> {
   private deadLettered = 0;
   private redelivered = 0;
   private duplicates = 0;
-  /** Service Bus / SQS messages locked by a pod that let go of them (killed/crashed): invisible until the lock expires. */
+  /** Service Bus / SQS / Storage Queue messages locked by a pod that let go of them (killed/crashed): invisible until the lock expires. */
   private orphaned = 0;
   /** Messages with a run still going after their lock was lost: did the work already finish once? */
   private phantomWork = new Map<number, { done: boolean; outstanding: number; departed: boolean }>();
@@ -123,12 +123,12 @@ export class Simulation implements BrokerRules<Pod> {
   private readonly concurrency: number;
   private readonly maxMessages: number;
   private readonly perMessage: boolean;
-  /** Service Bus without lock renewal, or SQS (never extended): a run longer than the lock loses it (lock-expiry events). */
+  /** Service Bus without lock renewal, or SQS / Storage Queues (never extended): a run longer than the lock loses it (lock-expiry events). */
   private readonly locksLapse: boolean;
   private readonly lockDuration: number;
-  /** Service Bus or SQS: delivered messages are locked (hidden) and dead-lettered after maxDeliveryCount. */
+  /** Service Bus, SQS or Storage Queues: delivered messages are locked (hidden) and dead-lettered after maxDeliveryCount (Storage Queues: never). */
   private readonly peekLock: boolean;
-  /** What the trace calls the lock and the delivery count (SQS: visibility timeout, ReceiveCount / maxReceiveCount). */
+  /** What the trace calls the lock and the delivery count (SQS, Storage Queues: visibility timeout; SQS: ReceiveCount / maxReceiveCount). */
   private readonly lockWord: string;
   private readonly countWords: [string, string];
 
@@ -166,9 +166,10 @@ export class Simulation implements BrokerRules<Pod> {
     this.perMessage = opts.perMessage === true;
     this.peekLock = locksMessages(scenario.queue.broker);
     this.locksLapse = this.peekLock && scenario.queue.lockRenewal === 0;
-    const sqs = scenario.queue.broker === "aws-sqs";
-    this.lockWord = sqs ? "visibility timeout" : "lock";
-    this.countWords = sqs ? ["ReceiveCount", "maxReceiveCount"] : ["DeliveryCount", "maxDeliveryCount"];
+    const b = scenario.queue.broker;
+    this.lockWord = hasVisibilityTimeout(b) ? "visibility timeout" : "lock";
+    // (a Storage Queue message is never dead-lettered: its maxDeliveryCount is always Infinity)
+    this.countWords = b === "aws-sqs" ? ["ReceiveCount", "maxReceiveCount"] : ["DeliveryCount", "maxDeliveryCount"];
     this.lockDuration = scenario.queue.lockDuration;
     this.registerKinds();
   }
@@ -363,7 +364,8 @@ export class Simulation implements BrokerRules<Pod> {
     m.endsAt[slot] = t + d;
     this.env.schedule(t + d, this.K.complete, tok);
     // Service Bus: the lock lapses lockDuration after delivery unless the binding renews it; SQS: the
-    // message becomes visible again VisibilityTimeout after it was received (Dapr's binding never extends it).
+    // message becomes visible again VisibilityTimeout after it was received (Dapr's binding never extends it);
+    // Storage Queues alike, with the visibility timeout of the Dequeue (Dapr 1.9: 30 s, never UpdateMessage'd).
     if (this.locksLapse && d > this.lockDuration) {
       this.env.schedule(t + this.lockDuration, this.K.lock, tok);
     }
@@ -488,7 +490,7 @@ export class Simulation implements BrokerRules<Pod> {
     this.dispatch();
   }
 
-  /** Service Bus lock / SQS visibility timeout expired (no renewal, or its pod died): the message becomes visible again. */
+  /** Service Bus lock / SQS or Storage Queue visibility timeout expired (no renewal, or its pod died): the message becomes visible again. */
   private onLockExpiry(tok: number, t: number): void {
     const m = this.msgs;
     const slot = MessageStore.slotOf(tok);
@@ -582,7 +584,7 @@ export class Simulation implements BrokerRules<Pod> {
   /**
    * A pod stops holding its messages (killed, crashed, or exited with buffered messages).
    * RabbitMQ requeues every unacked delivery when the connection drops; Service Bus messages stay
-   * locked until lockDuration after the last renewal, SQS messages invisible until VisibilityTimeout after receipt.
+   * locked until lockDuration after the last renewal, SQS and Storage Queue messages invisible until the visibility timeout after receipt.
    */
   private releaseHeld(pod: Pod, t: number, why: string): void {
     const m = this.msgs;
@@ -633,7 +635,7 @@ export class Simulation implements BrokerRules<Pod> {
     const w = Math.max(1e-9, t - this.rateWindow.t);
     return {
       ready: this.ready.length,
-      inFlight: this.inFlight + this.orphaned, // orphaned Service Bus locks still count as active (SQS: not visible)
+      inFlight: this.inFlight + this.orphaned, // orphaned Service Bus locks still count as active (SQS: not visible; Storage Queues: in ApproximateMessagesCount)
       prefetched: this.buffered,
       delayed: 0, // producers send without DelaySeconds (not modelled)
       publishRate: t > this.rateWindow.t ? (this.produced - this.rateWindow.produced) / w : 0,

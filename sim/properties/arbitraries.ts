@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { HPA_CONTROLLER_DEFAULTS } from "../decisions/hpa.js";
 import { KEDA_DEFAULTS } from "../decisions/keda.js";
-import { resolveScenario, type Scenario } from "../scenario/load.js";
+import { brokerOfTrigger, hasVisibilityTimeout, resolveScenario, type Broker, type Scenario } from "../scenario/load.js";
 
 /** A raw scenario object (YAML shape). */
 export type RawScenario = Record<string, unknown>;
@@ -204,7 +204,24 @@ export function triggerArb(o: TriggerArbOptions): fc.Arbitrary<Record<string, un
         }),
       }),
     );
-  const parts: Array<fc.Arbitrary<Record<string, unknown>>> = [sb, rabbitCount, sqs];
+  const azureQueue = fc
+    .record({
+      queueLength: opt(fc.integer({ min: 1, max: 10 }).map(String)),
+      activationQueueLength: activation,
+      queueLengthStrategy: opt(fc.constantFrom("all", "visibleonly")),
+      auth: fc.boolean(),
+      ...common,
+    })
+    .map(({ queueLength, activationQueueLength, queueLengthStrategy, auth, metricType, useCachedMetrics }) =>
+      compact({
+        type: "azure-queue",
+        metricType,
+        useCachedMetrics,
+        authenticationRef: auth ? { name: "keda-azure-storage" } : undefined,
+        metadata: compact({ queueName: "q", connectionFromEnv: auth ? undefined : "STORAGE_CONNECTION", queueLength, activationQueueLength, queueLengthStrategy }),
+      }),
+    );
+  const parts: Array<fc.Arbitrary<Record<string, unknown>>> = [sb, rabbitCount, sqs, azureQueue];
   if (o.rateModes) {
     parts.push(
       fc
@@ -331,7 +348,7 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
       queue: opt(
         fc
           .record({
-            broker: opt(fc.constantFrom("azure-servicebus", "rabbitmq", "aws-sqs"), 4),
+            broker: opt(fc.constantFrom("azure-servicebus", "rabbitmq", "aws-sqs", "azure-storage-queue"), 4),
             lockDurationSeconds: opt(fc.constantFrom(60, 5, 10, 30)),
             lockRenewalSeconds: opt(fc.constantFrom(0, 5, 20)),
             maxDeliveryCount: opt(fc.integer({ min: 1, max: 10 })),
@@ -371,8 +388,13 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
     })
     .map(({ seed, duration, producers, queue, consumer, so, hpa, pollPhaseQuarters }) => {
       const poll = (so.spec as { pollingInterval?: number }).pollingInterval ?? KEDA_DEFAULTS.pollingInterval;
-      // Dapr's SQS binding never extends visibility: a renewal interval is an input error for broker aws-sqs.
-      const q = queue && queue.lockRenewalSeconds !== 0 && rawBroker({ queue, manifests: [so] }) === "aws-sqs" ? compact({ ...queue, lockRenewalSeconds: undefined }) : queue;
+      // Dapr's SQS and Storage Queue bindings never extend visibility: a renewal interval is an input error
+      // there; Storage Queues have no dead-lettering, so a maxDeliveryCount is one too.
+      const b = queue ? rawBroker({ queue, manifests: [so] }) : undefined;
+      const q =
+        queue && b && hasVisibilityTimeout(b)
+          ? compact({ ...queue, lockRenewalSeconds: queue.lockRenewalSeconds === 0 ? 0 : undefined, maxDeliveryCount: b === "azure-storage-queue" ? undefined : queue.maxDeliveryCount })
+          : queue;
       return compact({
         name: "prop",
         seed,
@@ -392,11 +414,10 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
  * The broker a generated raw scenario resolves to (sim/scenario/load.ts: the scenario's queue.broker, else
  * from the first trigger; generated scenarios have no Dapr component).
  */
-export function rawBroker(raw: RawScenario): "azure-servicebus" | "rabbitmq" | "aws-sqs" {
-  const b = (raw.queue as { broker?: "azure-servicebus" | "rabbitmq" | "aws-sqs" } | undefined)?.broker;
+export function rawBroker(raw: RawScenario): Broker {
+  const b = (raw.queue as { broker?: Broker } | undefined)?.broker;
   if (b) return b;
-  const t = (raw.manifests as Array<{ spec: { triggers: Array<{ type: string }> } }>)[0].spec.triggers[0].type;
-  return t === "rabbitmq" ? "rabbitmq" : t === "aws-sqs-queue" ? "aws-sqs" : "azure-servicebus";
+  return brokerOfTrigger((raw.manifests as Array<{ spec: { triggers: Array<{ type: string }> } }>)[0].spec.triggers[0].type);
 }
 
 /** Resolve a generated raw scenario (inline manifests only: baseDir does not matter). */
@@ -512,8 +533,8 @@ export function livenessScenarioArb(): fc.Arbitrary<RawScenario> {
       consumer.concurrency = conc;
       const queue = { ...((raw.queue as Record<string, unknown> | undefined) ?? {}) };
       queue.prefetch = Math.max(1, conc - prefetchLess);
-      const sqs = rawBroker({ ...raw, queue }) === "aws-sqs"; // never renewed, default visibility timeout 30 s
-      if ((sqs || queue.lockRenewalSeconds === 0) && ((queue.lockDurationSeconds as number | undefined) ?? (sqs ? 30 : 60)) < dmax) queue.lockDurationSeconds = 60;
+      const vt = hasVisibilityTimeout(rawBroker({ ...raw, queue })); // SQS, Storage Queues: never renewed, default visibility timeout 30 s
+      if ((vt || queue.lockRenewalSeconds === 0) && ((queue.lockDurationSeconds as number | undefined) ?? (vt ? 30 : 60)) < dmax) queue.lockDurationSeconds = 60;
       return { ...raw, consumer, queue };
     });
 }

@@ -2,7 +2,8 @@
 // generated whole scenarios — arrival patterns, processing-time distributions, delays, grace
 // periods, concurrency/prefetch, ScaledObject edge values, HPA behavior, both brokers and trigger
 // kinds, timer phases, kills, crash rates and scaler-error windows — and checks one invariant.
-import { describe, it } from "vitest";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 import { resolveRaw, scenarioArb, type RawScenario } from "./arbitraries.js";
 import { timeout } from "./budget.js";
 import * as C from "./checks.js";
@@ -16,6 +17,18 @@ const run = (raw: RawScenario, perMessage = false) => {
 };
 
 describe("invariants on generated scenarios", () => {
+  it("the generator covers every single-queue trigger (and the Storage Queue strategies) and every broker", () => {
+    const triggers = new Set<string>();
+    const brokers = new Set<string>();
+    for (const raw of fc.sample(arb, { numRuns: 300, seed: 17 })) {
+      const t = (raw.manifests as Array<{ spec: { triggers: Array<{ type: string; metadata: Record<string, string> }> } }>)[0].spec.triggers[0];
+      triggers.add(t.type === "azure-queue" ? `azure-queue/${t.metadata.queueLengthStrategy ?? "all"}` : t.type);
+      brokers.add(resolveRaw(raw).queue.broker);
+    }
+    expect([...triggers].sort()).toEqual(["aws-sqs-queue", "azure-queue/all", "azure-queue/visibleonly", "azure-servicebus", "rabbitmq"]);
+    expect([...brokers].sort()).toEqual(["aws-sqs", "azure-servicebus", "azure-storage-queue", "rabbitmq"]);
+  });
+
   it("conservation: produced = completed + dead-lettered + queued + in-flight + lost at every sample, lost = 0", () => {
     checkProperty(
       "conservation",
@@ -77,7 +90,7 @@ describe("invariants on generated scenarios", () => {
     );
   }, timeout(30_000));
 
-  it("duplicates only after redelivery, every duplicate counted in redelivered; dead letters only on Service Bus / SQS after maxDeliveryCount", () => {
+  it("duplicates only after redelivery, every duplicate counted in redelivered; dead letters only on Service Bus / SQS after maxDeliveryCount (never on Storage Queues)", () => {
     checkProperty(
       "duplicates",
       arb,

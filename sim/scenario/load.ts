@@ -40,12 +40,30 @@ export type Producer =
   | { type: "sine"; meanPerSecond: number; amplitudePerSecond: number; periodSeconds: number; phaseSeconds: number; from: number; until: number }
   | { type: "times"; times: number[]; source: string };
 
-/** Broker semantics of the single queue. "aws-sqs" is the peek-lock path of "azure-servicebus" with the visibility timeout as the lock and no renewal. */
-export type Broker = "azure-servicebus" | "rabbitmq" | "aws-sqs";
+/**
+ * Broker semantics of the single queue. "aws-sqs" and "azure-storage-queue" are the peek-lock path of
+ * "azure-servicebus" with the visibility timeout as the lock and no renewal.
+ */
+export type Broker = "azure-servicebus" | "rabbitmq" | "aws-sqs" | "azure-storage-queue";
 
-/** Does the broker hide a delivered message behind a lock (Service Bus peek-lock, SQS visibility timeout) rather than RabbitMQ's unacked state? */
+/** Does the broker hide a delivered message behind a lock (Service Bus peek-lock, SQS / Storage Queue visibility timeout) rather than RabbitMQ's unacked state? */
 export function locksMessages(broker: Broker): boolean {
   return broker !== "rabbitmq";
+}
+
+/** Is the lock a visibility timeout set at receipt and never extended by the Dapr binding (SQS, Azure Storage Queues)? */
+export function hasVisibilityTimeout(broker: Broker): boolean {
+  return broker === "aws-sqs" || broker === "azure-storage-queue";
+}
+
+/** The broker a trigger type implies when neither the scenario nor a Dapr component names one. */
+export function brokerOfTrigger(type: string): Broker {
+  return type === "rabbitmq" ? "rabbitmq" : type === "aws-sqs-queue" ? "aws-sqs" : type === "azure-queue" ? "azure-storage-queue" : "azure-servicebus";
+}
+
+/** The broker a Dapr component type implies. */
+function brokerOfComponent(type: string): Broker {
+  return type.includes("rabbitmq") ? "rabbitmq" : type === "bindings.aws.sqs" ? "aws-sqs" : type === "bindings.azure.storagequeues" ? "azure-storage-queue" : "azure-servicebus";
 }
 
 export interface Scenario {
@@ -59,9 +77,9 @@ export interface Scenario {
   producers: Producer[];
   queue: {
     broker: Broker;
-    lockDuration: number; // Service Bus LockDuration, SQS VisibilityTimeout
+    lockDuration: number; // Service Bus LockDuration, SQS VisibilityTimeout, Storage Queue visibilitytimeout of a receive
     lockRenewal: number; // 0 = never renewed
-    maxDeliveryCount: number; // Service Bus MaxDeliveryCount, SQS maxReceiveCount (Infinity: no redrive policy)
+    maxDeliveryCount: number; // Service Bus MaxDeliveryCount, SQS maxReceiveCount (Infinity: no redrive policy; Storage Queues: always)
     prefetch: number; // 0 = unlimited
     statsInterval: number; // RabbitMQ management API sampling, 0 = live
   };
@@ -457,8 +475,21 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     if (!r.success) throw firstIssue(r.error, c.file, c.where);
     comp = { name: String(r.data.metadata.name ?? "component"), type: r.data.spec.type };
     for (const m of r.data.spec.metadata) if (m.value !== undefined) compMeta[m.name] = String(m.value);
-    if (!/^bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq|aws\.sqs)$/.test(comp.type)) {
-      throw new ScenarioError(c.file, [c.where, "spec.type"].filter(Boolean).join(": "), `a single-queue scenario needs bindings.azure.servicebusqueues, bindings.rabbitmq or bindings.aws.sqs, got "${comp.type}"`);
+    if (!/^bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq|aws\.sqs|azure\.storagequeues)$/.test(comp.type)) {
+      throw new ScenarioError(
+        c.file,
+        [c.where, "spec.type"].filter(Boolean).join(": "),
+        `a single-queue scenario needs bindings.azure.servicebusqueues, bindings.rabbitmq, bindings.aws.sqs or bindings.azure.storagequeues, got "${comp.type}"`,
+      );
+    }
+    // components-contrib v1.9.7 bindings/azure/storagequeues parseMetadata reads only the account, key, queue,
+    // endpoint, decodeBase64 and ttl: these later options are silently ignored by kedasim's daprd 1.9.
+    if (comp.type === "bindings.azure.storagequeues") {
+      for (const k of ["visibilityTimeout", "pollingInterval", "initialVisibilityDelay"]) {
+        if (compMeta[k] !== undefined) {
+          warnings.push(`${c.file}: ${[c.where, `spec.metadata[name=${k}]`].filter(Boolean).join(": ")}: ignored by Dapr 1.9's bindings.azure.storagequeues (components-contrib v1.9.7 reads no such option; it receives with a fixed 30 s visibility timeout and sleeps 10 s on an empty queue); set queue.lockDurationSeconds to model a newer daprd's visibilityTimeout`);
+        }
+      }
     }
   }
 
@@ -498,13 +529,16 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
 
   // ---- broker semantics: scenario > component > trigger ----
   const firstType = soCfg.triggers[0].type;
-  const compBroker: Broker | undefined = comp ? (comp.type.includes("rabbitmq") ? "rabbitmq" : comp.type === "bindings.aws.sqs" ? "aws-sqs" : "azure-servicebus") : undefined;
-  const broker: Broker = s.queue.broker ?? compBroker ?? (firstType === "rabbitmq" ? "rabbitmq" : firstType === "aws-sqs-queue" ? "aws-sqs" : "azure-servicebus");
+  const broker: Broker = s.queue.broker ?? (comp ? brokerOfComponent(comp.type) : undefined) ?? brokerOfTrigger(firstType);
   // Dapr defaults: Service Bus binding maxActiveMessages 1, maxConcurrentHandlers 1, lockRenewalInSec 20;
   // RabbitMQ binding prefetchCount 0 (= unlimited!) and one message at a time (dapr-local.md §3.1, §3.3).
   // SQS binding (components-contrib v1.9.7 bindings/aws/sqs/sqs.go Read): ReceiveMessage with
   // MaxNumberOfMessages 1 and WaitTimeSeconds 20, the handler called for one message at a time, the message
   // deleted when the handler succeeds — and never ChangeMessageVisibility: no renewal, no component knobs for it.
+  // Storage Queue binding (components-contrib v1.9.7 bindings/azure/storagequeues/storagequeues.go
+  // AzureQueueHelper.Read): Dequeue(1 message, visibility timeout 30 s — fixed, not a component option), the
+  // handler called for it, Delete with its pop receipt when the handler succeeds; never UpdateMessage (no
+  // renewal), never a look at DequeueCount (no poison queue: redelivered forever); one goroutine, one message at a time.
   const compPrefetch = broker === "rabbitmq" ? num(compMeta.prefetchCount) : broker === "azure-servicebus" ? num(compMeta.maxActiveMessages) : null;
   const prefetch = s.queue.prefetch ?? compPrefetch ?? (broker === "rabbitmq" ? (comp ? 0 : 1) : 1);
   const compConcurrency = broker === "azure-servicebus" ? num(compMeta.maxConcurrentHandlers) : null;
@@ -512,17 +546,31 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   let lockRenewal: number;
   let lockDuration: number;
   let maxDeliveryCount: number;
-  if (broker === "aws-sqs") {
+  if (hasVisibilityTimeout(broker)) {
+    const sqs = broker === "aws-sqs";
     if (s.queue.lockRenewalSeconds !== undefined && s.queue.lockRenewalSeconds !== 0) {
-      throw new ScenarioError(displayFile, "queue.lockRenewalSeconds", "0 or absent for broker aws-sqs: Dapr's bindings.aws.sqs never extends a message's visibility timeout (no ChangeMessageVisibility call)");
+      const why = sqs ? "Dapr's bindings.aws.sqs never extends a message's visibility timeout (no ChangeMessageVisibility call)" : "Dapr's bindings.azure.storagequeues never extends a message's visibility timeout (no UpdateMessage call)";
+      throw new ScenarioError(displayFile, "queue.lockRenewalSeconds", `0 or absent for broker ${broker}: ${why}`);
     }
     lockRenewal = 0;
-    lockDuration = s.queue.lockDurationSeconds ?? 30; // SQS VisibilityTimeout default 30 s (0 s – 12 h)
-    if (lockDuration > 43200) throw new ScenarioError(displayFile, "queue.lockDurationSeconds", `an SQS VisibilityTimeout between 0 and 43200 s (12 hours), got ${lockDuration}`);
-    if (s.queue.maxDeliveryCount !== undefined && s.queue.maxDeliveryCount > 1000) {
+    // SQS VisibilityTimeout default 30 s (0 s – 12 h); Storage Queues: the binding's Dequeue asks for 30 s (the
+    // service's default too; whole seconds, 1 s – 7 days).
+    lockDuration = s.queue.lockDurationSeconds ?? 30;
+    if (sqs && lockDuration > 43200) throw new ScenarioError(displayFile, "queue.lockDurationSeconds", `an SQS VisibilityTimeout between 0 and 43200 s (12 hours), got ${lockDuration}`);
+    if (!sqs && (!Number.isInteger(lockDuration) || lockDuration > 604800)) {
+      throw new ScenarioError(displayFile, "queue.lockDurationSeconds", `a Storage Queue visibility timeout in whole seconds between 1 and 604800 (7 days), got ${lockDuration}`);
+    }
+    if (sqs && s.queue.maxDeliveryCount !== undefined && s.queue.maxDeliveryCount > 1000) {
       throw new ScenarioError(displayFile, "queue.maxDeliveryCount", `an SQS redrive policy maxReceiveCount between 1 and 1000, got ${s.queue.maxDeliveryCount}`);
     }
-    maxDeliveryCount = s.queue.maxDeliveryCount ?? Infinity; // no redrive policy: never moved to a dead-letter queue
+    if (!sqs && s.queue.maxDeliveryCount !== undefined) {
+      throw new ScenarioError(
+        displayFile,
+        "queue.maxDeliveryCount",
+        "absent for broker azure-storage-queue: Azure Storage Queues have no dead-lettering and Dapr's binding never checks a message's DequeueCount (no poison queue), so a message is received again for ever",
+      );
+    }
+    maxDeliveryCount = s.queue.maxDeliveryCount ?? Infinity; // no redrive policy / no poison queue: never dead-lettered
   } else {
     lockRenewal = s.queue.lockRenewalSeconds ?? num(compMeta.lockRenewalInSec) ?? 20;
     lockDuration = s.queue.lockDurationSeconds ?? 60;

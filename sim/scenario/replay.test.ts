@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { loadScenario, ScenarioError } from "./load.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
 import { simulate } from "../run.js";
+import { thrown } from "../triggers/test-helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const EXPORT = join(ROOT, "fixtures/traffic/prometheus-orders-rate.json");
@@ -22,15 +23,7 @@ function withFile<T>(name: string, text: string, f: (file: string) => T): T {
   }
 }
 
-const err = (f: () => unknown): ScenarioError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error("no error");
-};
+const err = (f: () => unknown): ScenarioError => thrown(ScenarioError, f);
 
 describe("replay producers", () => {
   it("Prometheus query_range: times from 0, rates × scale, several series summed unless one is picked", () => {

@@ -9,6 +9,7 @@ import { parseRabbitMq } from "./rabbitmq.js";
 import { parseKafka } from "./kafka.js";
 import { parseNatsJetStream } from "./nats-jetstream.js";
 import { parseAwsSqsQueue } from "./aws-sqs-queue.js";
+import { parseAzureQueue } from "./azure-queue.js";
 import { isPlainObject, TriggerConfigError, type Trigger, type TriggerCommon } from "./types.js";
 
 type TriggerParser = (metadata: unknown, common: TriggerCommon) => Trigger;
@@ -19,6 +20,7 @@ const registry: Record<string, TriggerParser> = {
   kafka: parseKafka,
   "nats-jetstream": parseNatsJetStream,
   "aws-sqs-queue": parseAwsSqsQueue,
+  "azure-queue": parseAzureQueue,
 };
 
 export const supportedTriggerTypes: string[] = Object.keys(registry);

@@ -32,7 +32,7 @@ export interface TriggerReading {
 }
 
 export interface Trigger {
-  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream" | "aws-sqs-queue"
+  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream" | "aws-sqs-queue" | "azure-queue"
   index: number; // position in spec.triggers
   metricName: string; // e.g. "s0-azure-servicebus-msgqueue"
   targetType: MetricTargetType;

@@ -48,7 +48,7 @@ function numberKnob(base: WhatIfBase, path: ResolvedPath, candidates: number[], 
 }
 
 const TARGET_KEYS = ["messageCount", "queueLength", "value", "lagThreshold"];
-const DEFAULT_TARGET_KEY: Record<string, string> = { "azure-servicebus": "messageCount", rabbitmq: "value", kafka: "lagThreshold", "nats-jetstream": "lagThreshold", "aws-sqs-queue": "queueLength" };
+const DEFAULT_TARGET_KEY: Record<string, string> = { "azure-servicebus": "messageCount", rabbitmq: "value", kafka: "lagThreshold", "nats-jetstream": "lagThreshold", "aws-sqs-queue": "queueLength", "azure-queue": "queueLength" };
 
 /** The default knob space of a scenario's ScaledObject. */
 export function defaultKnobs(base: WhatIfBase): Knob[] {
