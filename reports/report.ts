@@ -229,7 +229,7 @@ export function liveRunLine(notes: Record<string, unknown> | undefined): string 
 }
 
 /** " Behaviour of KEDA 2.21.0 and Kubernetes 1.37.2." from the header (empty for traces without versions). */
-export function versionsSentence(sc: Trace["header"]["scaling"]): string {
+export function versionsSentence(sc: Pick<Trace["header"]["scaling"], "kedaVersion" | "kubernetesVersion">): string {
   if (!sc.kedaVersion && !sc.kubernetesVersion) return "";
   const parts = [sc.kedaVersion ? `KEDA ${sc.kedaVersion}` : null, sc.kubernetesVersion ? `Kubernetes ${sc.kubernetesVersion}` : null].filter((x) => x !== null);
   return ` Behaviour of ${parts.join(" and ")}.`;

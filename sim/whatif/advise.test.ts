@@ -57,6 +57,7 @@ describe("advise", () => {
       expect(after.summary.latencyS.p95!).toBeLessThanOrEqual(60);
       expect(after.summary.replicas.replicaSeconds).toBeLessThan(simulate(loadScenario(BURST)).summary.replicas.replicaSeconds);
       const md = readFileSync(join(dir, "advice.md"), "utf8");
+      expect(md).toMatch(/Behaviour of KEDA \d+\.\d+\.\d+ and Kubernetes \d+\.\d+\.\d+\./);
       expect(md).toMatch(/\| recommended \| (19|20) \(\d+ %\) \|/);
       expect(md).toMatch(/## Why/);
       // the why names what the trace shows: the 300 s window holding 10 replicas, and KEDA's scale to zero

@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "yaml";
 import { renderOverlay } from "../../reports/charts.js";
+import { versionsSentence } from "../../reports/report.js";
 import { simulate } from "../run.js";
 import { applyAssignments, loadBase, resolveVariant, seedOf, variantOf, type Assignment, type WhatIfBase } from "./base.js";
 import { aggregate, costOf, costUnit, type Agg, type CostModel, type Goal, type Objective } from "./goals.js";
@@ -206,7 +207,7 @@ export async function runAdvise(o: AdviseOptions, log: (s: string) => void = (s)
   const L: string[] = [];
   L.push(`# Advice for ${base.scenario.name}`);
   L.push("");
-  L.push(`Scenario \`${base.displayFile}\`. Goals: ${o.goals.map((g) => `\`${g.text}\``).join(", ")} on at least ${Math.round(o.confidence * 100)} % of ${o.seeds} seeds (seeds ${base.scenario.seed}..${seedOf(base.scenario.seed, o.seeds - 1)}: KEDA/HPA phases and random draws differ per seed). Minimize: ${o.minimize === "cost" ? `cost (${costUnit(o.cost)}, mean over seeds)` : `${o.minimize} (mean over seeds)`}.`);
+  L.push(`Scenario \`${base.displayFile}\`. Goals: ${o.goals.map((g) => `\`${g.text}\``).join(", ")} on at least ${Math.round(o.confidence * 100)} % of ${o.seeds} seeds (seeds ${base.scenario.seed}..${seedOf(base.scenario.seed, o.seeds - 1)}: KEDA/HPA phases and random draws differ per seed). Minimize: ${o.minimize === "cost" ? `cost (${costUnit(o.cost)}, mean over seeds)` : `${o.minimize} (mean over seeds)`}.${versionsSentence(base.scenario.scaledObject)}`);
   L.push("");
   if (result.aborted) L.push("**Interrupted (Ctrl-C): the search stopped early; this is the best found so far.**", "");
   if (!met) {

@@ -83,6 +83,7 @@ describe("sweep", () => {
       expect(csv[1]).toMatch(/^0,\(as written\),\(as written\),\(as written\),ok,3,/);
       const md = readFileSync(join(dir, "sweep.md"), "utf8");
       expect(md).toContain("| 0 | **as written** |");
+      expect(md).toContain(`Behaviour of KEDA ${sc.scaledObject.kedaVersion} and Kubernetes ${sc.scaledObject.kubernetesVersion}.`);
       expect(md).toMatch(/invalid: spec\.scaleTargetRef\.maxReplicaCount|invalid: spec\.maxReplicaCount|invalid: .*must be >= minReplicaCount/);
       for (const f of ["pareto.png", "heatmap-p95.png", "heatmap-cost.png"]) expect(readFileSync(join(dir, f)).subarray(0, 8), f).toEqual(PNG);
       expect(JSON.parse(readFileSync(join(dir, "sweep.json"), "utf8")).configs).toHaveLength(13);

@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { renderHeatmap, renderPareto, type HeatCell, type ParetoPoint } from "../../reports/whatif-charts.js";
+import { versionsSentence } from "../../reports/report.js";
 import { checkAssignment, loadBase, type Assignment, type WhatIfBase } from "./base.js";
 import { aggregate, costOf, costUnit, goalMet, seedsMeetingAll, valueOf, type Agg, type CostModel, type Goal } from "./goals.js";
 import { METRIC_INDEX, METRICS, type MetricName } from "./metrics.js";
@@ -173,7 +174,7 @@ export function sweepMarkdown(res: { base: WhatIfBase; rows: readonly SweepRow[]
   const sc = res.base.scenario;
   L.push(`# Sweep of ${sc.name}`);
   L.push("");
-  L.push(`Scenario \`${res.base.displayFile}\`; ${o.vary.length} varied field${o.vary.length === 1 ? "" : "s"}; ${res.rows.length - 1} configurations plus the scenario as written; ${o.seeds} seeds each (seed ${sc.seed} + 0..${o.seeds - 1}); ${res.runs} runs in ${(res.wallMs / 1000).toFixed(1)} s on ${res.workers} worker${res.workers === 1 ? "" : "s"}.`);
+  L.push(`Scenario \`${res.base.displayFile}\`; ${o.vary.length} varied field${o.vary.length === 1 ? "" : "s"}; ${res.rows.length - 1} configurations plus the scenario as written; ${o.seeds} seeds each (seed ${sc.seed} + 0..${o.seeds - 1}); ${res.runs} runs in ${(res.wallMs / 1000).toFixed(1)} s on ${res.workers} worker${res.workers === 1 ? "" : "s"}.${versionsSentence(sc.scaledObject)}`);
   if (res.aborted) L.push("", "**Interrupted (Ctrl-C): configurations marked \"not run\" did not finish all their seeds.**");
   L.push("");
   for (const v of o.vary) L.push(`- \`${v.path.text}\` (${v.path.target === "scenario" ? "scenario" : "ScaledObject " + v.path.segments.join(".").replace(/\.(\d+)/g, "[$1]")}): ${v.values.map(fmtValue).join(", ")}`);
