@@ -70,6 +70,8 @@ export class Simulation implements BrokerRules<Pod> {
   private phantomRuns = new Map<number, { podUid: number; epoch: number; msgId: number }>();
   private phantomSeq = 0;
   private lost = 0;
+  /** Of `ready`, the messages that were delivered before (lapsed or requeued): Redis still has them in the group's pending entries list. */
+  private reclaimable = 0;
   private inFlight = 0; // processing
   private buffered = 0; // prefetched, not processing
   private lastDepartureAt = -1;
@@ -167,7 +169,7 @@ export class Simulation implements BrokerRules<Pod> {
     this.peekLock = locksMessages(scenario.queue.broker);
     this.locksLapse = this.peekLock && scenario.queue.lockRenewal === 0;
     const b = scenario.queue.broker;
-    this.lockWord = hasVisibilityTimeout(b) ? "visibility timeout" : "lock";
+    this.lockWord = hasVisibilityTimeout(b) ? "visibility timeout" : b === "redis-streams" ? "processingTimeout" : "lock";
     // (a Storage Queue message is never dead-lettered: its maxDeliveryCount is always Infinity)
     this.countWords = b === "aws-sqs" ? ["ReceiveCount", "maxReceiveCount"] : ["DeliveryCount", "maxDeliveryCount"];
     this.lockDuration = scenario.queue.lockDuration;
@@ -339,6 +341,7 @@ export class Simulation implements BrokerRules<Pod> {
     this.deliveredTotal++;
     if (m.deliveries[slot] > 1) {
       this.redelivered++;
+      this.reclaimable--; // it was in `ready` after a lapse (Redis: XCLAIMed now)
       this.emit({ type: "message", t, event: "redelivered", id: m.id[slot], pod: pod.name });
     }
     pod.unacked++;
@@ -576,6 +579,7 @@ export class Simulation implements BrokerRules<Pod> {
       return;
     }
     m.state[slot] = MsgState.Ready;
+    this.reclaimable++;
     // RabbitMQ puts a requeued message back at its original position when it can (the head, here);
     // an expired Service Bus lock makes the message visible again — it is the oldest, so also the head.
     this.ready.pushFront(slot);
@@ -638,6 +642,9 @@ export class Simulation implements BrokerRules<Pod> {
       inFlight: this.inFlight + this.orphaned, // orphaned Service Bus locks still count as active (SQS: not visible; Storage Queues: in ApproximateMessagesCount)
       prefetched: this.buffered,
       delayed: 0, // producers send without DelaySeconds (not modelled)
+      // Redis Streams: XLEN = entries ever XADDed (XACK never deletes), capped by maxLenApprox's trim.
+      streamLength: Math.min(this.produced, this.s.queue.maxStreamLength),
+      reclaimable: this.reclaimable,
       publishRate: t > this.rateWindow.t ? (this.produced - this.rateWindow.produced) / w : 0,
       deliverRate: t > this.rateWindow.t ? (this.deliveredTotal - this.rateWindow.delivered) / w : 0,
     };

@@ -221,7 +221,36 @@ export function triggerArb(o: TriggerArbOptions): fc.Arbitrary<Record<string, un
         metadata: compact({ queueName: "q", connectionFromEnv: auth ? undefined : "STORAGE_CONNECTION", queueLength, activationQueueLength, queueLengthStrategy }),
       }),
     );
-  const parts: Array<fc.Arbitrary<Record<string, unknown>>> = [sb, rabbitCount, sqs, azureQueue];
+  // Redis Streams: the three modes (redis_streams_scaler.go Validate: a consumerGroup → lagCount if non-zero, else
+  // pendingEntriesCount; no group → streamLength). The liveness domain (zeroActivation) keeps the lag mode only:
+  // pendingEntriesCount cannot scale from zero (never-delivered entries are not pending) and streamLength never
+  // scales to zero (XACK does not shorten the stream) — both by design, shown by the shipped scenario.
+  const redisStreams = fc
+    .record({
+      mode: o.zeroActivation ? fc.constant("lagCount") : fc.constantFrom("pendingEntriesCount", "streamLength", "lagCount"),
+      target: opt(fc.integer({ min: 1, max: 10 }).map(String)),
+      activationLagCount: activation,
+      auth: fc.boolean(),
+      ...common,
+    })
+    .map(({ mode, target, activationLagCount, auth, metricType, useCachedMetrics }) =>
+      compact({
+        type: "redis-streams",
+        metricType,
+        useCachedMetrics,
+        authenticationRef: auth ? { name: "keda-redis" } : undefined,
+        metadata: compact({
+          address: auth ? undefined : "redis:6379",
+          stream: "q",
+          consumerGroup: mode === "streamLength" ? undefined : "consumer",
+          lagCount: mode === "lagCount" ? (target ?? "5") : undefined,
+          pendingEntriesCount: mode === "pendingEntriesCount" ? target : undefined,
+          streamLength: mode === "streamLength" ? target : undefined,
+          activationLagCount,
+        }),
+      }),
+    );
+  const parts: Array<fc.Arbitrary<Record<string, unknown>>> = [sb, rabbitCount, sqs, azureQueue, redisStreams];
   if (o.rateModes) {
     parts.push(
       fc
@@ -348,7 +377,7 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
       queue: opt(
         fc
           .record({
-            broker: opt(fc.constantFrom("azure-servicebus", "rabbitmq", "aws-sqs", "azure-storage-queue"), 4),
+            broker: opt(fc.constantFrom("azure-servicebus", "rabbitmq", "aws-sqs", "azure-storage-queue", "redis-streams"), 4),
             lockDurationSeconds: opt(fc.constantFrom(60, 5, 10, 30)),
             lockRenewalSeconds: opt(fc.constantFrom(0, 5, 20)),
             maxDeliveryCount: opt(fc.integer({ min: 1, max: 10 })),
@@ -388,12 +417,13 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<RawS
     })
     .map(({ seed, duration, producers, queue, consumer, so, hpa, pollPhaseQuarters }) => {
       const poll = (so.spec as { pollingInterval?: number }).pollingInterval ?? KEDA_DEFAULTS.pollingInterval;
-      // Dapr's SQS and Storage Queue bindings never extend visibility: a renewal interval is an input error
-      // there; Storage Queues have no dead-lettering, so a maxDeliveryCount is one too.
+      // Dapr's SQS and Storage Queue bindings never extend visibility, and pubsub.redis never resets an entry's
+      // idle time: a renewal interval is an input error there; Storage Queues and Redis Streams have no
+      // dead-lettering, so a maxDeliveryCount is one too.
       const b = queue ? rawBroker({ queue, manifests: [so] }) : undefined;
       const q =
-        queue && b && hasVisibilityTimeout(b)
-          ? compact({ ...queue, lockRenewalSeconds: queue.lockRenewalSeconds === 0 ? 0 : undefined, maxDeliveryCount: b === "azure-storage-queue" ? undefined : queue.maxDeliveryCount })
+        queue && b && (hasVisibilityTimeout(b) || b === "redis-streams")
+          ? compact({ ...queue, lockRenewalSeconds: queue.lockRenewalSeconds === 0 ? 0 : undefined, maxDeliveryCount: b === "aws-sqs" ? queue.maxDeliveryCount : undefined })
           : queue;
       return compact({
         name: "prop",
@@ -533,8 +563,10 @@ export function livenessScenarioArb(): fc.Arbitrary<RawScenario> {
       consumer.concurrency = conc;
       const queue = { ...((raw.queue as Record<string, unknown> | undefined) ?? {}) };
       queue.prefetch = Math.max(1, conc - prefetchLess);
-      const vt = hasVisibilityTimeout(rawBroker({ ...raw, queue })); // SQS, Storage Queues: never renewed, default visibility timeout 30 s
-      if ((vt || queue.lockRenewalSeconds === 0) && ((queue.lockDurationSeconds as number | undefined) ?? (vt ? 30 : 60)) < dmax) queue.lockDurationSeconds = 60;
+      const broker = rawBroker({ ...raw, queue });
+      const vt = hasVisibilityTimeout(broker); // SQS, Storage Queues: never renewed, default visibility timeout 30 s
+      // (Redis Streams: processingTimeout 60 s, never renewed)
+      if ((vt || broker === "redis-streams" || queue.lockRenewalSeconds === 0) && ((queue.lockDurationSeconds as number | undefined) ?? (vt ? 30 : 60)) < dmax) queue.lockDurationSeconds = 60;
       return { ...raw, consumer, queue };
     });
 }

@@ -17,16 +17,26 @@ const run = (raw: RawScenario, perMessage = false) => {
 };
 
 describe("invariants on generated scenarios", () => {
-  it("the generator covers every single-queue trigger (and the Storage Queue strategies) and every broker", () => {
+  it("the generator covers every single-queue trigger (the Storage Queue strategies, the Redis Streams modes) and every broker", () => {
     const triggers = new Set<string>();
     const brokers = new Set<string>();
     for (const raw of fc.sample(arb, { numRuns: 300, seed: 17 })) {
       const t = (raw.manifests as Array<{ spec: { triggers: Array<{ type: string; metadata: Record<string, string> }> } }>)[0].spec.triggers[0];
-      triggers.add(t.type === "azure-queue" ? `azure-queue/${t.metadata.queueLengthStrategy ?? "all"}` : t.type);
+      const redisMode = t.metadata.consumerGroup === undefined ? "streamLength" : t.metadata.lagCount !== undefined ? "lagCount" : "pendingEntriesCount";
+      triggers.add(t.type === "azure-queue" ? `azure-queue/${t.metadata.queueLengthStrategy ?? "all"}` : t.type === "redis-streams" ? `redis-streams/${redisMode}` : t.type);
       brokers.add(resolveRaw(raw).queue.broker);
     }
-    expect([...triggers].sort()).toEqual(["aws-sqs-queue", "azure-queue/all", "azure-queue/visibleonly", "azure-servicebus", "rabbitmq"]);
-    expect([...brokers].sort()).toEqual(["aws-sqs", "azure-servicebus", "azure-storage-queue", "rabbitmq"]);
+    expect([...triggers].sort()).toEqual([
+      "aws-sqs-queue",
+      "azure-queue/all",
+      "azure-queue/visibleonly",
+      "azure-servicebus",
+      "rabbitmq",
+      "redis-streams/lagCount",
+      "redis-streams/pendingEntriesCount",
+      "redis-streams/streamLength",
+    ]);
+    expect([...brokers].sort()).toEqual(["aws-sqs", "azure-servicebus", "azure-storage-queue", "rabbitmq", "redis-streams"]);
   });
 
   it("conservation: produced = completed + dead-lettered + queued + in-flight + lost at every sample, lost = 0", () => {

@@ -18,7 +18,7 @@ import {
 import { type Distribution, stream } from "../rng.js";
 import { deepFreeze } from "../freeze.js";
 import { parseTrigger } from "../triggers/index.js";
-import type { Trigger } from "../triggers/types.js";
+import { MetadataReader, TriggerConfigError, type Trigger } from "../triggers/types.js";
 import { KEDA_DEFAULTS, type ScaledObjectConfig } from "../decisions/keda.js";
 import { hpaConfigurableToleranceDefault, NEWEST_KEDA_VERSION, NEWEST_KUBERNETES_VERSION } from "../decisions/versions.js";
 import type { FallbackConfig } from "../decisions/fallback.js";
@@ -42,9 +42,10 @@ export type Producer =
 
 /**
  * Broker semantics of the single queue. "aws-sqs" and "azure-storage-queue" are the peek-lock path of
- * "azure-servicebus" with the visibility timeout as the lock and no renewal.
+ * "azure-servicebus" with the visibility timeout as the lock and no renewal; "redis-streams" (Dapr's
+ * pubsub.redis on a consumer group) the same path with processingTimeout as the lock.
  */
-export type Broker = "azure-servicebus" | "rabbitmq" | "aws-sqs" | "azure-storage-queue";
+export type Broker = "azure-servicebus" | "rabbitmq" | "aws-sqs" | "azure-storage-queue" | "redis-streams";
 
 /** Does the broker hide a delivered message behind a lock (Service Bus peek-lock, SQS / Storage Queue visibility timeout) rather than RabbitMQ's unacked state? */
 export function locksMessages(broker: Broker): boolean {
@@ -58,12 +59,28 @@ export function hasVisibilityTimeout(broker: Broker): boolean {
 
 /** The broker a trigger type implies when neither the scenario nor a Dapr component names one. */
 export function brokerOfTrigger(type: string): Broker {
-  return type === "rabbitmq" ? "rabbitmq" : type === "aws-sqs-queue" ? "aws-sqs" : type === "azure-queue" ? "azure-storage-queue" : "azure-servicebus";
+  return type === "rabbitmq"
+    ? "rabbitmq"
+    : type === "aws-sqs-queue"
+      ? "aws-sqs"
+      : type === "azure-queue"
+        ? "azure-storage-queue"
+        : type === "redis-streams"
+          ? "redis-streams"
+          : "azure-servicebus";
 }
 
 /** The broker a Dapr component type implies. */
 function brokerOfComponent(type: string): Broker {
-  return type.includes("rabbitmq") ? "rabbitmq" : type === "bindings.aws.sqs" ? "aws-sqs" : type === "bindings.azure.storagequeues" ? "azure-storage-queue" : "azure-servicebus";
+  return type.includes("rabbitmq")
+    ? "rabbitmq"
+    : type === "bindings.aws.sqs"
+      ? "aws-sqs"
+      : type === "bindings.azure.storagequeues"
+        ? "azure-storage-queue"
+        : type === "pubsub.redis"
+          ? "redis-streams"
+          : "azure-servicebus";
 }
 
 export interface Scenario {
@@ -77,11 +94,13 @@ export interface Scenario {
   producers: Producer[];
   queue: {
     broker: Broker;
-    lockDuration: number; // Service Bus LockDuration, SQS VisibilityTimeout, Storage Queue visibilitytimeout of a receive
+    lockDuration: number; // Service Bus LockDuration, SQS VisibilityTimeout, Storage Queue visibilitytimeout of a receive, Redis processingTimeout
     lockRenewal: number; // 0 = never renewed
     maxDeliveryCount: number; // Service Bus MaxDeliveryCount, SQS maxReceiveCount (Infinity: no redrive policy; Storage Queues: always)
     prefetch: number; // 0 = unlimited
     statsInterval: number; // RabbitMQ management API sampling, 0 = live
+    /** Redis Streams: Dapr's maxLenApprox (XADD MAXLEN ~), the most entries XLEN reads; Infinity = never trimmed. */
+    maxStreamLength: number;
   };
   consumer: {
     processingTime: Distribution;
@@ -295,6 +314,35 @@ function manifestPath(m: ManifestDoc, p: string): string {
   return !m.where ? p : m.where.endsWith("]") ? `${m.where}.${p}` : `${m.where}: ${p}`;
 }
 
+/**
+ * The options of a pubsub.redis component that the model uses (components-contrib v1.9.7 pubsub/redis/redis.go
+ * parseRedisMetadata: durations as milliseconds or Go durations, counts as unsigned integers, the defaults
+ * processingTimeout 60 s, redeliverInterval 15 s, queueDepth 100, concurrency 10; maxLenApprox unset = no trim).
+ */
+function redisStreamsOptions(meta: Record<string, string>, where: (k: string) => [string, string]): { processingTimeout: number; redeliverInterval: number; queueDepth: number; concurrency: number; maxLenApprox: number } {
+  const md = new MetadataReader(meta, "spec.metadata", "pubsub.redis", Object.keys(meta));
+  const read = <T>(k: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof TriggerConfigError) throw new ScenarioError(...where(k), e.expected);
+      throw e;
+    }
+  };
+  const given = (k: string): boolean => (meta[k] ?? "") !== "";
+  const processingTimeout = given("processingTimeout") ? read("processingTimeout", () => md.durationSeconds("processingTimeout")!) : 60;
+  const redeliverInterval = given("redeliverInterval") ? read("redeliverInterval", () => md.durationSeconds("redeliverInterval")!) : 15;
+  const queueDepth = given("queueDepth") ? read("queueDepth", () => md.int("queueDepth", { nonNegative: true })!) : 100;
+  const concurrency = given("concurrency") ? read("concurrency", () => md.int("concurrency", { nonNegative: true })!) : 10;
+  const maxLenApprox = given("maxLenApprox") ? read("maxLenApprox", () => md.int("maxLenApprox")!) : 0;
+  if (processingTimeout === 0 || redeliverInterval === 0) {
+    const k = processingTimeout === 0 ? "processingTimeout" : "redeliverInterval";
+    throw new ScenarioError(...where(k), "a duration > 0: with 0 Dapr turns redelivery off (reclaimPendingMessagesLoop returns), so a killed pod's entries stay pending for ever — not modelled");
+  }
+  if (concurrency === 0) throw new ScenarioError(...where("concurrency"), "a number of workers > 0 (with 0 daprd starts no worker and processes nothing)");
+  return { processingTimeout, redeliverInterval, queueDepth, concurrency, maxLenApprox: maxLenApprox > 0 ? maxLenApprox : Infinity };
+}
+
 function num(v: unknown): number | null {
   if (typeof v === "number") return v;
   if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
@@ -466,6 +514,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   const components = manifests.filter((m) => m.doc.kind === "Component");
   let comp: Scenario["daprComponent"] = null;
   const compMeta: Record<string, string> = {};
+  let compWhere = (k: string): [string, string] => [displayFile, k];
   if (components.length > 1) {
     throw new ScenarioError(displayFile, "manifests", `expected at most one Dapr Component, found ${components.length}`);
   }
@@ -475,13 +524,14 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     if (!r.success) throw firstIssue(r.error, c.file, c.where);
     comp = { name: String(r.data.metadata.name ?? "component"), type: r.data.spec.type };
     for (const m of r.data.spec.metadata) if (m.value !== undefined) compMeta[m.name] = String(m.value);
-    if (!/^bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq|aws\.sqs|azure\.storagequeues)$/.test(comp.type)) {
+    if (!/^(bindings\.(azure\.servicebusqueues|azure\.servicebus\.queues|rabbitmq|aws\.sqs|azure\.storagequeues)|pubsub\.redis)$/.test(comp.type)) {
       throw new ScenarioError(
         c.file,
         [c.where, "spec.type"].filter(Boolean).join(": "),
-        `a single-queue scenario needs bindings.azure.servicebusqueues, bindings.rabbitmq, bindings.aws.sqs or bindings.azure.storagequeues, got "${comp.type}"`,
+        `a single-queue scenario needs bindings.azure.servicebusqueues, bindings.rabbitmq, bindings.aws.sqs, bindings.azure.storagequeues or pubsub.redis, got "${comp.type}"`,
       );
     }
+    compWhere = (k: string) => [c.file, [c.where, `spec.metadata[name=${k}]`].filter(Boolean).join(": ")];
     // components-contrib v1.9.7 bindings/azure/storagequeues parseMetadata reads only the account, key, queue,
     // endpoint, decodeBase64 and ttl: these later options are silently ignored by kedasim's daprd 1.9.
     if (comp.type === "bindings.azure.storagequeues") {
@@ -539,14 +589,31 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   // AzureQueueHelper.Read): Dequeue(1 message, visibility timeout 30 s — fixed, not a component option), the
   // handler called for it, Delete with its pop receipt when the handler succeeds; never UpdateMessage (no
   // renewal), never a look at DequeueCount (no poison queue: redelivered forever); one goroutine, one message at a time.
+  // Redis Streams (components-contrib v1.9.7 pubsub/redis/redis.go parseRedisMetadata, Init, pollNewMessagesLoop,
+  // reclaimPendingMessages): `concurrency` workers (default 10) take messages from a channel of `queueDepth`
+  // (default 100) that XREADGROUP fills, queueDepth at a time; XACK when the handler succeeds (never XDEL);
+  // every redeliverInterval (default 15 s) XPENDING + XCLAIM of the entries idle ≥ processingTimeout (default
+  // 60 s), which the handler's context also times out at. No renewal, no delivery limit, no dead-letter.
+  const redis = broker === "redis-streams" ? redisStreamsOptions(compMeta, compWhere) : null;
   const compPrefetch = broker === "rabbitmq" ? num(compMeta.prefetchCount) : broker === "azure-servicebus" ? num(compMeta.maxActiveMessages) : null;
-  const prefetch = s.queue.prefetch ?? compPrefetch ?? (broker === "rabbitmq" ? (comp ? 0 : 1) : 1);
-  const compConcurrency = broker === "azure-servicebus" ? num(compMeta.maxConcurrentHandlers) : null;
+  const compConcurrency = broker === "azure-servicebus" ? num(compMeta.maxConcurrentHandlers) : redis ? redis.concurrency : null;
   const concurrency = s.consumer.concurrency ?? (compConcurrency && compConcurrency > 0 ? compConcurrency : 1);
+  // Redis: what a pod holds unacknowledged = its workers' messages + the channel (queueDepth).
+  const prefetch = s.queue.prefetch ?? compPrefetch ?? (redis ? concurrency + redis.queueDepth : broker === "rabbitmq" ? (comp ? 0 : 1) : 1);
   let lockRenewal: number;
   let lockDuration: number;
   let maxDeliveryCount: number;
-  if (hasVisibilityTimeout(broker)) {
+  if (redis) {
+    if (s.queue.lockRenewalSeconds !== undefined && s.queue.lockRenewalSeconds !== 0) {
+      throw new ScenarioError(displayFile, "queue.lockRenewalSeconds", "0 or absent for broker redis-streams: Dapr's pubsub.redis never resets a pending entry's idle time while the handler runs");
+    }
+    if (s.queue.maxDeliveryCount !== undefined) {
+      throw new ScenarioError(displayFile, "queue.maxDeliveryCount", "absent for broker redis-streams: Dapr 1.9's pubsub.redis XCLAIMs an entry again after every processingTimeout and never counts deliveries (no dead-letter), so it is redelivered for ever");
+    }
+    lockRenewal = 0;
+    lockDuration = s.queue.lockDurationSeconds ?? redis.processingTimeout;
+    maxDeliveryCount = Infinity;
+  } else if (hasVisibilityTimeout(broker)) {
     const sqs = broker === "aws-sqs";
     if (s.queue.lockRenewalSeconds !== undefined && s.queue.lockRenewalSeconds !== 0) {
       const why = sqs ? "Dapr's bindings.aws.sqs never extends a message's visibility timeout (no ChangeMessageVisibility call)" : "Dapr's bindings.azure.storagequeues never extends a message's visibility timeout (no UpdateMessage call)";
@@ -659,6 +726,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       maxDeliveryCount,
       prefetch,
       statsInterval: broker === "rabbitmq" ? s.queue.managementStatsIntervalSeconds : 0,
+      maxStreamLength: redis?.maxLenApprox ?? Infinity,
     },
     consumer: {
       processingTime: toDistribution(s.consumer.processingTime),

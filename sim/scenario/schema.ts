@@ -94,22 +94,24 @@ export type ProducerInput = z.infer<typeof producerSchema>;
 export const queueSchema = z.strictObject({
   /**
    * Which broker semantics: Service Bus peek-lock, RabbitMQ ack/nack, AWS SQS or Azure Storage Queues (the
-   * peek-lock path with the visibility timeout as the lock and no renewal). Default: from the Dapr component, else the trigger.
+   * peek-lock path with the visibility timeout as the lock and no renewal), Redis Streams (Dapr's pubsub.redis on a
+   * consumer group: the same path with processingTimeout as the lock). Default: from the Dapr component, else the trigger.
    */
-  broker: z.enum(["azure-servicebus", "rabbitmq", "aws-sqs", "azure-storage-queue"]).optional(),
+  broker: z.enum(["azure-servicebus", "rabbitmq", "aws-sqs", "azure-storage-queue", "redis-streams"]).optional(),
   /**
    * Service Bus: lock duration of a delivered message (server default 60 s). SQS: the queue's VisibilityTimeout
    * (default 30 s). Azure Storage Queues: the visibility timeout of each receive (default 30 s, the one Dapr 1.9's binding uses).
+   * Redis Streams: Dapr's processingTimeout (default: the pubsub.redis component's, else 60 s).
    */
   lockDurationSeconds: pos.optional(),
-  /** Dapr's Service Bus binding renews locks every lockRenewalInSec (20) while the handler runs; 0 = never. SQS, Azure Storage Queues: always 0. */
+  /** Dapr's Service Bus binding renews locks every lockRenewalInSec (20) while the handler runs; 0 = never. SQS, Azure Storage Queues, Redis Streams: always 0. */
   lockRenewalSeconds: nonNeg.optional(),
   /**
    * Service Bus: deliveries before dead-lettering (server default 10). SQS: the redrive policy's maxReceiveCount
-   * (1–1000; default: no redrive policy, never). Azure Storage Queues: not settable (no dead-lettering: redelivered forever).
+   * (1–1000; default: no redrive policy, never). Azure Storage Queues, Redis Streams: not settable (no dead-lettering: redelivered forever).
    */
   maxDeliveryCount: z.number().int().positive().optional(),
-  /** Max unsettled deliveries per pod: RabbitMQ prefetchCount (0 = unlimited), Service Bus maxActiveMessages, SQS / Azure Storage Queues messages per receive (Dapr: 1). */
+  /** Max unsettled deliveries per pod: RabbitMQ prefetchCount (0 = unlimited), Service Bus maxActiveMessages, SQS / Azure Storage Queues messages per receive (Dapr: 1), Redis Streams concurrency + queueDepth (Dapr: 10 + 100). */
   prefetch: count.optional(),
   /** RabbitMQ management API statistics interval (collect_statistics_interval, 5 s); 0 = live. */
   managementStatsIntervalSeconds: nonNeg.default(5),

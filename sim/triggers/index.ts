@@ -10,6 +10,7 @@ import { parseKafka } from "./kafka.js";
 import { parseNatsJetStream } from "./nats-jetstream.js";
 import { parseAwsSqsQueue } from "./aws-sqs-queue.js";
 import { parseAzureQueue } from "./azure-queue.js";
+import { parseRedisStreams } from "./redis-streams.js";
 import { isPlainObject, TriggerConfigError, type Trigger, type TriggerCommon } from "./types.js";
 
 type TriggerParser = (metadata: unknown, common: TriggerCommon) => Trigger;
@@ -21,6 +22,7 @@ const registry: Record<string, TriggerParser> = {
   "nats-jetstream": parseNatsJetStream,
   "aws-sqs-queue": parseAwsSqsQueue,
   "azure-queue": parseAzureQueue,
+  "redis-streams": parseRedisStreams,
 };
 
 export const supportedTriggerTypes: string[] = Object.keys(registry);

@@ -22,6 +22,18 @@ export interface QueueSnapshot {
   numAckPending?: number;
   /** SQS: messages sent with a delay (DelaySeconds) and not yet visible (ApproximateNumberOfMessagesDelayed); absent = 0. */
   delayed?: number;
+  /**
+   * Redis Streams: entries in the stream (XLEN) = entries ever appended (XADD) minus those trimmed (Dapr's
+   * maxLenApprox); XACK does not delete, so this never falls back as messages are processed. Absent: the
+   * messages still held by the broker (ready + inFlight + prefetched).
+   */
+  streamLength?: number;
+  /**
+   * Redis Streams: of `ready`, the messages delivered before whose processingTimeout has lapsed (a killed
+   * pod's, or a run that outlived it) and that no consumer has XCLAIMed yet. They are still in the
+   * consumer group's pending entries list (XPENDING) and no longer in its lag. Absent = 0.
+   */
+  reclaimable?: number;
 }
 
 export interface TriggerReading {
@@ -32,7 +44,7 @@ export interface TriggerReading {
 }
 
 export interface Trigger {
-  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream" | "aws-sqs-queue" | "azure-queue"
+  type: string; // "azure-servicebus" | "rabbitmq" | "kafka" | "nats-jetstream" | "aws-sqs-queue" | "azure-queue" | "redis-streams"
   index: number; // position in spec.triggers
   metricName: string; // e.g. "s0-azure-servicebus-msgqueue"
   targetType: MetricTargetType;

@@ -48,7 +48,7 @@ function numberKnob(base: WhatIfBase, path: ResolvedPath, candidates: number[], 
 }
 
 const TARGET_KEYS = ["messageCount", "queueLength", "value", "lagThreshold"];
-const DEFAULT_TARGET_KEY: Record<string, string> = { "azure-servicebus": "messageCount", rabbitmq: "value", kafka: "lagThreshold", "nats-jetstream": "lagThreshold", "aws-sqs-queue": "queueLength", "azure-queue": "queueLength" };
+const DEFAULT_TARGET_KEY: Record<string, string> = { "azure-servicebus": "messageCount", rabbitmq: "value", kafka: "lagThreshold", "nats-jetstream": "lagThreshold", "aws-sqs-queue": "queueLength", "azure-queue": "queueLength", "redis-streams": "pendingEntriesCount" };
 
 /** The default knob space of a scenario's ScaledObject. */
 export function defaultKnobs(base: WhatIfBase): Knob[] {
@@ -58,7 +58,9 @@ export function defaultKnobs(base: WhatIfBase): Knob[] {
   const trig = getAt(base.scaledObject, ["spec", "triggers", 0]);
   if (isObject(trig) && isObject(trig.metadata)) {
     const md = trig.metadata;
-    const key = TARGET_KEYS.find((k) => md[k] !== undefined) ?? DEFAULT_TARGET_KEY[String(trig.type)];
+    // redis-streams: the mode decides which key is the target (redis_streams_scaler.go Validate).
+    const redisKey = trig.type === "redis-streams" ? (md.consumerGroup === undefined ? "streamLength" : md.lagCount !== undefined && String(md.lagCount).trim() !== "0" ? "lagCount" : "pendingEntriesCount") : undefined;
+    const key = redisKey ?? TARGET_KEYS.find((k) => md[k] !== undefined) ?? DEFAULT_TARGET_KEY[String(trig.type)];
     if (key) {
       const t = sc.triggers[0].target;
       const cands = [0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 3, 4].map((f) => Math.max(1, Math.round(t * f)));
