@@ -643,7 +643,7 @@ export class Simulation implements BrokerRules<Pod> {
       prefetched: this.buffered,
       delayed: 0, // producers send without DelaySeconds (not modelled)
       // Redis Streams: XLEN = entries ever XADDed (XACK never deletes), capped by maxLenApprox's trim.
-      streamLength: Math.min(this.produced, this.s.queue.maxStreamLength),
+      streamLength: Math.min(this.produced, this.s.queue.maxStreamLength ?? Infinity),
       reclaimable: this.reclaimable,
       publishRate: t > this.rateWindow.t ? (this.produced - this.rateWindow.produced) / w : 0,
       deliverRate: t > this.rateWindow.t ? (this.deliveredTotal - this.rateWindow.delivered) / w : 0,

@@ -99,8 +99,8 @@ export interface Scenario {
     maxDeliveryCount: number; // Service Bus MaxDeliveryCount, SQS maxReceiveCount (Infinity: no redrive policy; Storage Queues: always)
     prefetch: number; // 0 = unlimited
     statsInterval: number; // RabbitMQ management API sampling, 0 = live
-    /** Redis Streams: Dapr's maxLenApprox (XADD MAXLEN ~), the most entries XLEN reads; Infinity = never trimmed. */
-    maxStreamLength: number;
+    /** Redis Streams only: Dapr's maxLenApprox (XADD MAXLEN ~), the most entries XLEN reads; Infinity = never trimmed. */
+    maxStreamLength?: number;
   };
   consumer: {
     processingTime: Distribution;
@@ -726,7 +726,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       maxDeliveryCount,
       prefetch,
       statsInterval: broker === "rabbitmq" ? s.queue.managementStatsIntervalSeconds : 0,
-      maxStreamLength: redis?.maxLenApprox ?? Infinity,
+      ...(redis ? { maxStreamLength: redis.maxLenApprox } : {}),
     },
     consumer: {
       processingTime: toDistribution(s.consumer.processingTime),

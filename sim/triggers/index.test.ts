@@ -5,7 +5,7 @@ import { configError } from "./test-helpers.js";
 
 describe("parseTrigger", () => {
   it("lists the supported types", () => {
-    expect([...supportedTriggerTypes].sort()).toEqual(["aws-sqs-queue", "azure-queue", "azure-servicebus", "kafka", "nats-jetstream", "rabbitmq"]);
+    expect([...supportedTriggerTypes].sort()).toEqual(["aws-sqs-queue", "azure-queue", "azure-servicebus", "kafka", "nats-jetstream", "rabbitmq", "redis-streams"]);
   });
 
   it("rejects an unknown type with the supported list", () => {
