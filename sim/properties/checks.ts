@@ -253,7 +253,7 @@ export function checkRedelivery(sc: Scenario, out: RunLike, perMessage: boolean)
   const dl = ev.filter((e) => e.event === "dead-lettered");
   if (dl.length !== m.deadLettered) throw new Violation("duplicates", `${dl.length} dead-lettered events, summary says ${m.deadLettered}`);
   if (new Set(dl.map((e) => e.id)).size !== dl.length) throw new Violation("duplicates", "a message was dead-lettered twice");
-  if (dl.length > 0 && !locksMessages(sc.queue.broker)) throw new Violation("dead letters", `${sc.queue.broker} dead-lettered a message (only Service Bus and SQS have maxDeliveryCount / maxReceiveCount; Azure Storage Queues never dead-letter)`);
+  if (dl.length > 0 && !locksMessages(sc.queue.broker)) throw new Violation("dead letters", `${sc.queue.broker} dead-lettered a message (only Service Bus and SQS have maxDeliveryCount / maxReceiveCount; Azure Storage Queues and Redis Streams never dead-letter)`);
   for (const e of dl) {
     const deliveries = 1 + redeliveredEvents.filter((r) => r.id === e.id && r.t <= e.t).length;
     if (deliveries < sc.queue.maxDeliveryCount) throw new Violation("dead letters", `message ${e.id} dead-lettered after ${deliveries} deliveries < maxDeliveryCount ${sc.queue.maxDeliveryCount}`);
