@@ -89,11 +89,7 @@ export function sqsQueueName(queueURL: string): string | null {
 
 export function parseAwsSqsQueue(metadata: unknown, c: TriggerCommon): Trigger {
   const md: MetadataReader = new MetadataReader(metadata, `${c.path}.metadata`, "aws-sqs-queue", AWS_SQS_QUEUE_METADATA_KEYS);
-  // typed_config.go configParamValue: values are trimmed and an empty one counts as absent.
-  const given = (key: string): string | undefined => {
-    const v = md.str(key)?.trim();
-    return v ? v : undefined;
-  };
+  const given = (key: string): string | undefined => md.given(key); // trimmed, "" = absent (configParamValue)
 
   const target = md.int("queueLength", { default: DEFAULT_SQS_QUEUE_LENGTH, positive: true }) as number;
   const activation = md.int("activationQueueLength", { default: 0 }) as number;

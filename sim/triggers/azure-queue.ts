@@ -61,11 +61,7 @@ const AZURE_ENVIRONMENTS = ["AZURECHINACLOUD", "AZUREGERMANCLOUD", "AZURECLOUD",
 
 export function parseAzureQueue(metadata: unknown, c: TriggerCommon): Trigger {
   const md: MetadataReader = new MetadataReader(metadata, `${c.path}.metadata`, "azure-queue", AZURE_QUEUE_METADATA_KEYS);
-  // typed_config.go configParamValue: values are trimmed and an empty one counts as absent.
-  const given = (key: string): string | undefined => {
-    const v = md.str(key)?.trim();
-    return v ? v : undefined;
-  };
+  const given = (key: string): string | undefined => md.given(key); // trimmed, "" = absent (configParamValue)
 
   const queueName = given("queueName");
   if (queueName === undefined) md.fail("queueName", 'the storage queue\'s name (missing required parameter "queueName")');

@@ -66,11 +66,7 @@ export function redisStreamsCount(mode: RedisStreamsMode, q: QueueSnapshot): num
 
 export function parseRedisStreams(metadata: unknown, c: TriggerCommon): Trigger {
   const md: MetadataReader = new MetadataReader(metadata, `${c.path}.metadata`, "redis-streams", REDIS_STREAMS_METADATA_KEYS);
-  // typed_config.go configParamValue: values are trimmed and an empty one counts as absent.
-  const given = (key: string): string | undefined => {
-    const v = md.str(key)?.trim();
-    return v ? v : undefined;
-  };
+  const given = (key: string): string | undefined => md.given(key); // trimmed, "" = absent (configParamValue)
   const either = (key: string): boolean => given(key) !== undefined || given(`${key}FromEnv`) !== undefined;
 
   // All three targets are parsed (junk in an unused one is still an error upstream), only the chosen one is used.

@@ -132,6 +132,12 @@ export class MetadataReader {
     }
   }
 
+  /** typed_config.go configParamValue: the value trimmed, and an empty one counts as absent (undefined). */
+  given(key: string): string | undefined {
+    const v = this.str(key)?.trim();
+    return v ? v : undefined;
+  }
+
   has(key: string): boolean {
     return this.str(key) !== undefined;
   }
