@@ -38,6 +38,18 @@ export const kedaFallbackInPollLoop = (kedaVersion: string | undefined): boolean
 export const kedaPausedScaleInHpaBehavior = (kedaVersion: string | undefined): boolean => versionAtLeast(kedaVersion ?? NEWEST_KEDA_VERSION, "2.18.0");
 
 /**
+ * redis_streams_scaler.go, lag mode: before v2.17 activationLagCount is required (parseRedisStreamsMetadata up
+ * to 2.15: "activationLagCount required for Redis lag" when the key is absent); v2.16's typed-config refactor
+ * (#5997) made that check `ActivationLagCount == 0`, so 0 was refused too and activation needed 2 entries
+ * (kedacore/keda#6478); v2.17 (#6481) defaults it to 0.
+ */
+export function kedaRedisLagActivationRule(kedaVersion: string | undefined): "required" | "nonZero" | "default0" {
+  const v = kedaVersion ?? NEWEST_KEDA_VERSION;
+  if (versionAtLeast(v, "2.17.0")) return "default0";
+  return versionAtLeast(v, "2.16.0") ? "nonZero" : "required";
+}
+
+/**
  * KEDA v2.17 (kedacore/keda#6407, ee2ca6e5f): scaledobject_webhook.go verifyFallback returns
  * CheckFallbackValid's error; before it the error was logged and the ScaledObject admitted.
  */

@@ -85,6 +85,15 @@ describe("broker redis-streams: defaults and the pubsub.redis component", () => 
   });
 });
 
+describe("scenario kedaVersion reaches the trigger's parser", () => {
+  it("kedaVersion 2.16.1 with lagCount and no activationLagCount: the ScaledObject's field is named", () => {
+    const e = thrown(ScenarioError, () => scenario({ ...one, kedaVersion: "2.16.1", manifests: [redisScaledObject({ consumerGroup: "consumer", lagCount: "5" })] }));
+    expect(e.path).toBe("manifests[0].spec.triggers[0].metadata.activationLagCount");
+    expect(e.expected).toMatch(/keda#6478/);
+    expect(scenario({ ...one, manifests: [redisScaledObject({ consumerGroup: "consumer", lagCount: "5" })] }).scaledObject.triggers[0].activationThreshold).toBe(0);
+  });
+});
+
 describe("broker redis-streams: processingTimeout is never extended", () => {
   // One 75 s job on two Ready pods: Dapr's handler context times out at processingTimeout (no XACK), and the
   // reclaim loop XCLAIMs the entry once it has been idle that long; the model puts it back at exactly 60 s.

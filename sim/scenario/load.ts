@@ -503,7 +503,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   }
   rawTriggers.forEach((t, i) => {
     try {
-      soCfg.triggers.push(parseTrigger(t, i, soWhere(`spec.triggers[${i}]`), { apiVersion }));
+      soCfg.triggers.push(parseTrigger(t, i, soWhere(`spec.triggers[${i}]`), { apiVersion, kedaVersion: s.kedaVersion }));
     } catch (e) {
       const te = e as { path?: string; expected?: string; message: string };
       throw new ScenarioError(so.file, te.path ?? soWhere(`spec.triggers[${i}]`), te.expected ?? te.message);

@@ -32,6 +32,8 @@ const TRIGGER_FIELDS = ["type", "name", "metadata", "metricType", "useCachedMetr
 export interface ParseTriggerOptions {
   /** apiVersion of the ScaledObject ("keda.sh/v1alpha1" or "keda.k8s.io/v1alpha1"); changes what legacy metadata keys mean. */
   apiVersion?: string;
+  /** The KEDA release whose scalers parse the metadata (scenario kedaVersion; default the newest modelled). */
+  kedaVersion?: string;
 }
 
 /**
@@ -66,6 +68,7 @@ export function parseTrigger(raw: unknown, index: number, path: string, opts: Pa
 
   const common: TriggerCommon = { index, path, targetType, useCachedMetrics };
   if (opts.apiVersion !== undefined) common.apiVersion = opts.apiVersion;
+  if (opts.kedaVersion !== undefined) common.kedaVersion = opts.kedaVersion;
   if (raw.authenticationRef !== undefined && raw.authenticationRef !== null) common.authenticationRef = true;
   return parser(raw.metadata, common);
 }

@@ -68,6 +68,25 @@ describe("redis-streams trigger", () => {
     expect(def.read(snap({ ready: 1 })).active).toBe(true);
   });
 
+  it("KEDA 2.16 refused activationLagCount 0 with lagCount (the cause of keda#6478); before 2.16 it had to be given; 2.17+ default 0", () => {
+    const lag = { ...hostPort, stream: "s", consumerGroup: "g", lagCount: "5" };
+    const at = (kedaVersion: string, md: Record<string, string>) => parseTrigger({ type: "redis-streams", metadata: md }, 0, "spec.triggers[0]", { kedaVersion });
+    for (const md of [lag, { ...lag, activationLagCount: "0" }]) {
+      const e = configError(() => at("2.16.1", md));
+      expect(e.path).toBe("spec.triggers[0].metadata.activationLagCount");
+      expect(e.expected).toMatch(/KEDA 2\.16\.1 .*keda#6478/);
+    }
+    // so on 2.16 the least one can write is "1", and one entry does not activate
+    const sixteen = at("2.16.0", { ...lag, activationLagCount: "1" });
+    expect(sixteen.read(snap({ ready: 1 })).active).toBe(false);
+    expect(sixteen.read(snap({ ready: 2 })).active).toBe(true);
+    expect(configError(() => at("2.15.1", lag)).expected).toMatch(/before 2\.17/);
+    expect(at("2.15.1", { ...lag, activationLagCount: "0" }).read(snap({ ready: 1 })).active).toBe(true);
+    expect(at("2.17.0", lag).read(snap({ ready: 1 })).active).toBe(true);
+    // only the lag mode has the rule
+    expect(at("2.16.1", { ...hostPort, stream: "s", consumerGroup: "g" }).activationThreshold).toBe(0);
+  });
+
   it("activationLagCount applies to every mode, not only the lag", () => {
     const pending = rs({ ...hostPort, stream: "s", consumerGroup: "g", activationLagCount: "2" });
     expect(pending.read(snap({ inFlight: 2 })).active).toBe(false);

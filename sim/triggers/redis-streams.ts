@@ -22,6 +22,7 @@
 // inactive, lag 4 active with activationLagCount 3), TestParseRedisStreamsMetadataForInvalidCases.
 
 import { isTriggerActive } from "../decisions/keda.js";
+import { kedaRedisLagActivationRule, NEWEST_KEDA_VERSION } from "../decisions/versions.js";
 import { kedaMetricValue, MetadataReader, normalizeString, type QueueSnapshot, type Trigger, type TriggerCommon } from "./types.js";
 
 export const REDIS_STREAMS_METADATA_KEYS = [
@@ -114,6 +115,12 @@ export function parseRedisStreams(metadata: unknown, c: TriggerCommon): Trigger 
     }
   }
   if (!(target > 0)) md.fail(mode, `a whole number > 0 (the HPA's target per replica), got ${target}`);
+  if (mode === "lagCount") {
+    const rule = kedaRedisLagActivationRule(c.kedaVersion);
+    const v = c.kedaVersion ?? NEWEST_KEDA_VERSION;
+    if (rule === "required" && !md.has("activationLagCount")) md.fail("activationLagCount", `a value with lagCount on KEDA ${v} (before 2.17 KEDA fails: activationLagCount required for Redis lag)`);
+    if (rule === "nonZero" && activation === 0) md.fail("activationLagCount", `a value other than 0 with lagCount on KEDA ${v} (2.16 fails: activationLagCount required for Redis lag; so activation needs 2 entries, keda#6478 — fixed in 2.17)`);
+  }
   if (activation >= 1) {
     md.warnings.push(`${c.path}.metadata.activationLagCount: activation is strict (count > ${activation}), so ${activation + 1} entries are needed to activate (keda#6478)`);
   }

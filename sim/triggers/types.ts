@@ -70,6 +70,8 @@ export interface TriggerCommon {
   apiVersion?: string;
   /** The trigger names a TriggerAuthentication (authenticationRef): parameters may come from there. */
   authenticationRef?: boolean;
+  /** The scenario's kedaVersion, when known (a scaler's parsing rules may differ by release). */
+  kedaVersion?: string;
 }
 
 export class TriggerConfigError extends Error {
