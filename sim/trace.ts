@@ -128,6 +128,8 @@ export interface PodRecord {
   pod: string;
   phase: PodPhase;
   reason?: string;
+  /** A ScaledJob's pod: the Job it belongs to (sim/model/scaled-job.ts). */
+  job?: string;
 }
 
 /** Something happened to a message that is not a plain completion. */
