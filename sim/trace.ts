@@ -104,6 +104,27 @@ export interface KedaPollRecord {
   condition: string;
 }
 
+/** One poll of a KEDA ScaledJob (sim/model/scaled-job.ts): what it read and the Jobs it created. */
+export interface KedaJobPollRecord {
+  type: "keda-job-poll";
+  t: number;
+  /** Topology traces: the stage (app) this record belongs to (ScaledJobs are single-queue only so far). */
+  stage?: string;
+  /** IsScaledJobActive's queueLength and maxValue (rounded up). */
+  queueLength: number;
+  maxScale: number;
+  active: boolean;
+  /** getRunningJobCount / getPendingJobCount. */
+  running: number;
+  pending: number;
+  /** Jobs created by this poll. */
+  create: number;
+  /** The scaling strategy applied ("belowMin" below minReplicaCount, "paused"). */
+  strategy: string;
+  /** The arithmetic in words (requestJobScale's reason). */
+  reason: string;
+}
+
 /** One HPA reconcile. */
 export interface HpaSyncRecord {
   type: "hpa-sync";
@@ -207,6 +228,7 @@ export interface SampleRecord {
 export type TraceRecord =
   | ScaleRecord
   | KedaPollRecord
+  | KedaJobPollRecord
   | HpaSyncRecord
   | PodRecord
   | MessageEventRecord

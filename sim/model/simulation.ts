@@ -13,6 +13,7 @@ import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
 import type { ReplicaCounts } from "./replica-counts.js";
 import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod } from "./deployment.js";
+import { ScaledJobController } from "./scaled-job.js";
 import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { scalingOf, type MetricSource } from "./autoscaler.js";
 import type { QueueSnapshot, Trigger } from "../triggers/types.js";
@@ -78,8 +79,12 @@ export class Simulation implements BrokerRules<Pod> {
   private firstArrivalAt = -1;
   private deliveredTotal = 0;
 
-  // pods: the consumer Deployment (lifecycle, replica counts, KEDA and the HPA) and its consumers
-  readonly dep: Deployment<Pod>;
+  // pods: the consumer Deployment (lifecycle, replica counts, KEDA and the HPA), or the ScaledJob
+  // (its poll and its Jobs, the same pod lifecycle), and its consumers
+  readonly dep: Deployment<Pod> | ScaledJobController<Pod>;
+  /** A ScaledJob's run: its controller (the same object as dep), and what a Job's pod does ("one": one message, then exit; "drain": until the queue is empty). */
+  private readonly jobs: ScaledJobController<Pod> | null;
+  private readonly jobConsumer: "one" | "drain";
   private consumers: Pod[] = []; // Ready, not terminating: can receive deliveries
   // True after a dispatch scan found no consumer with free capacity; cleared wherever capacity may
   // appear (a pod's unacked drops, a consumer joins or leaves). While set, dispatch() returns at once:
@@ -143,7 +148,29 @@ export class Simulation implements BrokerRules<Pod> {
     const c = scenario.consumer;
     /** What the autoscaler's triggers read: the broker's sampled statistics or the live queue. */
     const source: MetricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
-    this.dep = new Deployment<Pod>(
+    const sj = scenario.scaledJob;
+    this.jobConsumer = sj?.consumer ?? "one";
+    this.jobs = sj
+      ? new ScaledJobController<Pod>(
+          { env: this.env, bus: this.bus },
+          {
+            name: sj.name,
+            schedulingDelay: sampler(c.schedulingDelay, stream(seed, "scheduling")),
+            startupDelay: sampler(c.startupDelay, stream(seed, "startup")),
+            terminationGracePeriodSeconds: c.terminationGracePeriodSeconds,
+            gracefulShutdown: true,
+            crashRatePerHour: c.crashRatePerHour,
+            crashU: stream(seed, "crash"),
+            kills: c.kills,
+            crashes: [],
+            scaledJob: sj,
+            keda: scenario.keda,
+            source,
+          },
+          this,
+        )
+      : null;
+    this.dep = this.jobs ?? new Deployment<Pod>(
       { env: this.env, bus: this.bus },
       {
         name: c.deploymentName,
@@ -162,8 +189,10 @@ export class Simulation implements BrokerRules<Pod> {
     );
     this.podByUid = this.dep.podByUid;
     this.counts = this.dep.counts;
-    this.prefetchLimit = scenario.queue.prefetch === 0 ? Infinity : scenario.queue.prefetch;
-    this.concurrency = scenario.consumer.concurrency;
+    // A Job's pod that takes one message holds one at a time (prefetch 1, concurrency 1).
+    const one = sj !== undefined && this.jobConsumer === "one";
+    this.prefetchLimit = one ? 1 : scenario.queue.prefetch === 0 ? Infinity : scenario.queue.prefetch;
+    this.concurrency = one ? 1 : scenario.consumer.concurrency;
     this.maxMessages = scenario.limits.maxMessages;
     this.perMessage = opts.perMessage === true;
     this.peekLock = locksMessages(scenario.queue.broker);
@@ -225,8 +254,19 @@ export class Simulation implements BrokerRules<Pod> {
   }
 
   /** @internal A consumer joined or left, or released work: deliver (an idle pod's exit frees nothing). */
-  afterPodChange(_t: number, what: Change): void {
+  afterPodChange(t: number, what: Change): void {
     if (what !== "exited") this.dispatch();
+    if (this.jobs !== null && what === "consumers") this.idleJobPodsExit(t);
+  }
+
+  /**
+   * A Job's pod that is Ready and holds nothing after a dispatch found the queue empty: its process
+   * exits 0 (Succeeded). Every Ready consumer with room would have been given a waiting message.
+   */
+  private idleJobPodsExit(t: number): void {
+    for (const pod of this.consumers.slice()) {
+      if (pod.unacked === 0 && pod.phase === "Ready") this.jobs!.podSucceeded(pod, t, this.jobConsumer === "one" ? "no message in the queue; exited 0" : "queue empty; exited 0");
+    }
   }
 
   header(): TraceHeader {
@@ -490,6 +530,11 @@ export class Simulation implements BrokerRules<Pod> {
     if (pod.phase === "Terminating" && pod.processing === 0) {
       this.dep.gone(pod, this.env.now, "exited after finishing in-flight work");
     }
+    if (this.jobs !== null && pod.phase === "Ready" && pod.unacked === 0) {
+      // A Job's pod: one message done and acked, it exits; drain: it exits when nothing is left.
+      if (this.jobConsumer === "one") this.jobs.podSucceeded(pod, this.env.now, "processed its message, acked it and exited 0");
+      else if (this.ready.length === 0) this.jobs.podSucceeded(pod, this.env.now, "queue empty; exited 0");
+    }
     this.dispatch();
   }
 
@@ -750,7 +795,7 @@ export class Simulation implements BrokerRules<Pod> {
       scaleEvents: this.dep.scaleEvents,
       notes: {
         events: this.env.processed,
-        hpaSyncs: this.dep.autoscaler!.hpaSyncs,
+        hpaSyncs: this.dep.autoscaler?.hpaSyncs ?? 0,
         stillInSystem: this.msgs.live,
         endedBy: this.s.duration !== null ? "duration" : this.settledSince >= 0 ? "settled" : "maxDurationSeconds",
       },

@@ -205,10 +205,12 @@ describe("a Kubernetes manifest given as the scenario: what it is and a scenario
     expect(e.expected).toMatch(/manifests:\n {2}- .*consumer-deployment\.yaml\n {2}- <your-scaledobject\.yaml>/);
   });
 
-  it("a ScaledJob file: not modelled yet (issue #16)", () => {
+  it("a ScaledJob file: a scenario lists it under manifests (it is simulated, issue #16), no ScaledObject asked for", () => {
     const dir = tmpFiles({ "j.yaml": "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata: {name: j}\nspec: {jobTargetRef: {template: {}}, triggers: []}\n" });
     const e = errorOf(() => loadScenario(join(dir, "j.yaml")));
-    expect(e.expected).toMatch(/this is a ScaledJob \(keda\.sh\/v1alpha1\).*not modelled yet \(issue #16/);
+    expect(e.expected).toMatch(/this is a ScaledJob \(keda\.sh\/v1alpha1\).*; a scenario lists it under `manifests:` — /);
+    expect(e.expected).toMatch(/manifests:\n {2}- .*j\.yaml\n/);
+    expect(e.expected).not.toMatch(/your-scaledobject/);
   });
 });
 
@@ -260,19 +262,20 @@ describe("producers may be omitted: an idle scenario", () => {
 });
 
 describe("unsupported or reinterpreted things get one explicit line", () => {
-  it("a ScaledJob among the manifests: not modelled yet (issue #16) instead of 'found 0 ScaledObjects'", () => {
+  it("a ScaledJob among the manifests (no ScaledObject): it loads as the ScaledJob model (issue #16), not 'found 0 ScaledObjects'", () => {
     const spec = `{jobTargetRef: {template: {}}, triggers: [{type: rabbitmq, metadata: {queueName: q, value: "5"}}]}`;
     const dir = tmpFiles({ "s.yaml": `name: x\nmanifests:${so(spec, "ScaledJob")}\n` });
-    const e = errorOf(() => loadScenario(join(dir, "s.yaml")));
-    expect(e.path).toBe("manifests[0].kind");
-    expect(e.expected).toMatch(/^a ScaledJob is not modelled yet \(issue #16/);
-    expect(e.expected).not.toMatch(/found 0/);
+    const s = loadScenario(join(dir, "s.yaml"));
+    expect(s.scaledJob?.consumer).toBe("one");
+    expect(s.scaledJob?.triggers.map((t) => t.type)).toEqual(["rabbitmq"]);
+    expect(s.scaledObject.triggers).toHaveLength(1);
   });
 
   it("a ScaledJob beside a ScaledObject: one warning, the ScaledObject is simulated", () => {
     const dir = tmpFiles({ "s.yaml": `name: x\nmanifests:${so(SB_SPEC)}${so("{jobTargetRef: {}}", "ScaledJob")}\n` });
     const s = loadScenario(join(dir, "s.yaml"));
-    expect(s.warnings.filter((w) => /ScaledJob is not modelled yet \(issue #16/.test(w))).toHaveLength(1);
+    expect(s.warnings.filter((w) => /a ScaledJob beside a ScaledObject is not simulated.*; ignored, the ScaledObject is simulated/.test(w))).toHaveLength(1);
+    expect(s.scaledJob).toBeUndefined();
   });
 
   it("a ScaledJob in a topology stage: the same line", () => {
@@ -280,7 +283,7 @@ describe("unsupported or reinterpreted things get one explicit line", () => {
       "t.yaml": `name: t\nchannels: [{name: q, kind: queue, broker: rabbitmq}]\nstages:\n  - name: w\n    consumes: {channel: q}\n    manifests:${so("{jobTargetRef: {}}", "ScaledJob").replace(/\n/g, "\n    ")}\n`,
     });
     const e = errorOf(() => loadTopology(join(dir, "t.yaml")));
-    expect(e.expected).toMatch(/ScaledJob is not modelled yet \(issue #16/);
+    expect(e.expected).toMatch(/ScaledJob is not modelled in a topology stage yet \(issue #16/);
   });
 
   it("a kafka trigger in a single-queue scenario: one warning (one partition; topology scenarios for partitions), printed by the CLI", () => {

@@ -28,6 +28,7 @@ import { hpaBehaviorForScaledObject } from "../decisions/paused-behavior.js";
 import type { HpaBehavior } from "../decisions/hpa.js";
 import { readPrometheusRates, readRateCsv } from "./replay.js";
 import { ScenarioError } from "./error.js";
+import { parseScaledJob, type ScaledJobConfig } from "./scaled-job.js";
 import { checkShape, checkYamlDepth, INPUT_LIMITS, readBoundedText, type InputKind } from "./bounded-input.js";
 
 export { ScenarioError };
@@ -130,6 +131,14 @@ export interface Scenario {
   };
   /** scalerQueryLatency: seconds between a poll's tick and KEDA's clock reading after the scalers answered. */
   keda: { pollPhase: number; createdAt: number; scalerQueryLatency: number };
+  /**
+   * A ScaledJob instead of a ScaledObject (sim/model/scaled-job.ts: jobs as pods). Then
+   * scaledObject carries the ScaledJob's name, triggers, pollingInterval and replica bounds (what
+   * the trace header, samples and reports read); its cooldown, fallback and HPA fields are unused.
+   * consumer: what a Job's pod does: "one" takes one message, processes and acks it, and exits
+   * (the default); "drain" processes until the queue is empty, then exits.
+   */
+  scaledJob?: ScaledJobConfig & { consumer: "one" | "drain" };
   /** Which phases were drawn from the seed (reported in the trace header). */
   drawn: { pollPhase: boolean; syncPhase: boolean };
   daprComponent: { name: string; type: string } | null;
@@ -351,7 +360,9 @@ function num(v: unknown): number | null {
 
 /** The one line for a ScaledJob (single-queue and topology loaders). */
 export const SCALED_JOB_NOT_MODELLED =
-  "a ScaledJob is not modelled yet (issue #16: KEDA starts one Job per batch of messages instead of scaling a Deployment); kedasim simulates a ScaledObject that scales a Deployment";
+  "a ScaledJob is not modelled in a topology stage yet (issue #16: KEDA starts one Job per batch of messages instead of scaling a Deployment); a single-queue scenario simulates one, a stage a ScaledObject that scales a Deployment";
+/** A ScaledJob beside the ScaledObject of a single-queue scenario: one scaler is simulated. */
+export const SCALED_JOB_NOT_MODELLED_BESIDE = "a ScaledJob beside a ScaledObject is not simulated (a single-queue scenario has one scaler)";
 
 /** The one line for a kafka trigger in a single-queue scenario. */
 const KAFKA_AS_ONE_PARTITION =
@@ -371,11 +382,11 @@ export function manifestGivenAsScenario(docs: unknown[], file: string, displayFi
   const rank = ["ScaledObject", "ScaledJob", "Deployment", "Component"];
   const main = [...objs].sort((a, b) => (rank.indexOf(a.kind) + 1 || 99) - (rank.indexOf(b.kind) + 1 || 99))[0];
   const what = `this is a ${main.kind} (${main.apiVersion})${objs.length > 1 ? ` among ${objs.length} Kubernetes objects (${objs.map((o) => o.kind).join(", ")})` : ""}, a Kubernetes manifest, not a scenario`;
-  if (main.kind === "ScaledJob") return new ScenarioError(displayFile, "", `${what}; ${SCALED_JOB_NOT_MODELLED}`);
   const ref = relative(process.cwd(), resolve(file)) || file;
   const rawName = String((main.metadata as { name?: unknown } | undefined)?.name ?? "my-scenario");
   const name = rawName.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "my-scenario";
-  const refs = main.kind === "ScaledObject" ? [`  - ${ref}`] : [`  - ${ref}`, "  - <your-scaledobject.yaml>     # the KEDA ScaledObject that scales it (required)"];
+  const scaler = main.kind === "ScaledObject" || main.kind === "ScaledJob";
+  const refs = scaler ? [`  - ${ref}`] : [`  - ${ref}`, "  - <your-scaledobject.yaml>     # the KEDA ScaledObject that scales it (required)"];
   const snippet = [
     `name: ${name}`,
     "producers:                        # optional; without it the scenario is idle",
@@ -385,7 +396,7 @@ export function manifestGivenAsScenario(docs: unknown[], file: string, displayFi
     "manifests:",
     ...refs,
   ].join("\n");
-  const lead = main.kind === "ScaledObject" ? "a scenario lists it under `manifests:`" : "a scenario lists it under `manifests:`, beside the KEDA ScaledObject that scales it";
+  const lead = scaler ? "a scenario lists it under `manifests:`" : "a scenario lists it under `manifests:`, beside the KEDA ScaledObject that scales it";
   return new ScenarioError(displayFile, "", `${what}; ${lead} — e.g. save this as scenario.yaml in the current folder and run \`npm run sim -- scenario.yaml\`:\n\n${snippet}\n`);
 }
 
@@ -420,24 +431,47 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
   const manifests = collectManifests(s.manifests, baseDir, displayFile);
   const warnings: string[] = [];
   const scaledObjects = manifests.filter((m) => m.doc.kind === "ScaledObject");
-  const scaledJob = manifests.find((m) => m.doc.kind === "ScaledJob");
+  const scaledJobs = manifests.filter((m) => m.doc.kind === "ScaledJob");
+  const scaledJob = scaledJobs[0];
+  // A single-queue scenario with a ScaledJob and no ScaledObject simulates the ScaledJob's Jobs
+  // (sim/model/scaled-job.ts); the topology's stages and a ScaledJob beside a ScaledObject do not yet.
+  let sj: ScaledJobConfig | null = null;
   if (scaledJob) {
-    // One explicit line instead of "found 0 ScaledObjects" (or silence beside a ScaledObject).
     const at = manifestPath(scaledJob, "kind");
-    if (scaledObjects.length === 0) throw new ScenarioError(scaledJob.file, at, SCALED_JOB_NOT_MODELLED);
-    warnings.push(`${scaledJob.file}: ${at}: ${SCALED_JOB_NOT_MODELLED}; ignored, the ScaledObject is simulated`);
+    if (scaledObjects.length === 0 && !opts.stage) {
+      if (scaledJobs.length > 1) throw new ScenarioError(displayFile, "manifests", `expected exactly one KEDA ScaledJob among the manifests, found ${scaledJobs.length}`);
+      sj = parseScaledJob(scaledJob.doc, scaledJob.file, (p) => manifestPath(scaledJob, p));
+    } else if (scaledObjects.length === 0) throw new ScenarioError(scaledJob.file, at, SCALED_JOB_NOT_MODELLED);
+    else warnings.push(`${scaledJob.file}: ${at}: ${SCALED_JOB_NOT_MODELLED_BESIDE}; ignored, the ScaledObject is simulated`);
   }
-  if (scaledObjects.length !== 1) {
+  if (!sj && scaledObjects.length !== 1) {
     throw new ScenarioError(displayFile, "manifests", `expected exactly one KEDA ScaledObject among the manifests, found ${scaledObjects.length}`);
   }
-  const so = scaledObjects[0];
+  const so = sj ? scaledJob! : scaledObjects[0];
   const soWhere = (p: string) => manifestPath(so, p);
   const apiVersion = String(so.doc.apiVersion ?? "");
   const soName = String((so.doc.metadata as { name?: string } | undefined)?.name ?? "scaledobject");
   let soCfg: Scenario["scaledObject"];
   let targetName: string;
   let rawTriggers: unknown[];
-  if (apiVersion === "keda.sh/v1alpha1") {
+  if (sj) {
+    // What the trace header, samples and reports read of "the scaler" (see Scenario.scaledJob).
+    targetName = sj.name;
+    rawTriggers = [];
+    soCfg = {
+      name: sj.name,
+      apiVersion,
+      minReplicaCount: sj.minReplicaCount,
+      maxReplicaCount: sj.maxReplicaCount,
+      idleReplicaCount: null,
+      pollingInterval: sj.pollingInterval,
+      cooldownPeriod: KEDA_DEFAULTS.cooldownPeriod,
+      initialCooldownPeriod: 0,
+      fallback: null,
+      triggers: [...sj.triggers],
+      behavior: null,
+    };
+  } else if (apiVersion === "keda.sh/v1alpha1") {
     const r = scaledObjectSpecV2.safeParse(so.doc.spec);
     if (!r.success) throw firstIssue(r.error, so.file, soWhere("spec"));
     const sp = r.data;
@@ -491,14 +525,14 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
     throw new ScenarioError(so.file, soWhere("apiVersion"), `expected keda.sh/v1alpha1 or keda.k8s.io/v1alpha1, got "${apiVersion}"`);
   }
   // What `kubectl apply` would answer: the CRD schema, KEDA's webhook and controller checks.
-  const admission = scaledObjectAdmission({
+  const admission = sj ? { rejection: null, warnings: [] } : scaledObjectAdmission({
     so: soCfg,
     spec: apiVersion === "keda.sh/v1alpha1" ? (so.doc.spec as Record<string, unknown>) : null,
     name: (so.doc.metadata as { name?: string } | undefined)?.name,
     kedaVersion: s.kedaVersion ?? NEWEST_KEDA_VERSION,
   });
   if (admission.rejection) throw new ScenarioError(so.file, soWhere(admission.rejection.path), admission.rejection.expected);
-  if (soCfg.maxReplicaCount > s.limits.maxReplicas) {
+  if (!sj && soCfg.maxReplicaCount > s.limits.maxReplicas) {
     throw new ScenarioError(so.file, soWhere("spec.maxReplicaCount"), `${soCfg.maxReplicaCount} exceeds limits.maxReplicas (${s.limits.maxReplicas}); raise the limit in the scenario if you mean it`);
   }
   rawTriggers.forEach((t, i) => {
@@ -545,6 +579,15 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
 
   // ---- Deployment (optional): the one the ScaledObject targets ----
   const deps = manifests.filter((m) => m.doc.kind === "Deployment");
+  if (sj) {
+    const d = deps[0];
+    if (d) throw new ScenarioError(d.file, manifestPath(d, "kind"), "no Deployment beside a ScaledJob: its pods come from the ScaledJob's jobTargetRef (remove the Deployment from manifests)");
+    const f = s.consumer;
+    if (f.initialReplicas !== undefined) throw new ScenarioError(displayFile, "consumer.initialReplicas", "absent with a ScaledJob (it has no replicas before its first poll)");
+    if (f.faults.scalerErrors.length > 0) throw new ScenarioError(displayFile, "consumer.faults.scalerErrors", "absent with a ScaledJob (scaler errors are not modelled for ScaledJobs yet)");
+  } else if (s.consumer.jobConsumer !== undefined) {
+    throw new ScenarioError(displayFile, "consumer.jobConsumer", "absent without a ScaledJob (it says what a Job's pod does)");
+  }
   let grace: number | undefined;
   let depReplicas: number | undefined;
   const targetField = soWhere(apiVersion === "keda.sh/v1alpha1" ? "spec.scaleTargetRef.name" : "spec.scaleTargetRef.deploymentName");
@@ -733,7 +776,7 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       concurrency,
       schedulingDelay: toDistribution(s.consumer.schedulingDelay),
       startupDelay: toDistribution(s.consumer.startupDelay),
-      terminationGracePeriodSeconds: s.consumer.terminationGracePeriodSeconds ?? grace ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
+      terminationGracePeriodSeconds: s.consumer.terminationGracePeriodSeconds ?? grace ?? sj?.job.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
       initialReplicas,
       kills: s.consumer.faults.kills,
       crashRatePerHour: s.consumer.faults.crashRatePerHour,
@@ -755,11 +798,13 @@ export function resolveScenario(raw: unknown, baseDir: string, displayFile: stri
       configurableTolerance: s.hpa.configurableTolerance ?? hpaConfigurableToleranceDefault(s.kubernetesVersion),
     },
     keda: { pollPhase, createdAt: s.keda.createdAt, scalerQueryLatency: s.keda.scalerQueryLatencySeconds },
+    ...(sj ? { scaledJob: { ...sj, consumer: s.consumer.jobConsumer ?? "one" } } : {}),
     drawn: { pollPhase: s.keda.pollPhaseSeconds === undefined, syncPhase: s.hpa.syncPhaseSeconds === undefined },
     daprComponent: comp,
     limits: s.limits,
     warnings: [
       ...warnings,
+      ...(sj ? sj.warnings : []),
       ...admission.warnings.map((w) => `${so.file}: ${soWhere(w)}`),
       ...soCfg.triggers.flatMap((t) => t.warnings.map((w) => `${so.file}: ${w}`)),
       ...(opts.stage ? [] : soCfg.triggers.filter((t) => t.type === "kafka").map((t) => `${so.file}: ${soWhere(`spec.triggers[${t.index}]`)}: ${KAFKA_AS_ONE_PARTITION}`)),

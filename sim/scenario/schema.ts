@@ -136,6 +136,8 @@ export const consumerSchema = z.strictObject({
   terminationGracePeriodSeconds: nonNeg.optional(),
   /** Replicas of the Deployment before the ScaledObject takes over (default from the Deployment, else 0). */
   initialReplicas: count.optional(),
+  /** With a ScaledJob: a Job's pod takes one message and exits ("one", the default), or drains the queue and exits ("drain"). */
+  jobConsumer: z.enum(["one", "drain"]).optional(),
   faults: faultsSchema.default({ kills: [], crashRatePerHour: 0, scalerErrors: [] }),
 });
 
