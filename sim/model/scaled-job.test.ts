@@ -1,0 +1,230 @@
+// The ScaledJob model (issue #16): KEDA's ScaledJob poll (scale_handler.go getScaledJobState →
+// scale_jobs.go RequestJobScale, through sim/decisions/scaled-job.ts) creating Jobs whose pods are
+// the shared pod lifecycle (pods.ts); the Job controller's parallelism, backoffLimit and
+// activeDeadlineSeconds (kubernetes pkg/controller/job/job_controller.go). Every expectation below
+// is worked out by hand from the scenario's numbers (poll phase 0, fixed delays).
+import { describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { stringify } from "yaml";
+import { loadScenario, resolveScenario, ScenarioError } from "../scenario/load.js";
+import { simulate } from "../run.js";
+import { checkConservation, checkTimeOrder } from "../properties/checks.js";
+import { metricsOf, METRIC_INDEX } from "../whatif/metrics.js";
+import type { KedaJobPollRecord, MessageEventRecord, PodRecord, TraceRecord } from "../trace.js";
+
+const FIXTURE = resolve("fixtures/scenarios/scaledjob-long-running.yaml");
+const polls = (rs: TraceRecord[]) => rs.filter((r): r is KedaJobPollRecord => r.type === "keda-job-poll");
+const podRecs = (rs: TraceRecord[]) => rs.filter((r): r is PodRecord => r.type === "pod");
+const abandoned = (rs: TraceRecord[]) => rs.filter((r): r is MessageEventRecord => r.type === "message" && r.event === "abandoned");
+const interrupted = (out: ReturnType<typeof simulate>) => metricsOf(out.summary, out.records, out.events)[METRIC_INDEX.interrupted];
+
+const TRIGGER = { type: "rabbitmq", metadata: { host: "amqp://guest:guest@127.0.0.1:5672/", queueName: "q", mode: "QueueLength", value: "1" } };
+
+/** A single-queue scenario with one ScaledJob; `job` is merged into jobTargetRef, `spec` into the ScaledJob's spec. */
+function sjScenario(o: { count: number; processing: number; startup?: number; duration?: number; job?: Record<string, unknown>; spec?: Record<string, unknown>; consumer?: Record<string, unknown> }) {
+  return resolveScenario(
+    {
+      name: "sj",
+      ...(o.duration !== undefined ? { duration: o.duration } : {}),
+      producers: [{ type: "burst", count: o.count }],
+      consumer: { processingTime: o.processing, startupDelay: o.startup ?? 0, ...o.consumer },
+      keda: { pollPhaseSeconds: 0 },
+      manifests: [
+        {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "ScaledJob",
+          metadata: { name: "w" },
+          spec: {
+            jobTargetRef: { template: { spec: { restartPolicy: "Never", containers: [{ name: "w", image: "w" }] } }, ...o.job },
+            pollingInterval: 30,
+            maxReplicaCount: 10,
+            scalingStrategy: { strategy: "accurate" },
+            triggers: [TRIGGER],
+            ...o.spec,
+          },
+        },
+      ],
+    },
+    process.cwd(),
+    "sj-test.yaml",
+  );
+}
+
+describe("scaledjob-long-running.yaml: 20 messages × 600 s as Jobs", () => {
+  const sc = loadScenario(FIXTURE);
+  const out = simulate(sc);
+  const p = sc.keda.pollPhase;
+
+  it("loads as a ScaledJob (accurate, one message per Job) and keeps every message", () => {
+    expect(sc.scaledJob?.scaling.strategy).toBe("accurate");
+    expect(sc.scaledJob?.consumer).toBe("one");
+    expect(out.summary.messages).toMatchObject({ produced: 20, completed: 20, deadLettered: 0, redelivered: 0, lost: 0, duplicates: 0 });
+    checkConservation(out);
+    checkTimeOrder(out);
+  });
+
+  it("no Job is interrupted mid-work: no abandoned message, interrupted = 0, every pod exits Succeeded", () => {
+    expect(abandoned(out.records)).toEqual([]);
+    expect(interrupted(out)).toBe(0);
+    const gone = podRecs(out.records).filter((r) => r.phase === "Gone");
+    expect(gone).toHaveLength(20);
+    expect(gone.every((r) => r.reason?.startsWith("Succeeded: processed its message"))).toBe(true);
+    expect(podRecs(out.records).some((r) => r.phase === "Terminating")).toBe(false);
+  });
+
+  it("20 Jobs of one pod each, 10 at a time (maxReplicaCount 10): created at the first poll and at the first poll after the first 10 exit", () => {
+    const pods = podRecs(out.records);
+    expect(pods.every((r) => r.job !== undefined)).toBe(true);
+    const jobs = new Map<string, Set<string>>();
+    for (const r of pods) jobs.set(r.job!, (jobs.get(r.job!) ?? new Set()).add(r.pod));
+    expect(jobs.size).toBe(20);
+    expect([...jobs.values()].every((s) => s.size === 1)).toBe(true);
+    const creating = polls(out.records).filter((r) => r.create > 0);
+    // First poll at the phase p; the first 10 are Ready at p + 20 and done at p + 620; polls every 30 s: p + 630.
+    expect(creating.map((r) => [r.t - p, r.create, r.running])).toEqual([
+      [0, 10, 0],
+      [expect.closeTo(630, 6), 10, 0],
+    ]);
+    expect(creating[0].reason).toMatch(/^queue 20, running 0, pending 0 → accurate: create 10 /);
+    // Last completion: p + 630 + 20 + 600; the burst arrived at 0.
+    expect(out.summary.drainTimeS).toBeCloseTo(p + 1250, 5);
+    expect(out.summary.replicas.peak).toBe(10);
+  });
+
+  it("the same traffic under a ScaledObject interrupts busy pods on scale-in (cooldown 60 s < 600 s of work, grace 30 s)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sj-vs-so-"));
+    const f = join(dir, "so.yaml");
+    writeFileSync(
+      f,
+      stringify({
+        name: "so",
+        seed: sc.seed,
+        duration: 3000,
+        producers: [{ type: "burst", count: 20 }],
+        consumer: { processingTime: 600, startupDelay: 20 },
+        manifests: [
+          {
+            apiVersion: "keda.sh/v1alpha1",
+            kind: "ScaledObject",
+            metadata: { name: "so" },
+            spec: { scaleTargetRef: { name: "consumer" }, minReplicaCount: 0, maxReplicaCount: 10, cooldownPeriod: 60, pollingInterval: 30, triggers: [TRIGGER] },
+          },
+        ],
+      }),
+    );
+    const so = simulate(loadScenario(f));
+    checkConservation(so);
+    // Over AMQP the trigger counts ready messages: once the second 10 are taken it reads 0 and KEDA
+    // scales to 0 after the cooldown, SIGTERMing 10 pods each 600 s from done.
+    expect(interrupted(so)).toBeGreaterThanOrEqual(10);
+    expect(abandoned(so.records).some((r) => r.reason === "SIGKILL at the end of terminationGracePeriodSeconds")).toBe(true);
+    expect(so.summary.messages.completed).toBeLessThan(20);
+    expect(interrupted(out)).toBe(0);
+  });
+});
+
+describe("Job controller rules", () => {
+  it("drain: one Job's pod processes the whole queue, then exits; polls meanwhile create nothing (max 1)", () => {
+    const sc = sjScenario({ count: 5, processing: 10, consumer: { jobConsumer: "drain" }, spec: { maxReplicaCount: 1 } });
+    const out = simulate(sc, { perMessage: true });
+    checkConservation(out);
+    expect(out.summary.messages.completed).toBe(5);
+    const done = out.records.filter((r) => r.type === "done");
+    expect(new Set(done.map((r) => (r as { pod: string }).pod)).size).toBe(1);
+    expect(polls(out.records).reduce((n, r) => n + r.create, 0)).toBe(1);
+    const gone = podRecs(out.records).filter((r) => r.phase === "Gone");
+    expect(gone.map((r) => [r.t, r.reason])).toEqual([[50, "Succeeded: queue empty; exited 0"]]);
+  });
+
+  it("one message per Job: a Job's pod that starts with the queue already empty exits 0 without work", () => {
+    // Queue 1 at t=0 → one Job; parallelism 2 (completions 2) → two pods; one takes the message,
+    // the other finds the queue empty and exits 0; two successes complete the Job.
+    const sc = sjScenario({ count: 1, processing: 10, job: { parallelism: 2, completions: 2 } });
+    const out = simulate(sc);
+    checkConservation(out);
+    const gone = podRecs(out.records).filter((r) => r.phase === "Gone");
+    expect(gone.map((r) => r.reason).sort()).toEqual(["Succeeded: no message in the queue; exited 0", "Succeeded: processed its message, acked it and exited 0"]);
+    expect(new Set(gone.map((r) => r.job))).toEqual(new Set(["w-1"]));
+  });
+
+  it("activeDeadlineSeconds: the Job fails, its pod gets SIGTERM, SIGKILL after the grace period; the message is abandoned and requeued; the next poll makes a new Job", () => {
+    // Job 1 at t=0 takes the message; deadline 300 → SIGTERM; grace 30 → SIGKILL at 330, RabbitMQ
+    // requeues; the poll at 330 (after pod events) creates Job 2 (deadline 630, SIGKILL 660), then Job 3
+    // (deadline 960: after the 900 s run).
+    const sc = sjScenario({ count: 1, processing: 600, duration: 900, job: { activeDeadlineSeconds: 300, backoffLimit: 0 } });
+    const out = simulate(sc);
+    checkConservation(out);
+    const ab = abandoned(out.records);
+    expect(ab.map((r) => [r.t, r.reason, r.startedAt])).toEqual([
+      [330, "SIGKILL at the end of terminationGracePeriodSeconds", 0],
+      [660, "SIGKILL at the end of terminationGracePeriodSeconds", 330],
+    ]);
+    expect(polls(out.records).filter((r) => r.create > 0).map((r) => r.t)).toEqual([0, 330, 660]);
+    expect(podRecs(out.records).filter((r) => r.phase === "Terminating").map((r) => [r.t, r.job])).toEqual([
+      [300, "w-1"],
+      [630, "w-2"],
+    ]);
+    expect(out.summary.messages).toMatchObject({ completed: 0, redelivered: 2 });
+    expect(interrupted(out)).toBe(2);
+  });
+
+  it("a killed pod is replaced by its Job while backoffLimit allows (restartPolicy Never), not by a ReplicaSet; backoffLimit 0 fails the Job and the next poll creates another", () => {
+    const kill = { faults: { kills: [{ at: 100, count: 1 }] } };
+    const within = simulate(sjScenario({ count: 1, processing: 200, startup: 30, consumer: kill, job: { backoffLimit: 1 } }));
+    checkConservation(within);
+    const pw = podRecs(within.records);
+    // Pod w-1-0 Ready at 30, killed at 100; w-1-1 created at 100, Ready at 130, done at 330.
+    expect(pw.filter((r) => r.phase === "Pending").map((r) => [r.t, r.pod, r.job])).toEqual([
+      [0, "w-1-0", "w-1"],
+      [100, "w-1-1", "w-1"],
+    ]);
+    expect(pw.filter((r) => r.phase === "Gone").map((r) => [r.t, r.pod])).toEqual([
+      [100, "w-1-0"],
+      [330, "w-1-1"],
+    ]);
+    expect(within.summary.messages).toMatchObject({ completed: 1, redelivered: 1 });
+
+    const over = simulate(sjScenario({ count: 1, processing: 200, startup: 30, consumer: kill, job: { backoffLimit: 0 } }));
+    checkConservation(over);
+    // Job w-1 failed at 100 (1 failure > backoffLimit 0); the poll at 120 sees queue 1, running 0 → Job w-2.
+    expect(polls(over.records).filter((r) => r.create > 0).map((r) => [r.t, r.running])).toEqual([
+      [0, 0],
+      [120, 0],
+    ]);
+    expect(podRecs(over.records).filter((r) => r.phase === "Pending").map((r) => r.pod)).toEqual(["w-1-0", "w-2-1"]);
+    expect(over.summary.messages.completed).toBe(1);
+  });
+
+  it("running and pending Jobs come from the simulated Jobs: a Job whose pod is still starting is pending (accurate subtracts it)", () => {
+    // 3 messages, start-up 45 s: at the poll at 30 the 3 Jobs from t=0 are running and pending
+    // (pods not Running), queue 3 → accurate: 3 − pending 3 = 0.
+    const out = simulate(sjScenario({ count: 3, processing: 5, startup: 45 }));
+    checkConservation(out);
+    const at30 = polls(out.records).find((r) => r.t === 30)!;
+    expect([at30.queueLength, at30.running, at30.pending, at30.create]).toEqual([3, 3, 3, 0]);
+    expect(out.summary.messages.completed).toBe(3);
+  });
+});
+
+describe("loader: a single-queue ScaledJob", () => {
+  const err = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof ScenarioError) return e;
+      throw e;
+    }
+    throw new Error("no error");
+  };
+  it("consumer.jobConsumer needs a ScaledJob; a Deployment or initialReplicas beside one is refused", () => {
+    const so = { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "so" }, spec: { scaleTargetRef: { name: "consumer" }, triggers: [TRIGGER] } };
+    const e1 = err(() => resolveScenario({ name: "x", consumer: { jobConsumer: "drain" }, manifests: [so] }, process.cwd(), "x.yaml"));
+    expect([e1.path, e1.expected]).toEqual(["consumer.jobConsumer", "absent without a ScaledJob (it says what a Job's pod does)"]);
+    const e2 = err(() => sjScenario({ count: 1, processing: 1, consumer: { initialReplicas: 2 } }));
+    expect(e2.path).toBe("consumer.initialReplicas");
+    const e3 = err(() => resolveScenario({ name: "x", consumer: { jobConsumer: "sometimes" }, manifests: [so] }, process.cwd(), "x.yaml"));
+    expect(e3.path).toBe("consumer.jobConsumer");
+  });
+});
