@@ -263,7 +263,7 @@ describe("producers may be omitted: an idle scenario", () => {
 
 describe("unsupported or reinterpreted things get one explicit line", () => {
   it("a ScaledJob among the manifests (no ScaledObject): it loads as the ScaledJob model (issue #16), not 'found 0 ScaledObjects'", () => {
-    const spec = `{jobTargetRef: {template: {spec: {containers: [{name: w, image: w}]}}}, triggers: [{type: rabbitmq, metadata: {queueName: q, value: "5"}}]}`;
+    const spec = `{jobTargetRef: {template: {spec: {containers: [{name: w, image: w}]}}}, triggers: [{type: rabbitmq, metadata: {host: "amqp://h/", queueName: q, mode: QueueLength, value: "5"}}]}`;
     const dir = tmpFiles({ "s.yaml": `name: x\nmanifests:${so(spec, "ScaledJob")}\n` });
     const s = loadScenario(join(dir, "s.yaml"));
     expect(s.scaledJob?.consumer).toBe("one");
