@@ -66,6 +66,7 @@ interface Post {
 /** Check that real mode can run this scenario; returns the producer POSTs (scenario times). */
 export function planRun(s: Scenario, k: number): { posts: Post[]; total: number; warnings: string[] } {
   const warnings: string[] = [];
+  if (s.scaledJob) throw new RealInputError(`${s.file}: a ScaledJob scenario; real mode runs a ScaledObject's loops against a Deployment-like set of replicas only (ScaledJobs in real mode: issue #16, not yet)`);
   if (s.queue.broker !== "rabbitmq") throw new RealInputError(`${s.file}: real mode runs against a local RabbitMQ; this scenario's broker is ${s.queue.broker} (use a rabbitmq trigger / bindings.rabbitmq component)`);
   s.scaledObject.triggers.forEach((t, i) => {
     if (t.type !== "rabbitmq") throw new RealInputError(`${s.file}: spec.triggers[${i}] is ${t.type}; real mode supports rabbitmq triggers only`);

@@ -85,6 +85,10 @@ describe("planRun", () => {
     const rate = { ...r, producers: [{ type: "rate" as const, points: [[0, 1], [10, 1]] as Array<[number, number]>, deterministic: false }] };
     expect(() => planRun(rate, 0.1)).toThrow(/not supported in real mode/);
   });
+  it("refuses a ScaledJob scenario with one line (not modelled in real mode yet)", () => {
+    const s = loadScenario(join(REPO, "fixtures/scenarios/scaledjob-long-running.yaml"));
+    expect(() => planRun(s, 0.1)).toThrow(/a ScaledJob scenario; real mode runs a ScaledObject's loops/);
+  });
 });
 
 describe("components and trigger reading", () => {

@@ -197,6 +197,35 @@ describe("Job controller rules", () => {
     expect(over.summary.messages.completed).toBe(1);
   });
 
+  it("container crashes: OnFailure restarts in place and counts toward backoffLimit; Never fails the pod and its Job starts another", () => {
+    // 60 crashes an hour against 600 s of work: nearly every run crashes; the count per Job is bounded by backoffLimit.
+    const crashy = { faults: { crashRatePerHour: 60 } };
+    for (const restartPolicy of ["OnFailure", "Never"] as const) {
+      const sc = sjScenario({ count: 3, processing: 600, duration: 4000, consumer: crashy, job: { backoffLimit: 1, template: { spec: { restartPolicy, containers: [{ name: "w", image: "w" }] } } } });
+      const out = simulate(sc);
+      checkConservation(out);
+      const pods = podRecs(out.records);
+      const byJob = new Map<string, PodRecord[]>();
+      for (const r of pods) byJob.set(r.job!, [...(byJob.get(r.job!) ?? []), r]);
+      for (const [job, rs] of byJob) {
+        const crashes = rs.filter((r) => r.reason?.startsWith("container crashed")).length;
+        const podsOfJob = new Set(rs.map((r) => r.pod)).size;
+        if (restartPolicy === "OnFailure") {
+          // One pod per Job; its restarts: at most backoffLimit (1) in place, the next one fails it.
+          expect(podsOfJob, job).toBe(1);
+          expect(rs.filter((r) => r.reason === "container crashed; restarting").length, job).toBeLessThanOrEqual(1);
+          if (crashes === 2) expect(rs.at(-1)!.reason, job).toBe("container crashed; Failed (restarts exceed backoffLimit 1)");
+        } else {
+          // Never restarts in place; at most backoffLimit + 1 = 2 pods per Job.
+          expect(rs.some((r) => r.reason === "container crashed; restarting"), job).toBe(false);
+          expect(podsOfJob, job).toBeLessThanOrEqual(2);
+          expect(rs.filter((r) => r.phase === "Gone" && r.reason === "container crashed; Failed (restartPolicy Never)").length, job).toBe(crashes);
+        }
+      }
+      expect(pods.some((r) => r.reason?.startsWith("container crashed")), restartPolicy).toBe(true);
+    }
+  });
+
   it("running and pending Jobs come from the simulated Jobs: a Job whose pod is still starting is pending (accurate subtracts it)", () => {
     // 3 messages, start-up 45 s: at the poll at 30 the 3 Jobs from t=0 are running and pending
     // (pods not Running), queue 3 → accurate: 3 − pending 3 = 0.

@@ -278,7 +278,24 @@ export class Simulation implements BrokerRules<Pod> {
       hpaSyncPhaseS: round6(this.s.hpa.syncPhase),
       phasesDrawnFromSeed: this.s.drawn,
       terminationGracePeriodSeconds: this.s.consumer.terminationGracePeriodSeconds,
+      // A ScaledJob's run: "scaling" above holds its triggers, pollingInterval and replica bounds; the
+      // HPA and cooldown fields do not apply (no HPA exists for a ScaledJob).
+      ...(this.s.scaledJob ? { scaledJob: this.scaledJobNote(this.s.scaledJob) } : {}),
     });
+  }
+
+  private scaledJobNote(sj: NonNullable<Scenario["scaledJob"]>): Record<string, unknown> {
+    return {
+      name: sj.name,
+      strategy: sj.scaling.strategy || "default",
+      consumer: sj.consumer,
+      parallelism: sj.job.parallelism,
+      completions: sj.job.completions,
+      backoffLimit: sj.job.backoffLimit,
+      activeDeadlineSeconds: sj.job.activeDeadlineSeconds,
+      restartPolicy: sj.job.restartPolicy,
+      hpaAndCooldown: "not applicable (a ScaledJob has no HPA)",
+    };
   }
 
 

@@ -125,7 +125,7 @@ describe("advise", () => {
     expect(b.stderr).toMatch(/cooldownPerod/);
     const dir = mkdtempSync(join(tmpdir(), "kedasim-advise-all-"));
     try {
-      for (const f of readdirSync(SC).filter((x) => x.endsWith(".yaml") && !isTopologyScenario(join(SC, x)))) {
+      for (const f of readdirSync(SC).filter((x) => x.endsWith(".yaml") && !isTopologyScenario(join(SC, x)) && loadScenario(join(SC, x)).scaledJob === undefined)) {
         // Small searches (the default budget takes about a minute per scenario); the two long
         // scenarios (a simulated day, two hours of replayed traffic) only over cooldownPeriod.
         const long = f === "daily-sine.yaml" || f === "replay-prometheus-orders.yaml";

@@ -65,6 +65,9 @@ export function loadBase(file: string): WhatIfBase {
     throw new WhatIfInputError(`${displayFile}: a topology scenario (stages); sweep and advise work on single-queue scenarios (one ScaledObject) for now`);
   }
   const scenario = loadScenario(file); // validates everything, with the usual messages
+  if (scenario.scaledJob) {
+    throw new WhatIfInputError(`${displayFile}: a ScaledJob scenario; sweep and advise vary a ScaledObject's fields (one ScaledObject) for now`);
+  }
   const baseDir = dirname(resolve(file));
   const docs = parseYamlDocs(readText(file, displayFile, ""), displayFile);
   const raw = docs[0] as Record<string, unknown>;

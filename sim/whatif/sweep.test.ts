@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { loadScenario } from "../scenario/load.js";
+import { loadBase } from "./base.js";
 import { simulate } from "../run.js";
 import { isTopologyScenario } from "../topology/run.js";
 import { readdirSync } from "node:fs";
@@ -106,7 +107,12 @@ describe("sweep", () => {
     expect(none.status).toBe(2);
     const dir = mkdtempSync(join(tmpdir(), "kedasim-sweep-all-"));
     try {
-      const files = readdirSync(SC).filter((f) => f.endsWith(".yaml") && !isTopologyScenario(join(SC, f)));
+      const all = readdirSync(SC).filter((f) => f.endsWith(".yaml") && !isTopologyScenario(join(SC, f)));
+      // A ScaledJob scenario: one clear line (sweep varies a ScaledObject's fields).
+      const jobs = all.filter((f) => loadScenario(join(SC, f)).scaledJob !== undefined);
+      expect(jobs).toEqual(["scaledjob-long-running.yaml"]);
+      expect(() => loadBase(join(SC, jobs[0]))).toThrow(/a ScaledJob scenario; sweep and advise vary a ScaledObject's fields/);
+      const files = all.filter((f) => !jobs.includes(f));
       expect(files.length).toBeGreaterThanOrEqual(10);
       for (const f of files) {
         const res = await runSweep(
