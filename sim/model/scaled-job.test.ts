@@ -23,7 +23,7 @@ const interrupted = (out: ReturnType<typeof simulate>) => metricsOf(out.summary,
 const TRIGGER = { type: "rabbitmq", metadata: { host: "amqp://guest:guest@127.0.0.1:5672/", queueName: "q", mode: "QueueLength", value: "1" } };
 
 /** A single-queue scenario with one ScaledJob; `job` is merged into jobTargetRef, `spec` into the ScaledJob's spec. */
-function sjScenario(o: { count: number; processing: number; startup?: number; duration?: number; job?: Record<string, unknown>; spec?: Record<string, unknown>; consumer?: Record<string, unknown> }) {
+function sjScenario(o: { count: number; processing: number; startup?: number; duration?: number; job?: Record<string, unknown>; spec?: Record<string, unknown>; consumer?: Record<string, unknown>; extra?: unknown[] }) {
   return resolveScenario(
     {
       name: "sj",
@@ -45,6 +45,7 @@ function sjScenario(o: { count: number; processing: number; startup?: number; du
             ...o.spec,
           },
         },
+        ...(o.extra ?? []),
       ],
     },
     process.cwd(),
@@ -238,22 +239,15 @@ describe("Job controller rules", () => {
 });
 
 describe("loader: a single-queue ScaledJob", () => {
-  const err = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof ScenarioError) return e;
-      throw e;
-    }
-    throw new Error("no error");
-  };
   it("consumer.jobConsumer needs a ScaledJob; a Deployment or initialReplicas beside one is refused", () => {
     const so = { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "so" }, spec: { scaleTargetRef: { name: "consumer" }, triggers: [TRIGGER] } };
-    const e1 = err(() => resolveScenario({ name: "x", consumer: { jobConsumer: "drain" }, manifests: [so] }, process.cwd(), "x.yaml"));
-    expect([e1.path, e1.expected]).toEqual(["consumer.jobConsumer", "absent without a ScaledJob (it says what a Job's pod does)"]);
-    const e2 = err(() => sjScenario({ count: 1, processing: 1, consumer: { initialReplicas: 2 } }));
-    expect(e2.path).toBe("consumer.initialReplicas");
-    const e3 = err(() => resolveScenario({ name: "x", consumer: { jobConsumer: "sometimes" }, manifests: [so] }, process.cwd(), "x.yaml"));
-    expect(e3.path).toBe("consumer.jobConsumer");
+    // ScenarioError's message: "<file>: <path>: <expected>".
+    expect(() => resolveScenario({ name: "x", consumer: { jobConsumer: "drain" }, manifests: [so] }, process.cwd(), "x.yaml")).toThrow(
+      new ScenarioError("x.yaml", "consumer.jobConsumer", "absent without a ScaledJob (it says what a Job's pod does)").message,
+    );
+    expect(() => sjScenario({ count: 1, processing: 1, consumer: { initialReplicas: 2 } })).toThrow(/^sj-test\.yaml: consumer\.initialReplicas: absent with a ScaledJob/);
+    const dep = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "w" }, spec: {} };
+    expect(() => sjScenario({ count: 1, processing: 1, extra: [dep] })).toThrow(/^sj-test\.yaml: manifests\[1\]\.kind: no Deployment beside a ScaledJob/);
+    expect(() => resolveScenario({ name: "x", consumer: { jobConsumer: "sometimes" }, manifests: [so] }, process.cwd(), "x.yaml")).toThrow(/^x\.yaml: consumer\.jobConsumer: /);
   });
 });

@@ -12,7 +12,7 @@ import { MessageStore, MsgState, SlotDeque, removeFromRoundRobin } from "./messa
 import { LatencyRecorder } from "./latency.js";
 import { ArrivalSource } from "./arrivals.js";
 import type { ReplicaCounts } from "./replica-counts.js";
-import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod } from "./deployment.js";
+import { Deployment, PRIORITY, type BrokerRules, type Change, type Pod as DeploymentPod, type PodSpec } from "./deployment.js";
 import { ScaledJobController } from "./scaled-job.js";
 import { abandonedRecord, latencyBucket, round6, simHeader, simSummary, type SampleRecord, type Summary, type TraceHeader, type TraceRecord } from "../trace.js";
 import { scalingOf, type MetricSource } from "./autoscaler.js";
@@ -150,43 +150,31 @@ export class Simulation implements BrokerRules<Pod> {
     const source: MetricSource = { snapshotFor: (trigger, _i, t) => this.snapshotFor(trigger, t) };
     const sj = scenario.scaledJob;
     this.jobConsumer = sj?.consumer ?? "one";
-    this.jobs = sj
-      ? new ScaledJobController<Pod>(
-          { env: this.env, bus: this.bus },
-          {
-            name: sj.name,
-            schedulingDelay: sampler(c.schedulingDelay, stream(seed, "scheduling")),
-            startupDelay: sampler(c.startupDelay, stream(seed, "startup")),
-            terminationGracePeriodSeconds: c.terminationGracePeriodSeconds,
-            gracefulShutdown: true,
-            crashRatePerHour: c.crashRatePerHour,
-            crashU: stream(seed, "crash"),
-            kills: c.kills,
-            crashes: [],
-            scaledJob: sj,
-            keda: scenario.keda,
-            source,
-          },
-          this,
-        )
-      : null;
-    this.dep = this.jobs ?? new Deployment<Pod>(
-      { env: this.env, bus: this.bus },
-      {
-        name: c.deploymentName,
-        initialReplicas: c.initialReplicas,
-        schedulingDelay: sampler(c.schedulingDelay, stream(seed, "scheduling")),
-        startupDelay: sampler(c.startupDelay, stream(seed, "startup")),
-        terminationGracePeriodSeconds: c.terminationGracePeriodSeconds,
-        gracefulShutdown: true,
-        crashRatePerHour: c.crashRatePerHour,
-        crashU: stream(seed, "crash"),
-        kills: c.kills,
-        crashes: [],
-        scaling: { scaledObject: scenario.scaledObject, keda: scenario.keda, hpa: scenario.hpa, scalerErrors: c.scalerErrors, source },
-      },
-      this,
-    );
+    // What the pod lifecycle needs (pods.ts PodSpec), for the Deployment's pods or the Jobs' pods.
+    const host = { env: this.env, bus: this.bus };
+    const pods: Omit<PodSpec, "name"> = {
+      schedulingDelay: sampler(c.schedulingDelay, stream(seed, "scheduling")),
+      startupDelay: sampler(c.startupDelay, stream(seed, "startup")),
+      terminationGracePeriodSeconds: c.terminationGracePeriodSeconds,
+      gracefulShutdown: true,
+      crashRatePerHour: c.crashRatePerHour,
+      crashU: stream(seed, "crash"),
+      kills: c.kills,
+      crashes: [],
+    };
+    this.jobs = sj ? new ScaledJobController<Pod>(host, { name: sj.name, ...pods, scaledJob: sj, keda: scenario.keda, source }, this) : null;
+    this.dep =
+      this.jobs ??
+      new Deployment<Pod>(
+        host,
+        {
+          name: c.deploymentName,
+          initialReplicas: c.initialReplicas,
+          ...pods,
+          scaling: { scaledObject: scenario.scaledObject, keda: scenario.keda, hpa: scenario.hpa, scalerErrors: c.scalerErrors, source },
+        },
+        this,
+      );
     this.podByUid = this.dep.podByUid;
     this.counts = this.dep.counts;
     // A Job's pod that takes one message holds one at a time (prefetch 1, concurrency 1).
