@@ -235,6 +235,31 @@ export function versionsSentence(sc: Pick<Trace["header"]["scaling"], "kedaVersi
   return ` Behaviour of ${parts.join(" and ")}.`;
 }
 
+/**
+ * A ScaledJob's run (header notes.scaledJob, sim/model/scaled-job.ts): what scaled and how many Jobs
+ * its polls created, instead of the ScaledObject's cooldown and HPA (a ScaledJob has neither).
+ * Null for a ScaledObject's run. The charts still draw replicas as "desired" = pods the unfinished Jobs want.
+ */
+export function scaledJobSentence(trace: Trace): string | null {
+  const n = trace.header.notes?.scaledJob as { name?: string; strategy?: string; consumer?: string; parallelism?: number; backoffLimit?: number } | undefined;
+  if (!n) return null;
+  const sc = trace.header.scaling;
+  let polls = 0;
+  let jobs = 0;
+  for (const r of trace.records) {
+    if (r.type === "keda-job-poll") {
+      polls++;
+      jobs += r.create;
+    }
+  }
+  const what = n.consumer === "drain" ? "each Job's pod works until the queue is empty, then exits" : "each Job's pod takes one message, acks it and exits";
+  return (
+    `ScaledJob \`${n.name}\`: trigger \`${sc.triggerType}\` (${sc.metricDescription}), target ${sc.target} per Job; ` +
+    `strategy ${n.strategy}, max ${sc.maxReplicaCount} Jobs above min ${sc.minReplicaCount}, pollingInterval ${sc.pollingInterval} s; ` +
+    `parallelism ${n.parallelism}, backoffLimit ${n.backoffLimit}; ${what}; no HPA and no cooldown. ${polls} polls created ${jobs} Jobs.`
+  );
+}
+
 /** The report.md text. `pngs` are chart paths; they are linked relative to outDir. */
 export function buildReport(trace: Trace, summary: Summary, pngs: string[], outDir = "."): string {
   const h = trace.header;
@@ -245,7 +270,9 @@ export function buildReport(trace: Trace, summary: Summary, pngs: string[], outD
   const L: string[] = [];
   L.push(`# ${h.scenario} — ${h.source} run (seed ${h.seed})`);
   L.push("");
-  L.push(
+  const sj = scaledJobSentence(trace);
+  if (sj) L.push(`${sj} Simulated ${fmtT(summary.simulatedSeconds)} s (scenario time).${versionsSentence(sc)}`);
+  else L.push(
     `Trigger \`${sc.triggerType}\` (${sc.metricDescription}), ${sc.targetType} target ${sc.target}; replicas ${sc.minReplicaCount}–${sc.maxReplicaCount}` +
       `${sc.idleReplicaCount !== null ? `, idle ${sc.idleReplicaCount}` : ""}; KEDA pollingInterval ${sc.pollingInterval} s, cooldownPeriod ${sc.cooldownPeriod} s; ` +
       `HPA sync ${sc.hpaSyncPeriod} s, ${sc.behavior === "legacy" ? "no `behavior` (legacy normalization)" : "`behavior` set"}. ` +

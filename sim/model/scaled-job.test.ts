@@ -9,6 +9,7 @@ import { loadScenario, resolveScenario, ScenarioError } from "../scenario/load.j
 import { simulate } from "../run.js";
 import { checkConservation, checkTimeOrder } from "../properties/checks.js";
 import { metricsOf, METRIC_INDEX } from "../whatif/metrics.js";
+import { buildReport } from "../../reports/report.js";
 import type { KedaJobPollRecord, MessageEventRecord, PodRecord, TraceRecord } from "../trace.js";
 
 const FIXTURE = resolve("fixtures/scenarios/scaledjob-long-running.yaml");
@@ -89,6 +90,12 @@ describe("scaledjob-long-running.yaml: 20 messages × 600 s as Jobs", () => {
     // Last completion: p + 630 + 20 + 600; the burst arrived at 0.
     expect(out.summary.drainTimeS).toBeCloseTo(p + 1250, 5);
     expect(out.summary.replicas.peak).toBe(10);
+  });
+
+  it("report.md opens with the ScaledJob (strategy, Jobs created), not a ScaledObject's cooldown and HPA", () => {
+    const md = buildReport({ header: out.header, records: out.records }, out.summary, []);
+    expect(md).toMatch(/^ScaledJob `worker`: trigger `rabbitmq` .*strategy accurate, max 10 Jobs above min 0, pollingInterval 30 s; parallelism 1, backoffLimit 6; each Job's pod takes one message, acks it and exits; no HPA and no cooldown\. \d+ polls created 20 Jobs\./m);
+    expect(md).not.toMatch(/cooldownPeriod|HPA sync/);
   });
 
   it("the same traffic under a ScaledObject interrupts busy pods on scale-in (cooldown 60 s < 600 s of work, grace 30 s)", () => {
