@@ -21,12 +21,13 @@ const interrupted = (out: ReturnType<typeof simulate>) => metricsOf(out.summary,
 const TRIGGER = { type: "rabbitmq", metadata: { host: "amqp://guest:guest@127.0.0.1:5672/", queueName: "q", mode: "QueueLength", value: "1" } };
 
 /** A single-queue scenario with one ScaledJob; `job` is merged into jobTargetRef, `spec` into the ScaledJob's spec. */
-function sjScenario(o: { count: number; processing: number; startup?: number; duration?: number; job?: Record<string, unknown>; spec?: Record<string, unknown>; consumer?: Record<string, unknown>; extra?: unknown[] }) {
+function sjScenario(o: { count: number; processing: number | Record<string, unknown>; producers?: unknown[]; seed?: number; startup?: number; duration?: number; job?: Record<string, unknown>; spec?: Record<string, unknown>; consumer?: Record<string, unknown>; extra?: unknown[] }) {
   return resolveScenario(
     {
       name: "sj",
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.duration !== undefined ? { duration: o.duration } : {}),
-      producers: [{ type: "burst", count: o.count }],
+      producers: o.producers ?? [{ type: "burst", count: o.count }],
       consumer: { processingTime: o.processing, startupDelay: o.startup ?? 0, ...o.consumer },
       keda: { pollPhaseSeconds: 0 },
       manifests: [
@@ -242,6 +243,47 @@ describe("Job controller rules", () => {
     const at30 = polls(out.records).find((r) => r.t === 30)!;
     expect([at30.queueLength, at30.running, at30.pending, at30.create]).toEqual([3, 3, 3, 0]);
     expect(out.summary.messages.completed).toBe(3);
+  });
+});
+
+describe("conservation and no loss across strategies and consumers", () => {
+  it("Poisson traffic, random work, a kill: every message completes once the run settles; Jobs never exceed max (default, accurate, eager)", () => {
+    for (const strategy of ["default", "custom", "accurate", "eager"]) {
+      for (const jobConsumer of ["one", "drain"]) {
+        for (const seed of [1, 2]) {
+          const sc = sjScenario({
+            count: 0,
+            seed,
+            producers: [{ type: "poisson", ratePerSecond: 0.5, from: 0, until: 300 }],
+            processing: { dist: "exponential", mean: 20 },
+            startup: 5,
+            consumer: { jobConsumer, faults: { kills: [{ at: 100, count: 2 }] } },
+            spec: { maxReplicaCount: 5, scalingStrategy: strategy === "custom" ? { strategy, customScalingQueueLengthDeduction: 0, customScalingRunningJobPercentage: "0.5" } : { strategy } },
+          });
+          const out = simulate(sc);
+          const what = `${strategy}/${jobConsumer}/seed ${seed}`;
+          checkConservation(out);
+          checkTimeOrder(out);
+          const m = out.summary.messages;
+          expect(m.produced, what).toBeGreaterThan(100);
+          expect([m.completed, m.deadLettered, m.lost, out.summary.notes?.endedBy], what).toEqual([m.produced, 0, 0, "settled"]);
+          // default/accurate/eager with max set and min 0 never run more than max Jobs (the custom cap ignores running Jobs).
+          if (strategy !== "custom") for (const r of polls(out.records)) expect(r.running + r.create, `${what} t=${r.t}`).toBeLessThanOrEqual(5);
+        }
+      }
+    }
+  });
+});
+
+describe("upstream quirks the model keeps", () => {
+  it("custom with customScalingQueueLengthDeduction 1: the last message is never given a Job (maxScale 1 − 1 = 0)", () => {
+    const out = simulate(sjScenario({ count: 3, processing: 10, duration: 600, spec: { scalingStrategy: { strategy: "custom", customScalingQueueLengthDeduction: 1, customScalingRunningJobPercentage: "0" } } }));
+    checkConservation(out);
+    // t=0: queue 3 → 3 − 1 = 2 Jobs; from then on queue 1 → 0 Jobs, for the whole run.
+    expect(polls(out.records).filter((r) => r.create > 0).map((r) => [r.t, r.create])).toEqual([[0, 2]]);
+    expect(out.summary.messages.completed).toBe(2);
+    expect(out.records.filter((r) => r.type === "sample").at(-1)).toMatchObject({ queued: 1, inFlight: 0 });
+    expect(polls(out.records).at(-1)!.reason).toMatch(/^queue 1, running 0, pending 0 → custom: create 0 \(min\(maxScale 1 − deduction 1 − trunc\(0 × 0\), max 10\) = 0 ⇒ none\)$/);
   });
 });
 
