@@ -3,7 +3,8 @@
 // does the scenario's work (processing time × time scale, drawn from a seeded stream per message
 // id) and reports received/finished on the run's results queue (ResultsReporter: straight to
 // RabbitMQ, independent of the sidecar). It answers exactly 200 on success (daprd acks), 500 on
-// failure (nack + requeue). On SIGTERM it finishes the message in hand, then exits.
+// failure (nack + requeue). On SIGTERM it finishes the message in hand, refuses new ones (daprd
+// requeues them), then exits.
 //
 // Env: APP_PORT, KEDASIM_POD, KEDASIM_PROCESSING (JSON Distribution, wall seconds), KEDASIM_SEED,
 //      KEDASIM_JOBS_BINDING (jobs), KEDASIM_AMQP_URL, KEDASIM_RESULTS_QUEUE.
@@ -52,6 +53,11 @@ const server = createServer((req, res) => {
   if (req.method === "GET" && url === "/healthz") return reply(res, 200);
   if (url === jobsRoute && req.method === "OPTIONS") return reply(res, 200);
   if (url === jobsRoute && req.method === "POST") {
+    // After SIGTERM the app takes no new work (as a terminating pod in the simulator): daprd 1.9 keeps
+    // its binding subscribed through the graceful period and may deliver the next message in the 50 ms
+    // before the app exits. An error makes bindings.rabbitmq Nack it with requeue (components-contrib
+    // v1.9.7 bindings/rabbitmq/rabbitmq.go Read): back in the queue, never started.
+    if (terminating) return reply(res, 503, { error: "SHUTTING_DOWN" });
     inFlight++;
     readBody(req)
       .then(handleJob)
