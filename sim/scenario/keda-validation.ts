@@ -47,6 +47,15 @@ export function replicaCountBoundsError(so: ScaledObjectConfig, spec: Record<str
   return null;
 }
 
+const scalingModifiersOf = (spec: Record<string, unknown>) =>
+  (spec.advanced as { scalingModifiers?: { formula?: unknown; target?: unknown; metricType?: unknown } } | undefined)?.scalingModifiers;
+
+/** ScaledObject.IsUsingModifiers (scaledobject_types.go): scalingModifiers with a formula or a target. */
+function isUsingModifiers(spec: Record<string, unknown>): boolean {
+  const m = scalingModifiersOf(spec);
+  return !!m && ((typeof m.formula === "string" && m.formula !== "") || (typeof m.target === "string" && m.target !== ""));
+}
+
 /**
  * CheckFallbackValid (apis/keda/v1alpha1/scaledobject_types.go) on a spec as written: KEDA's error
  * text or null. No fallback: valid. failureThreshold or replicas < 0: invalid. With
@@ -61,12 +70,10 @@ export function checkFallbackValid(spec: Record<string, unknown>, kedaVersion: s
   const ft = Number(fb.failureThreshold ?? 0);
   const r = Number(fb.replicas ?? 0);
   if (ft < 0 || r < 0) return `FailureThreshold=${ft} & Replicas=${r} must both be greater than or equal to 0`;
-  const mods = (spec.advanced as { scalingModifiers?: { formula?: unknown; target?: unknown; metricType?: unknown } } | undefined)?.scalingModifiers;
-  // IsUsingModifiers: a formula or a target is set.
-  const usingModifiers = !!mods && ((typeof mods.formula === "string" && mods.formula !== "") || (typeof mods.target === "string" && mods.target !== ""));
+  const mods = scalingModifiersOf(spec);
   const need = kedaFallbackNeedsAverageValue(kedaVersion);
-  if (usingModifiers) {
-    if (need !== "none" && mods.metricType === "Value") return "when using ScalingModifiers, ScaledObject.Spec.Advanced.ScalingModifiers.MetricType must be AverageValue to have fallback enabled";
+  if (isUsingModifiers(spec)) {
+    if (need !== "none" && mods?.metricType === "Value") return "when using ScalingModifiers, ScaledObject.Spec.Advanced.ScalingModifiers.MetricType must be AverageValue to have fallback enabled";
     return null;
   }
   const triggers = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ type?: unknown; metricType?: unknown }>) : [];
@@ -168,8 +175,7 @@ function settingWarnings(spec: Record<string, unknown>, v: string): string[] {
   const idle = typeof spec.idleReplicaCount === "number" ? spec.idleReplicaCount : null;
   const triggers = Array.isArray(spec.triggers) ? (spec.triggers as Array<{ useCachedMetrics?: unknown }>) : [];
   const cached = triggers.some((t) => t.useCachedMetrics === true);
-  const mods = (spec.advanced as { scalingModifiers?: { formula?: unknown; target?: unknown } } | undefined)?.scalingModifiers;
-  const usingModifiers = !!mods && ((typeof mods.formula === "string" && mods.formula !== "") || (typeof mods.target === "string" && mods.target !== ""));
+  const usingModifiers = isUsingModifiers(spec);
   const newer = versionAtLeast(v, "2.21.0");
   if (spec.pollingInterval !== undefined) {
     if (newer ? min > 0 && idle === null && !cached && !usingModifiers : min > 0 && idle !== 0 && !cached) {
