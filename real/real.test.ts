@@ -53,10 +53,10 @@ describe("real mode (daprd + RabbitMQ)", () => {
     // their decisions with the same pure KEDA/HPA functions on the same timers; 200 ms wall of broker-read
     // jitter, plus the measured slip of the live HPA ticks (setTimeout fires late on a loaded machine: up
     // to ~0.3 s wall was seen at load 10).
-    const liveTrace = parseTrace(readFileSync(join(out, "trace.jsonl"), "utf8"));
+    const trace = parseTrace(readFileSync(join(out, "trace.jsonl"), "utf8"));
     const simTrace = parseTrace(readFileSync(join(out, "sim/trace.jsonl"), "utf8"));
     const lastUp = Math.max(...real.scaleEvents.filter((e) => e.to > e.from).map((e) => e.t));
-    const tickSlipS = hpaTickSlip(liveTrace.records, simTrace.records, lastUp + 1);
+    const tickSlipS = hpaTickSlip(trace.records, simTrace.records, lastUp + 1);
     expect(tickSlipS, "HPA tick slip (live vs simulated syncs)").toBeLessThan(s.hpa.syncPeriod / 2);
     const b = seedBurstBounds(s, real, sim, deltas, { timeScale: K, jitterWallS: 0.2, tickSlipS });
     expect(b.upsReal).toEqual(b.upsSim);
@@ -64,7 +64,6 @@ describe("real mode (daprd + RabbitMQ)", () => {
     console.log(`[real seed burst] ${b.summary}; HPA tick slip ${tickSlipS.toFixed(2)} s; wall ${(r.ms / 1000).toFixed(1)} s`);
 
     // The trace is in scenario seconds and has the same shape as the simulator's.
-    const trace = parseTrace(readFileSync(join(out, "trace.jsonl"), "utf8"));
     expect(trace.header.source).toBe("real-local");
     const samples = trace.records.filter((x): x is SampleRecord => x.type === "sample");
     expect(samples.length).toBeGreaterThan(300);

@@ -17,8 +17,8 @@
 //      time may differ by the spread (max − min); work is conserved, so the drain time may differ
 //      by ≤ spread + one processing time: |Δdrain − δ0|.
 //  (3) scale-downs depend on when the (stale) metric reaches 0 at the end of the drain — up to
-//      R + (2) apart — and a loop of period Q (KEDA P, HPA S) acts at its next tick:
-//      |Δt − δ0| ≤ Q·⌈(R + (2))/Q⌉.
+//      R + (2) apart — and a loop of period Q (KEDA P, HPA S) acts at its next tick, which the live
+//      loop stamps after its broker read, as in (1): |Δt − δ0| ≤ Q·⌈(R + (2))/Q⌉ + `jitterS`.
 //  Replica RMSE: if step i (size Δi) slips by b_i, the difference at time t is at most the sum of
 //  the |Δi| whose slip windows contain t, so ∫Δ² ≤ Σ|Δi| · Σ|Δi|·b_i (Cauchy–Schwarz), taken
 //  separately for ups and downs (≥ 300 s apart, windows never overlap): RMSE ≤ sqrt((U_up + U_down)/T),
@@ -96,7 +96,8 @@ export function seedBurstBounds(
   checks.push({ what: "(2) |Δdrain − δ0|", value: Math.abs(real.drainTimeS! - sim.drainTimeS! - d0), bound: drainBound });
   const downSlip = (actor: string) => {
     const Q = actor === "keda" ? P : S;
-    return Q * Math.ceil((R + drainBound) / Q);
+    // The live decision is stamped after its read and its timer's lateness, as the up-steps are (1).
+    return Q * Math.ceil((R + drainBound) / Q) + jitter;
   };
   for (const p of deltas.scaleEvents.pairs.filter((x) => x.direction === "down")) checks.push({ what: `(3) down-step ${p.a.actor} ${p.a.from}->${p.a.to} |Δt − δ0|`, value: Math.abs(p.dt - d0), bound: downSlip(p.a.actor) });
   const budget = (events: Summary["scaleEvents"], extraUp: number) => {
